@@ -1,0 +1,87 @@
+"""``room3d``: a thin command line over the library. Each command calls one library function.
+
+Bad input ends with one line on stderr and exit code 2; warnings are printed and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import BuildOptions, build
+
+    options = BuildOptions(
+        grounding=args.grounding,
+        grounding_format=args.grounding_format,
+        focal_px=args.focal_px,
+        fov_deg=args.fov_deg,
+        camera_height_m=args.camera_height,
+        pitch_deg=args.pitch_deg,
+        roll_deg=args.roll_deg,
+        max_pixels=args.max_pixels,
+        qwen25_max_pixels=args.qwen25_max_pixels,
+        force=args.force,
+    )
+    result = build(args.photo, args.out, options)
+    for warning in result.warnings:
+        print(f"room3d: warning: {warning}", file=sys.stderr)
+    camera = result.manifest["camera"]
+    print(f"{result.object_count} objects; focal {camera['fx']:.0f} px ({camera['intrinsics_source']}); "
+          f"grounding format {result.manifest['grounding']['format']}")
+    print(f"page: {(result.out_dir / 'index.html').resolve()}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from . import frames
+    from .grounding import FORMATS
+    from .photo import DEFAULT_MAX_PIXELS
+
+    root = argparse.ArgumentParser(prog="room3d", description="One photo of a room -> a metric 3D scene "
+                                   "(glTF, a one-file Three.js page, scene.json).")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the 3D scene of one photo into an output folder",
+                                description="Build scene.glb, scene.json, index.html and overlay.png for PHOTO.")
+    build.add_argument("photo", type=Path, help="the room photo (JPEG, PNG, ...)")
+    build.add_argument("-o", "--out", type=Path, required=True, help="output folder (must not exist, see --force)")
+    build.add_argument("--grounding", type=Path, help="the model's answer: JSON list of {bbox_2d, label}, "
+                       "fenced or with prose around it")
+    build.add_argument("--grounding-format", choices=FORMATS, default="auto",
+                       help="coordinates of the grounding boxes; auto decides by the rules in pipeline/grounding.py")
+    focal = build.add_mutually_exclusive_group()
+    focal.add_argument("--focal-px", type=float, help="focal length in pixels (overrides EXIF)")
+    focal.add_argument("--fov-deg", type=float, help="horizontal field of view in degrees (overrides EXIF)")
+    build.add_argument("--camera-height", type=float, metavar="M",
+                       help="camera height above the floor in metres (sets the scale; default: a 1.4 m prior)")
+    build.add_argument("--pitch-deg", type=float, help="camera pitch in degrees, negative looking down "
+                       "(default: level)")
+    build.add_argument("--roll-deg", type=float, help="camera roll in degrees (default: 0)")
+    build.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                       help="refuse photos with more pixels than this")
+    build.add_argument("--qwen25-max-pixels", type=int, default=frames.QWEN25_MAX_PIXELS,
+                       help="max_pixels of the Qwen2.5-VL processor that made the grounding")
+    build.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    build.set_defaults(handler=_build)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as error:
+        print(f"room3d: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("room3d: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""The one exception type users see: a clear one-line message, exit code 2 from the CLI."""
+
+
+class UserError(Exception):
+    """Bad input or a missing prerequisite, explained in one line. The CLI prints it and exits with 2."""
+
+
+def missing_extra(module: str, extra: str) -> UserError:
+    """The error for an optional dependency that is not installed."""
+    return UserError(f"{module} is not installed: pip install 'room3d[{extra}]'")

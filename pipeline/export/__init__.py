@@ -1,0 +1,1 @@
+"""Stage 5: writers of the outputs (GLB, scene.json, the page, the overlay). The world frame is glTF's own."""

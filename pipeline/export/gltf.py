@@ -1,0 +1,188 @@
+"""Write a :class:`Scene` as glTF 2.0 (GLB) with pygltflib.
+
+The world frame is glTF's own (+Y up, metres), so nothing is converted here. Layout of the file:
+
+* one node per object, named after its label (unique: ``chair``, ``chair.001``), holding a unit cube mesh
+  (-0.5..0.5) with ``scale`` = size, ``rotation`` = the yaw about +Y, ``translation`` = the centre; its ``extras``
+  carry ``kind: "object"``, the raw ``label``, ``detection_index``, ``confidence`` and ``category``;
+* the room shell as nodes ``floor``, ``wall_back``, ``wall_left``, ``wall_right`` and ``ceiling`` (``kind: "room"``);
+* ``photo_camera``: a perspective camera at the photo's viewpoint with its vertical field of view.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+
+import numpy as np
+
+from .. import frames
+from ..records import Scene
+
+ROOM_NODE_NAMES = ("floor", "wall_back", "wall_left", "wall_right", "ceiling")
+CAMERA_NODE_NAME = "photo_camera"
+_ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
+_FLOAT, _UNSIGNED_SHORT = 5126, 5123
+
+
+def unique_names(labels: list[str], reserved: tuple[str, ...] = ROOM_NODE_NAMES + (CAMERA_NODE_NAME,)) -> list[str]:
+    """Node names from labels, made unique the way Blender does: ``chair``, ``chair.001``, ``chair.002``."""
+    taken, names = set(reserved), []
+    for label in labels:
+        name, counter = label, 0
+        while name in taken:
+            counter += 1
+            name = f"{label}.{counter:03d}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def category_colour(category: str) -> tuple[float, float, float]:
+    """A stable, pleasant colour per category (linear RGB, 0..1)."""
+    hue = int(hashlib.sha1(category.encode("utf-8")).hexdigest()[:6], 16) / float(0xFFFFFF)
+    return colorsys.hls_to_rgb(hue, 0.55, 0.55)
+
+
+def scene_to_glb(scene: Scene) -> bytes:
+    """The GLB bytes of ``scene``."""
+    import pygltflib as g
+
+    builder = _Builder()
+    gltf = g.GLTF2(asset=g.Asset(version="2.0", generator="room3d"), scene=0)
+    nodes: list[g.Node] = []
+
+    materials: dict[str, int] = {}
+
+    def material(key: str, colour, alpha: float = 1.0, double_sided: bool = False) -> int:
+        if key not in materials:
+            materials[key] = len(gltf.materials)
+            gltf.materials.append(g.Material(
+                name=key,
+                pbrMetallicRoughness=g.PbrMetallicRoughness(
+                    baseColorFactor=[*map(float, colour), alpha], metallicFactor=0.0, roughnessFactor=0.8),
+                alphaMode="BLEND" if alpha < 1.0 else None,
+                doubleSided=double_sided,
+            ))
+        return materials[key]
+
+    cube = builder.add_geometry(*_unit_cube())
+    cube_meshes: dict[str, int] = {}
+    names = unique_names([obj.label for obj in scene.objects])
+    for name, obj in zip(names, scene.objects):
+        if obj.category not in cube_meshes:
+            cube_meshes[obj.category] = len(gltf.meshes)
+            gltf.meshes.append(g.Mesh(name=f"box_{obj.category}", primitives=[
+                g.Primitive(attributes=g.Attributes(POSITION=cube[0], NORMAL=cube[1]), indices=cube[2],
+                            material=material(obj.category, category_colour(obj.category)))]))
+        nodes.append(g.Node(
+            name=name,
+            mesh=cube_meshes[obj.category],
+            translation=[float(v) for v in obj.center_m],
+            rotation=[float(v) for v in frames.quaternion_xyzw_from_matrix(frames.rot_y(obj.yaw_rad))],
+            scale=[float(v) for v in obj.size_m],
+            extras={"kind": "object", "label": obj.label, "detection_index": obj.detection_index,
+                    "confidence": obj.confidence, "category": obj.category},
+        ))
+
+    room = scene.room
+    quads = {"floor": [(x, 0.0, z) for x, z in room.floor_polygon_m]}
+    quads.update({wall.name: list(wall.corners_m) for wall in room.walls})
+    if room.ceiling_height_m is not None:
+        quads["ceiling"] = [(x, room.ceiling_height_m, z) for x, z in reversed(room.floor_polygon_m)]
+    shades = {"floor": (0.62, 0.55, 0.47), "ceiling": (0.92, 0.92, 0.90)}
+    for name in ROOM_NODE_NAMES:
+        if name not in quads:
+            continue
+        accessors = builder.add_geometry(*_polygon(np.array(quads[name], dtype=float)))
+        gltf.meshes.append(g.Mesh(name=name, primitives=[g.Primitive(
+            attributes=g.Attributes(POSITION=accessors[0], NORMAL=accessors[1]), indices=accessors[2],
+            material=material(f"room_{name.split('_')[0]}", shades.get(name, (0.85, 0.84, 0.80)),
+                              double_sided=True))]))
+        nodes.append(g.Node(name=name, mesh=len(gltf.meshes) - 1,
+                            extras={"kind": "room", "source": room.source}))
+
+    intrinsics = scene.camera.intrinsics
+    gltf.cameras.append(g.Camera(name=CAMERA_NODE_NAME, type="perspective", perspective=g.Perspective(
+        yfov=float(intrinsics.vertical_fov_rad), aspectRatio=intrinsics.width_px / intrinsics.height_px,
+        znear=0.05, zfar=200.0)))
+    pose = frames.world_from_camera_gl(scene.camera.world_from_camera)
+    nodes.append(g.Node(name=CAMERA_NODE_NAME, camera=0,
+                        translation=[float(v) for v in pose[:3, 3]],
+                        rotation=[float(v) for v in frames.quaternion_xyzw_from_matrix(pose[:3, :3])],
+                        extras={"kind": "camera", "fx": intrinsics.fx_px, "fy": intrinsics.fy_px,
+                                "cx": intrinsics.cx_px, "cy": intrinsics.cy_px,
+                                "width": intrinsics.width_px, "height": intrinsics.height_px}))
+
+    gltf.nodes = nodes
+    gltf.scenes = [g.Scene(name="room3d", nodes=list(range(len(nodes))))]
+    builder.finish(gltf)
+    return b"".join(gltf.save_to_bytes())
+
+
+class _Builder:
+    """Packs vertex and index arrays into one binary buffer with bufferViews and accessors."""
+
+    def __init__(self):
+        self.blob = bytearray()
+        self.views, self.accessors = [], []
+
+    def _view(self, data: bytes, target: int) -> int:
+        import pygltflib as g
+
+        self.blob.extend(b"\x00" * (-len(self.blob) % 4))
+        self.views.append(g.BufferView(buffer=0, byteOffset=len(self.blob), byteLength=len(data), target=target))
+        self.blob.extend(data)
+        return len(self.views) - 1
+
+    def add_geometry(self, positions: np.ndarray, normals: np.ndarray, indices: np.ndarray) -> tuple[int, int, int]:
+        import pygltflib as g
+
+        out = []
+        for array in (positions.astype(np.float32), normals.astype(np.float32)):
+            view = self._view(array.tobytes(), _ARRAY_BUFFER)
+            self.accessors.append(g.Accessor(bufferView=view, componentType=_FLOAT, count=len(array), type="VEC3",
+                                             min=array.min(axis=0).tolist(), max=array.max(axis=0).tolist()))
+            out.append(len(self.accessors) - 1)
+        flat = indices.astype(np.uint16).ravel()
+        view = self._view(flat.tobytes(), _ELEMENT_ARRAY_BUFFER)
+        self.accessors.append(g.Accessor(bufferView=view, componentType=_UNSIGNED_SHORT, count=len(flat),
+                                         type="SCALAR"))
+        out.append(len(self.accessors) - 1)
+        return tuple(out)
+
+    def finish(self, gltf) -> None:
+        import pygltflib as g
+
+        self.blob.extend(b"\x00" * (-len(self.blob) % 4))
+        gltf.buffers = [g.Buffer(byteLength=len(self.blob))]
+        gltf.bufferViews, gltf.accessors = self.views, self.accessors
+        gltf.set_binary_blob(bytes(self.blob))
+
+
+def _unit_cube() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A -0.5..0.5 cube with flat normals: 24 vertices, 12 counter-clockwise (outward) triangles."""
+    positions, normals, indices = [], [], []
+    for axis in range(3):
+        for sign in (-1.0, 1.0):
+            normal = np.zeros(3)
+            normal[axis] = sign
+            u_axis, v_axis = (axis + 1) % 3, (axis + 2) % 3
+            base = len(positions)
+            for du, dv in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+                p = np.zeros(3)
+                p[axis], p[u_axis], p[v_axis] = 0.5 * sign, 0.5 * du, 0.5 * dv
+                positions.append(p)
+                normals.append(normal)
+            quad = [base, base + 1, base + 2, base, base + 2, base + 3]
+            indices.extend(quad if sign > 0 else [quad[0], quad[2], quad[1], quad[3], quad[5], quad[4]])
+    return np.array(positions), np.array(normals), np.array(indices).reshape(-1, 3)
+
+
+def _polygon(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A planar convex polygon (N, 3) as a triangle fan with its normal (right-hand rule on the given order)."""
+    normal = np.cross(points[1] - points[0], points[2] - points[0])
+    normal /= max(np.linalg.norm(normal), 1e-12)
+    count = len(points)
+    indices = np.array([[0, i, i + 1] for i in range(1, count - 1)])
+    return points, np.tile(normal, (count, 1)), indices

@@ -1,0 +1,83 @@
+"""Stage 1: load the photo (Pillow): EXIF orientation, EXIF focal length, a pixel limit, clear errors."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .records import Photo
+
+#: Photos with more pixels than this are refused (a decompression bomb guard); ``--max-pixels`` overrides it.
+DEFAULT_MAX_PIXELS = 64_000_000
+
+_EXIF_IFD = 0x8769
+_TAG_FOCAL_LENGTH = 0x920A
+_TAG_FOCAL_35MM = 0xA405
+_TAG_MODEL = 0x0110
+_TAG_ORIENTATION = 0x0112
+
+
+def load_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    """Read an image file into a :class:`Photo`, rotated upright by its EXIF orientation.
+
+    Raises :class:`UserError` for a missing file, a file that is not an image, a truncated image, or one with
+    more than ``max_pixels`` pixels (checked from the header, before decoding).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"photo not found: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except UnidentifiedImageError:
+        raise UserError(f"not an image Pillow can read: {path}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UserError(f"image too large to be safe: {path} (limit {max_pixels} pixels)") from None
+    except OSError as error:
+        raise UserError(f"cannot read photo {path}: {error}") from None
+    with image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise UserError(
+                f"photo has {width}x{height} = {width * height} pixels, over the limit of {max_pixels} "
+                "(raise it with --max-pixels)"
+            )
+        if min(width, height) < 16:
+            raise UserError(f"photo is too small to use: {width}x{height} pixels")
+        exif = image.getexif()
+        try:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            rgb = np.asarray(upright.convert("RGB"))
+        except (OSError, ValueError, SyntaxError) as error:
+            raise UserError(f"photo is damaged or truncated: {path} ({error})") from None
+    sub = exif.get_ifd(_EXIF_IFD) if exif else {}
+    return Photo(
+        path=path,
+        rgb=rgb,
+        focal_35mm_mm=_positive(sub.get(_TAG_FOCAL_35MM), low=4.0, high=2000.0),
+        focal_mm=_positive(sub.get(_TAG_FOCAL_LENGTH), low=0.5, high=2000.0),
+        camera_model=_text(exif.get(_TAG_MODEL)) if exif else None,
+        exif_orientation=int(exif.get(_TAG_ORIENTATION, 1)) if exif else 1,
+    )
+
+
+def _positive(value, low: float, high: float) -> float | None:
+    """An EXIF number if it is a sane positive value, else None (EXIF focal lengths of 0 are common)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if low <= number <= high else None
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    return str(value).strip("\x00 ").strip() or None

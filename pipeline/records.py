@@ -1,0 +1,172 @@
+"""The records that pass between the stages: frozen dataclasses with units in their names.
+
+Frames and units are those of ``CONVENTIONS.md``: pixels of the EXIF-rotated photo, the OpenCV camera frame, and
+the glTF world (+Y up, metres, floor at y = 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import frames
+
+
+@dataclass(frozen=True)
+class Photo:
+    """The input photo after EXIF rotation.
+
+    rgb : (H, W, 3) uint8   pixels, rows top to bottom
+    focal_35mm_mm           EXIF ``FocalLengthIn35mmFilm`` (mm, 35 mm-equivalent), None when absent or nonsense
+    focal_mm                EXIF ``FocalLength`` (mm, of the real lens), None when absent
+    """
+
+    path: Path
+    rgb: np.ndarray = field(repr=False)
+    focal_35mm_mm: float | None = None
+    focal_mm: float | None = None
+    camera_model: str | None = None
+    exif_orientation: int = 1
+
+    @property
+    def width_px(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height_px(self) -> int:
+        return int(self.rgb.shape[0])
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One object the grounding named, in photo pixels.
+
+    box_xyxy_px : (4,) float   x1, y1, x2, y2 in photo pixels (x1 < x2, y1 < y2), clipped to the photo
+    detection_index            position of the entry in the grounding list as given (kept through filtering)
+    confidence                 the model's score if it gave one, else None
+    """
+
+    label: str
+    box_xyxy_px: tuple[float, float, float, float]
+    detection_index: int
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """Parsed grounding: usable detections, the coordinate format used and why, and what was dropped."""
+
+    detections: tuple[Detection, ...]
+    format: str
+    format_reason: str
+    source: str | None = None
+    warnings: tuple[str, ...] = ()
+    entries_total: int = 0
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Pinhole intrinsics of the photo, in pixels (CONVENTIONS.md: principal point at the centre by default)."""
+
+    fx_px: float
+    fy_px: float
+    cx_px: float
+    cy_px: float
+    width_px: int
+    height_px: int
+
+    @property
+    def k_matrix(self) -> np.ndarray:
+        """(3, 3) float K."""
+        return frames.intrinsics_matrix(self.fx_px, self.fy_px, self.cx_px, self.cy_px)
+
+    @property
+    def vertical_fov_rad(self) -> float:
+        return 2.0 * math.atan(0.5 * self.height_px / self.fy_px)
+
+    @property
+    def horizontal_fov_rad(self) -> float:
+        return 2.0 * math.atan(0.5 * self.width_px / self.fx_px)
+
+    @classmethod
+    def from_focal(cls, focal_px: float, width_px: int, height_px: int) -> "Intrinsics":
+        """Square pixels, principal point at the image centre."""
+        return cls(focal_px, focal_px, 0.5 * width_px, 0.5 * height_px, int(width_px), int(height_px))
+
+
+@dataclass(frozen=True)
+class CameraEstimate:
+    """Where the photo was taken from: intrinsics and ``world_from_camera`` (OpenCV camera -> glTF world).
+
+    intrinsics_source : ``user`` | ``exif`` | ``default`` | ... (which estimate won)
+    world_from_camera : (4, 4) float, rigid
+    """
+
+    intrinsics: Intrinsics
+    intrinsics_source: str
+    world_from_camera: np.ndarray = field(repr=False)
+    pitch_rad: float
+    roll_rad: float
+    height_m: float
+    attitude_source: str
+    height_source: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ObjectBox:
+    """One solved object: an upright oriented box in the world frame (CONVENTIONS.md).
+
+    center_m : (3,) float   box centre, world metres
+    size_m   : (3,) float   full extents along the box's own x (width), y (height), z (depth)
+    yaw_rad                 rotation about +Y; the box's own +z is the object's front
+    """
+
+    label: str
+    category: str
+    detection_index: int
+    center_m: tuple[float, float, float]
+    size_m: tuple[float, float, float]
+    yaw_rad: float
+    confidence: float | None = None
+    size_source: str = "prior"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def corners_m(self) -> np.ndarray:
+        """(8, 3) float world corners in the order of CONVENTIONS.md."""
+        return frames.box_corners(self.center_m, self.size_m, self.yaw_rad)
+
+
+@dataclass(frozen=True)
+class Wall:
+    """A wall quad: (4, 3) world corners, bottom-left, bottom-right, top-right, top-left as seen from inside."""
+
+    name: str
+    corners_m: tuple[tuple[float, float, float], ...]
+
+
+@dataclass(frozen=True)
+class RoomShell:
+    """The room: floor polygon on y = 0, ceiling height and wall quads.
+
+    floor_polygon_m : (N, 2) float   (x, z) floor corners, counter-clockwise seen from above
+    """
+
+    floor_polygon_m: tuple[tuple[float, float], ...]
+    ceiling_height_m: float | None
+    walls: tuple[Wall, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything the solver produced; what the exporters write."""
+
+    camera: CameraEstimate
+    room: RoomShell
+    objects: tuple[ObjectBox, ...]
+    warnings: tuple[str, ...] = ()

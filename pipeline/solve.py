@@ -1,0 +1,196 @@
+"""Stage 4: the geometry solver: detections + camera -> metric, gravity-aligned oriented boxes and a room shell.
+
+This version places every object on a support (the floor, or the top of the object it stands on, for categories
+such as table lamps and TVs) and fits, per object, the box whose projection best matches its 2D box under the
+category's size prior (``scipy.optimize.least_squares``, robust loss). Sides of a 2D box that touch the photo's
+border only say the object reaches at least that far. Yaw is aligned with the room's axes (this version assumes
+the room is aligned with the camera's heading) and the orientation that fits best is kept; the front then faces
+the camera. The metric scale comes from the camera height.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import frames, priors
+from .records import CameraEstimate, Detection, Grounding, ObjectBox, RoomShell, Scene, Wall
+
+#: Sides of a 2D box closer than this to the photo border are treated as cut by the border.
+BORDER_MARGIN_PX = 3.0
+#: Pixel noise of a 2D box side: a floor plus a fraction of the box diagonal.
+SIDE_SIGMA_PX = 2.0
+SIDE_SIGMA_FRACTION = 0.02
+#: Nearest distance in front of the camera a box corner may have.
+NEAR_M = 0.15
+#: Objects are not placed farther than this from the camera.
+MAX_DISTANCE_M = 25.0
+#: Prior ceiling height when nothing measures it (2.4-2.8 m in homes).
+DEFAULT_CEILING_M = 2.6
+
+
+@dataclass(frozen=True)
+class _Fit:
+    center_m: np.ndarray
+    size_m: np.ndarray
+    yaw_rad: float
+    cost: float
+
+
+def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float = 0.0) -> Scene:
+    """Solve every usable detection into an :class:`ObjectBox` and bound the scene with a :class:`RoomShell`."""
+    warnings: list[str] = []
+    order = sorted(grounding.detections, key=lambda d: priors.lookup(d.label).support == "furniture")
+    solved: dict[int, tuple[Detection, ObjectBox]] = {}
+    for detection in order:
+        prior = priors.lookup(detection.label)
+        notes = []
+        if prior.category == priors.UNKNOWN:
+            warnings.append(f"no size prior for label {detection.label!r} (entry {detection.detection_index}): "
+                            "used a generic box")
+            notes.append("generic size prior")
+        support_y, supporter = 0.0, None
+        if prior.support == "furniture":
+            supporter = _find_supporter(detection, [pair for pair in solved.values()])
+            if supporter is not None:
+                support_y = supporter.center_m[1] + 0.5 * supporter.size_m[1]
+                notes.append(f"stands on {supporter.label}")
+        fit = _fit_object(detection, prior, camera, support_y, room_yaw_rad)
+        if np.linalg.norm(fit.center_m - camera.world_from_camera[:3, 3]) > 0.95 * MAX_DISTANCE_M:
+            warnings.append(f"{detection.label!r} (entry {detection.detection_index}) could not be placed "
+                            "reliably: its 2D box gives no floor contact")
+        box = ObjectBox(
+            label=detection.label,
+            category=prior.category,
+            detection_index=detection.detection_index,
+            center_m=tuple(float(v) for v in fit.center_m),
+            size_m=tuple(float(v) for v in fit.size_m),
+            yaw_rad=float(fit.yaw_rad),
+            confidence=detection.confidence,
+            size_source="2d_box+prior" if prior.category != priors.UNKNOWN else "2d_box+generic_prior",
+            notes=tuple(notes),
+        )
+        solved[detection.detection_index] = (detection, box)
+    objects = tuple(solved[d.detection_index][1] for d in grounding.detections)
+    room = room_shell(objects, camera, room_yaw_rad)
+    return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
+
+
+def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]]) -> ObjectBox | None:
+    """The solved object whose 2D box holds this one's bottom edge in its upper part (a lamp on a nightstand)."""
+    x1, _, x2, y2 = detection.box_xyxy_px
+    centre_x = 0.5 * (x1 + x2)
+    best, best_overlap = None, 0.0
+    for other, box in candidates:
+        ox1, oy1, ox2, oy2 = other.box_xyxy_px
+        if not (ox1 <= centre_x <= ox2 and oy1 - 0.05 * (oy2 - oy1) <= y2 <= oy1 + 0.6 * (oy2 - oy1)):
+            continue
+        overlap = min(x2, ox2) - max(x1, ox1)
+        if overlap > best_overlap and priors.lookup(box.label).support != "furniture":
+            best, best_overlap = box, overlap
+    return best
+
+
+def _fit_object(detection: Detection, prior: priors.SizePrior, camera: CameraEstimate, support_y: float,
+                room_yaw_rad: float) -> _Fit:
+    fits = [_fit_with_yaw(detection, prior, camera, support_y, room_yaw_rad + turn)
+            for turn in (0.0, 0.5 * math.pi)]
+    best = min(fits, key=lambda fit: fit.cost)
+    # A box turned by pi is the same box: keep the orientation whose front faces the camera.
+    to_camera = camera.world_from_camera[:3, 3] - best.center_m
+    front = frames.rot_y(best.yaw_rad) @ np.array([0.0, 0.0, 1.0])
+    yaw = best.yaw_rad if front @ to_camera >= 0 else best.yaw_rad + math.pi
+    return _Fit(best.center_m, best.size_m, frames.wrap_angle(yaw), best.cost)
+
+
+def _fit_with_yaw(detection: Detection, prior: priors.SizePrior, camera: CameraEstimate, support_y: float,
+                  yaw_rad: float) -> _Fit:
+    from scipy.optimize import least_squares
+
+    k = camera.intrinsics.k_matrix
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    camera_from_world = frames.invert_rigid(camera.world_from_camera)
+    box = np.array(detection.box_xyxy_px)
+    cut = np.array([box[0] <= BORDER_MARGIN_PX, box[1] <= BORDER_MARGIN_PX,
+                    box[2] >= width - BORDER_MARGIN_PX, box[3] >= height - BORDER_MARGIN_PX])
+    sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * math.hypot(box[2] - box[0], box[3] - box[1])
+    log_prior = np.log(np.array(prior.size_m))
+    spread = max(prior.spread, 0.05)
+    limits = np.array([0.0, 0.0, width, height])
+    sign = np.array([-1.0, -1.0, 1.0, 1.0])  # a cut side may only reach past the border, outwards
+
+    def unpack(params):
+        size = np.exp(params[2:5])
+        center = np.array([params[0], support_y + 0.5 * size[1], params[1]])
+        return center, size
+
+    def residuals(params):
+        center, size = unpack(params)
+        corners_cam = frames.transform_points(camera_from_world, frames.box_corners(center, size, yaw_rad))
+        uv, z = frames.project_points(k, corners_cam)
+        behind = np.maximum(NEAR_M - z, 0.0)
+        if np.any(behind > 0):
+            return np.concatenate([np.full(4, 10.0 + 100.0 * behind.sum()), (params[2:5] - log_prior) / spread])
+        projected = np.array([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()])
+        side = np.where(cut, np.maximum(sign * (limits - projected), 0.0), projected - box) / sigma
+        return np.concatenate([side, (params[2:5] - log_prior) / spread])
+
+    x0 = _initial_guess(box, cut, prior, camera, support_y)
+    result = least_squares(residuals, np.concatenate([x0, log_prior]), loss="soft_l1", f_scale=1.0,
+                           x_scale=np.array([1.0, 1.0, 0.2, 0.2, 0.2]), max_nfev=200)
+    center, size = unpack(result.x)
+    return _Fit(center, size, yaw_rad, float(result.cost))
+
+
+def _initial_guess(box: np.ndarray, cut: np.ndarray, prior: priors.SizePrior, camera: CameraEstimate,
+                   support_y: float) -> np.ndarray:
+    """(x, z) of the box centre: the bottom edge's centre pixel cast onto the support plane, pushed back by half
+    the prior depth; when that ray does not reach the plane, the distance at which the prior height fits."""
+    k = camera.intrinsics.k_matrix
+    rotation, origin = camera.world_from_camera[:3, :3], camera.world_from_camera[:3, 3]
+    centre_u = 0.5 * (box[0] + box[2])
+    ray = rotation @ frames.pixel_rays(k, np.array([centre_u, box[3]]))
+    horizontal = np.array([ray[0], 0.0, ray[2]])
+    horizontal /= max(np.linalg.norm(horizontal), 1e-9)
+    if not cut[3] and ray[1] < -1e-3:
+        t = (support_y - origin[1]) / ray[1]
+        point = origin + t * ray
+    else:
+        pixels_high = max(box[3] - box[1], 1.0)
+        distance = camera.intrinsics.fy_px * prior.size_m[1] / pixels_high
+        point = origin + ray / np.linalg.norm(ray) * distance
+    point = origin + (point - origin) * min(1.0, MAX_DISTANCE_M / max(np.linalg.norm(point - origin), 1e-9))
+    centre = point + horizontal * 0.5 * prior.size_m[2]
+    return np.array([centre[0], centre[2]])
+
+
+def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_rad: float = 0.0) -> RoomShell:
+    """A rectangular room aligned with ``room_yaw_rad`` that holds the camera and every object: the back wall just
+    behind the farthest object, side walls at the objects or the edges of the view, the wall behind the camera
+    left open. Ceiling at the prior height, raised above the tallest object when needed."""
+    to_room = frames.rot_y(-room_yaw_rad)
+    camera_xz = (to_room @ camera.world_from_camera[:3, 3])[[0, 2]]
+    points = np.array([to_room @ c for obj in objects for c in obj.corners_m]).reshape(-1, 3)
+    far = min(points[:, 2].min() - 0.02, camera_xz[1] - 1.5) if len(points) else camera_xz[1] - 4.0
+    half_view = (camera_xz[1] - far) * math.tan(0.5 * camera.intrinsics.horizontal_fov_rad)
+    left = min(points[:, 0].min() - 0.02, camera_xz[0] - half_view) if len(points) else camera_xz[0] - half_view
+    right = max(points[:, 0].max() + 0.02, camera_xz[0] + half_view) if len(points) else camera_xz[0] + half_view
+    near = max(camera_xz[1] + 0.5, points[:, 2].max() + 0.02) if len(points) else camera_xz[1] + 0.5
+    top = max(DEFAULT_CEILING_M, max((o.center_m[1] + 0.5 * o.size_m[1] for o in objects), default=0.0) + 0.2)
+    from_room = frames.rot_y(room_yaw_rad)
+
+    def world(x, y, z):
+        return tuple(float(v) for v in from_room @ np.array([x, y, z]))
+
+    floor = [(left, near), (right, near), (right, far), (left, far)]
+    floor_polygon = tuple((p[0], p[2]) for p in (world(x, 0.0, z) for x, z in floor))
+    walls = (
+        Wall("wall_back", (world(left, 0, far), world(right, 0, far), world(right, top, far), world(left, top, far))),
+        Wall("wall_left", (world(left, 0, near), world(left, 0, far), world(left, top, far), world(left, top, near))),
+        Wall("wall_right", (world(right, 0, far), world(right, 0, near), world(right, top, near),
+                            world(right, top, far))),
+    )
+    return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls,
+                     source="bounds of the objects and the view (no layout estimate in this version)")

@@ -1,0 +1,16 @@
+"""Every numeric tolerance the tests use, named and explained in one place."""
+
+#: Round trips through the frames module (float64 arithmetic).
+ROUND_TRIP_ATOL = 1e-9
+#: Pixels: projecting a solved box back onto the photo.
+REPROJECTION_PX = 1.0
+#: A box solved from exact 2D boxes, exact camera and prior-sized truth lands this close to the truth (metres).
+CENTER_EXACT_M = 0.05
+#: Sizes in the same situation (metres).
+SIZE_EXACT_M = 0.05
+#: Yaw, same situation (radians; modulo pi, a box turned by pi is the same box).
+YAW_EXACT_RAD = 0.02
+#: Blender import: locations and dimensions agree with scene.json within 1 cm.
+BLENDER_M = 0.01
+#: Camera pose stored in scene.json vs the one given by flags.
+POSE_ATOL = 1e-9
