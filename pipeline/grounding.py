@@ -118,27 +118,30 @@ def extract_json(text: str):
 
 def _first_json(text: str):
     decoder = json.JSONDecoder()
-    for match in re.finditer(r"[\[{]", text):
-        start = match.start()
-        for attempt in (text[start:], _repair(text[start:])):
-            try:
-                value, _ = decoder.raw_decode(attempt)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(value, (list, dict)):
-                return value
+    match = re.search(r"[\[{]", text)
+    if match is None:
         return None
+    start = match.start()
+    for attempt in _repairs(text[start:]):
+        try:
+            value, _ = decoder.raw_decode(attempt)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, (list, dict)):
+            return value
     return None
 
 
-def _repair(text: str) -> str:
-    """Drop trailing commas; close a list that was cut off after its last complete object."""
+def _repairs(text: str):
+    """The text as is, without trailing commas, then (for a list cut off mid-way) closed after each of its last
+    complete objects in turn, newest first."""
+    yield text
     text = re.sub(r",\s*([\]}])", r"\1", text)
-    if text.lstrip().startswith("[") and "]" not in text:
-        last = text.rfind("}")
-        if last > 0:
-            text = text[: last + 1] + "]"
-    return text
+    yield text
+    if text.lstrip().startswith("["):
+        ends = [m.start() for m in re.finditer(r"}", text)]
+        for end in reversed(ends[-50:]):
+            yield text[: end + 1] + "]"
 
 
 def _entries(payload) -> tuple[list, str | None]:
@@ -245,6 +248,6 @@ def _clip(index: int, label: str, box: np.ndarray, width_px: int, height_px: int
     if inside <= 0.0 or (area > 0 and inside < MIN_INSIDE_FRACTION * area) or min(cx2 - cx1, cy2 - cy1) < 1.0:
         warnings.append(f"grounding entry {index} ({label}) lies outside the photo or is empty; skipped")
         return None
-    if inside < area * 0.999:
+    if inside < area * 0.98:
         warnings.append(f"grounding entry {index} ({label}) extends outside the photo; clipped")
     return (float(cx1), float(cy1), float(cx2), float(cy2))

@@ -24,7 +24,7 @@ const PALETTE = [
 const ROOM_STYLE = {
   floor: { color: '#e7e2da', inside: 0.92, outside: 0.12 },
   ceiling: { color: '#f4f4f2', inside: 0.1, outside: 0.0 },
-  wall: { color: '#dfe4ea', inside: 0.5, outside: 0.07 },
+  wall: { color: '#e3e8ee', inside: 0.42, outside: 0.07 },
 };
 
 const RENDER_ORDER = { floor: -3, grid: -2, wall: -1, object: 0, edges: 1 };
@@ -233,15 +233,18 @@ export function dressScene(root) {
 function makeGrid(box) {
   const step = 0.5;
   const y = 0.002;
-  const x0 = Math.floor(box.min.x / step) * step;
-  const x1 = Math.ceil(box.max.x / step) * step;
-  const z0 = Math.floor(box.min.z / step) * step;
-  const z1 = Math.ceil(box.max.z / step) * step;
+  // Lines on the 0.5 m lattice (1 m lines stronger), clipped to the floor's extent.
+  const { x: x0, z: z0 } = box.min;
+  const { x: x1, z: z1 } = box.max;
   const minor = [];
   const major = [];
-  const isMajor = (v) => Math.abs(v - Math.round(v)) < 1e-6;
-  for (let x = x0; x <= x1 + 1e-9; x += step) (isMajor(x) ? major : minor).push(x, y, z0, x, y, z1);
-  for (let z = z0; z <= z1 + 1e-9; z += step) (isMajor(z) ? major : minor).push(x0, y, z, x1, y, z);
+  const isMajor = (k) => k % 2 === 0;
+  for (let k = Math.ceil(x0 / step - 1e-6); k * step <= x1 + 1e-6; k++) {
+    (isMajor(k) ? major : minor).push(k * step, y, z0, k * step, y, z1);
+  }
+  for (let k = Math.ceil(z0 / step - 1e-6); k * step <= z1 + 1e-6; k++) {
+    (isMajor(k) ? major : minor).push(x0, y, k * step, x1, y, k * step);
+  }
   const group = [];
   for (const [verts, opacity] of [[minor, 0.18], [major, 0.35]]) {
     if (!verts.length) continue;

@@ -17,7 +17,9 @@ import { fovFromScene, readGlb, readSceneJson } from './payload.js';
 import {
   IDS, byId, fillInfo, fillObjectList, makeLabel, setActiveButton, showPhotoFrame, showStatus, viewportElement,
 } from './ui.js';
-import { containFov, lookAtQuaternion, makeTween, overviewPose, photoPose } from './views.js';
+import {
+  NO_INSETS, containFov, lookAtQuaternion, makeTween, overviewPose, photoPose, viewOffsetFor,
+} from './views.js';
 
 const TWEEN_MS = 650;
 let failed = false;
@@ -98,12 +100,44 @@ async function start() {
   let needsRender = true;
   let width = 1;
   let height = 1;
+  let insets = NO_INSETS;
+  // 1: projection centre moved to the middle of the area not covered by the UI; 0: photo view (none).
+  const state = { offsetWeight: 1 };
+
+  /** Parts of the viewport covered by the top bar and the object panel (CSS px). */
+  function measureInsets() {
+    const hr = host.getBoundingClientRect();
+    const out = { left: 12, top: 12, right: 12, bottom: 12 };
+    const bar = byId(IDS.topbar);
+    if (bar) {
+      const r = bar.getBoundingClientRect();
+      if (r.width > hr.width * 0.5 && r.bottom - hr.top < hr.height * 0.3) out.top = Math.max(out.top, r.bottom - hr.top + 8);
+    }
+    const panel = byId(IDS.panel);
+    if (panel) {
+      const r = panel.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0 && r.left - hr.left > hr.width * 0.5) {
+        out.right = Math.max(out.right, hr.right - r.left + 8);
+      }
+    }
+    return out;
+  }
+
+  function applyViewOffset() {
+    const w = state.offsetWeight;
+    if (w > 0.001) {
+      const [ox, oy] = viewOffsetFor(width, height, insets);
+      camera.setViewOffset(width, height, ox * w, oy * w, width, height);
+    } else if (camera.view && camera.view.enabled) {
+      camera.clearViewOffset();
+    }
+  }
 
   function poseFor(name) {
     if (name === 'photo' && dressed.photoCamera) {
       return photoPose(dressed.photoCamera, photoAspect, width / height, dressed.sceneBox);
     }
-    return overviewPose(framingBox, width / height);
+    return overviewPose(framingBox, width, height, insets);
   }
 
   function stopControlsMotion() {
@@ -120,6 +154,7 @@ async function start() {
     camera.near = goal.near;
     camera.far = goal.far;
     camera.updateProjectionMatrix();
+    state.offsetWeight = goal.offsetWeight;
     photoLocked = name === 'photo';
     if (!photoLocked) controls.update();
     showPhotoFrame(name === 'photo', width, height, photoAspect);
@@ -140,7 +175,7 @@ async function start() {
       finishView(name, goal);
     } else {
       photoLocked = true; // controls stay out of the way during the move
-      const step = makeTween(camera, controls, goal, TWEEN_MS);
+      const step = makeTween(camera, controls, state, goal, TWEEN_MS);
       tween = (now) => {
         if (step(now)) {
           tween = null;
@@ -158,13 +193,13 @@ async function start() {
     const extent = Math.max(...info.size, 0.3);
     const target = info.node.getWorldPosition(new Vector3());
     const position = target.clone().addScaledVector(dir, Math.max(1.2, extent * 2.8));
-    const goal = overviewPose(framingBox, width / height);
+    const goal = overviewPose(framingBox, width, height, insets);
     Object.assign(goal, { position, target, quaternion: lookAtQuaternion(position, target) });
     view = 'free';
     setActiveButton(view);
     showPhotoFrame(false);
     photoLocked = true;
-    const step = makeTween(camera, controls, goal, TWEEN_MS);
+    const step = makeTween(camera, controls, state, goal, TWEEN_MS);
     tween = (now) => {
       if (step(now)) {
         tween = null;
@@ -196,6 +231,7 @@ async function start() {
     renderer.domElement.style.width = '100%';
     renderer.domElement.style.height = '100%';
     labelRenderer.setSize(width, height);
+    insets = measureInsets();
     camera.aspect = width / height;
     if (view === 'photo' && photoLocked && !tween && dressed.photoCamera) {
       camera.fov = containFov(dressed.photoCamera.fov, photoAspect, camera.aspect);
@@ -255,6 +291,7 @@ async function start() {
   function render() {
     camera.getWorldPosition(camPos);
     dressed.updateFading(camPos);
+    applyViewOffset();
     renderer.render(scene, camera);
     labelRenderer.render(scene, camera);
   }

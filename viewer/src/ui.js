@@ -11,6 +11,8 @@ export const IDS = {
   overview: 'room3d-btn-overview',
   photo: 'room3d-btn-photo',
   photoFrame: 'room3d-photo-frame',
+  topbar: 'room3d-topbar',
+  panel: 'room3d-panel',
 };
 
 function el(tag, className, text) {

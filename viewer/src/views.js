@@ -1,5 +1,5 @@
 // Camera framing: the three-quarter overview, the photo viewpoint, and smooth moves between them.
-import { MathUtils, Matrix4, Quaternion, Sphere, Vector3 } from 'three';
+import { Box3, MathUtils, Matrix4, Quaternion, Vector3 } from 'three';
 
 const UP = new Vector3(0, 1, 0);
 // From the scene centre towards the viewer: behind the photo camera (+Z), to its right, above.
@@ -11,16 +11,35 @@ export function lookAtQuaternion(eye, target, up = UP) {
   return new Quaternion().setFromRotationMatrix(m);
 }
 
-/** Overview pose framing the bounding box for a camera with the given aspect ratio. */
-export function overviewPose(box, aspect) {
-  const sphere = box.isEmpty() ? new Sphere(new Vector3(0, 1, -2), 3) : box.getBoundingSphere(new Sphere());
-  const radius = Math.max(sphere.radius, 0.5);
-  const vfov = MathUtils.degToRad(OVERVIEW_FOV);
-  const hfov = 2 * Math.atan(Math.tan(vfov / 2) * aspect);
-  const dist = (radius / Math.sin(Math.min(vfov, hfov) / 2)) * 0.92;
-  const target = sphere.center.clone();
-  target.y = Math.max(0, target.y - radius * 0.12);
+/**
+ * Overview pose: looks at the box centre from OVERVIEW_DIR, at the smallest distance where all
+ * eight corners fit (with a margin) into the free part of the viewport. `safe` = {left, top,
+ * right, bottom} insets in CSS px (UI on top of the canvas); the projection centre is then moved
+ * to the middle of the free area with `uiOffset` (see viewOffsetFor).
+ */
+export function overviewPose(box, viewW, viewH, safe = NO_INSETS) {
+  const b = box.isEmpty() ? new Box3(new Vector3(-2, 0, -4), new Vector3(2, 2.5, 0)) : box;
+  const target = b.getCenter(new Vector3());
+  const size = b.getSize(new Vector3());
+  target.y = Math.max(0, target.y - size.y * 0.1);
+  const fwd = OVERVIEW_DIR.clone().negate();
+  const right = new Vector3().crossVectors(fwd, UP).normalize();
+  const up = new Vector3().crossVectors(right, fwd).normalize();
+  const freeW = Math.max(50, viewW - safe.left - safe.right);
+  const freeH = Math.max(50, viewH - safe.top - safe.bottom);
+  const tanV = Math.tan(MathUtils.degToRad(OVERVIEW_FOV) / 2);
+  const margin = 0.93;
+  const tanX = ((tanV * freeW) / viewH) * margin;
+  const tanY = ((tanV * freeH) / viewH) * margin;
+  let dist = 0.5;
+  const p = new Vector3();
+  for (let i = 0; i < 8; i++) {
+    p.set(i & 1 ? b.max.x : b.min.x, i & 2 ? b.max.y : b.min.y, i & 4 ? b.max.z : b.min.z).sub(target);
+    const need = Math.max(Math.abs(p.dot(right)) / tanX, Math.abs(p.dot(up)) / tanY) - p.dot(fwd);
+    dist = Math.max(dist, need);
+  }
   const position = target.clone().addScaledVector(OVERVIEW_DIR, dist);
+  const radius = size.length() / 2;
   return {
     name: 'overview',
     position,
@@ -29,7 +48,19 @@ export function overviewPose(box, aspect) {
     quaternion: lookAtQuaternion(position, target),
     near: Math.max(0.01, dist / 200),
     far: dist * 20 + radius * 10,
+    offsetWeight: 1,
   };
+}
+
+export const NO_INSETS = Object.freeze({ left: 0, top: 0, right: 0, bottom: 0 });
+
+/** setViewOffset x/y (px) that put the projection centre in the middle of the free area. */
+export function viewOffsetFor(viewW, viewH, safe) {
+  const freeW = Math.max(50, viewW - safe.left - safe.right);
+  const freeH = Math.max(50, viewH - safe.top - safe.bottom);
+  const cx = safe.left + freeW / 2 - viewW / 2;
+  const cy = safe.top + freeH / 2 - viewH / 2;
+  return [-cx, -cy];
 }
 
 /**
@@ -60,18 +91,20 @@ export function photoPose(photoCamera, photoAspect, viewAspect, box) {
     quaternion,
     near: 0.02,
     far: Math.max(100, d * 50),
+    offsetWeight: 0,
   };
 }
 
 const easeInOutCubic = (t) => (t < 0.5 ? 4 * t * t * t : 1 - Math.pow(-2 * t + 2, 3) / 2);
 
-/** A camera move: call step(now) each frame until it returns true. */
-export function makeTween(camera, controls, goal, durationMs) {
+/** A camera move: call step(now) each frame until it returns true; `state.offsetWeight` is eased too. */
+export function makeTween(camera, controls, state, goal, durationMs) {
   const from = {
     position: camera.position.clone(),
     target: controls.target.clone(),
     fov: camera.fov,
     quaternion: camera.quaternion.clone(),
+    offsetWeight: state.offsetWeight,
   };
   let start = null;
   return function step(now) {
@@ -82,6 +115,7 @@ export function makeTween(camera, controls, goal, durationMs) {
     controls.target.lerpVectors(from.target, goal.target, k);
     camera.quaternion.slerpQuaternions(from.quaternion, goal.quaternion, k);
     camera.fov = MathUtils.lerp(from.fov, goal.fov, k);
+    state.offsetWeight = MathUtils.lerp(from.offsetWeight, goal.offsetWeight, k);
     camera.near = goal.near;
     camera.far = goal.far;
     camera.updateProjectionMatrix();

@@ -1,0 +1,111 @@
+"""The command line: a full build, its outputs' consistency, and bad input -> one line, exit code 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline import frames
+from pipeline.cli import main, parser
+from tests.synthetic import bedroom
+
+
+@pytest.fixture()
+def bedroom_inputs(tmp_path):
+    truth = bedroom()
+    w, h = truth.intrinsics.width_px, truth.intrinsics.height_px
+    photo = tmp_path / "room.png"
+    Image.fromarray(np.full((h, w, 3), 180, np.uint8)).save(photo)
+    grounding = tmp_path / "answer.json"
+    boxes = [{"bbox_2d": [round(v, 2) for v in d.box_xyxy_px], "label": d.label} for d in truth.detections()]
+    grounding.write_text("Here you go:\n```json\n" + json.dumps(boxes) + "\n```")
+    flags = ["--focal-px", str(truth.intrinsics.fx_px), "--camera-height", str(truth.height_m),
+             "--pitch-deg", str(truth.pitch_deg), "--roll-deg", str(truth.roll_deg)]
+    return truth, photo, grounding, flags
+
+
+def test_build_writes_consistent_outputs(tmp_path, bedroom_inputs, capsys):
+    truth, photo, grounding, flags = bedroom_inputs
+    out = tmp_path / "out"
+    assert main(["build", str(photo), "-o", str(out), "--grounding", str(grounding), *flags]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "overlay.png", "scene.glb", "scene.json"]
+    assert "index.html" in capsys.readouterr().out
+    scene = json.loads((out / "scene.json").read_text())
+    camera = scene["camera"]
+    assert camera["intrinsics_source"] == "user" and camera["width"] == 1024 and camera["height"] == 768
+    np.testing.assert_allclose(camera["world_from_camera"], truth.world_from_camera, atol=1e-9)
+    assert scene["grounding"]["format"] == "pixels"
+    assert len(scene["objects"]) == len(truth.boxes)
+    assert [o["name"] for o in scene["objects"]] == ["bed", "nightstand", "nightstand.001", "wardrobe", "chair"]
+    k = frames.intrinsics_matrix(camera["fx"], camera["fy"], camera["cx"], camera["cy"])
+    for obj, detection in zip(scene["objects"], truth.detections()):
+        corners = np.array(obj["corners"])
+        np.testing.assert_allclose(corners, frames.box_corners(obj["center"], obj["size"], obj["yaw"]))
+        uv, z = frames.project_world_points(k, np.array(camera["world_from_camera"]), corners)
+        assert np.all(z > 0)
+        box = np.clip(np.concatenate([uv.min(0), uv.max(0)]), 0, [1024, 768, 1024, 768])
+        np.testing.assert_allclose(box, detection.box_xyxy_px, atol=4.0)
+    assert set(scene["timings_s"]) >= {"photo", "grounding", "camera", "solve", "export_glb", "export_page"}
+    assert scene["versions"]["numpy"]
+    with Image.open(out / "overlay.png") as overlay:
+        assert overlay.size == (1024, 768)
+        # the wireframes were drawn: the overlay differs from the flat grey photo
+        assert np.asarray(overlay).std() > 1.0
+
+
+def test_no_grounding_builds_room_shell_only(tmp_path, bedroom_inputs):
+    _, photo, _, _ = bedroom_inputs
+    assert main(["build", str(photo), "-o", str(tmp_path / "out")]) == 0
+    scene = json.loads((tmp_path / "out" / "scene.json").read_text())
+    assert scene["objects"] == [] and scene["camera"]["intrinsics_source"] == "default"
+    assert len(scene["room"]["walls"]) == 3
+
+
+def bad(tmp_path, argv, capsys, match):
+    before = set(tmp_path.iterdir())
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("room3d: error:") and "\n" not in err and match in err, err
+    assert set(tmp_path.iterdir()) == before, "nothing may be written"
+
+
+def test_bad_inputs_one_line_exit_2(tmp_path, bedroom_inputs, capsys):
+    _, photo, grounding, _ = bedroom_inputs
+    out = str(tmp_path / "out")
+    bad(tmp_path, ["build", str(tmp_path / "missing.jpg"), "-o", out], capsys, "not found")
+    (tmp_path / "text.png").write_text("not an image")
+    bad(tmp_path, ["build", str(tmp_path / "text.png"), "-o", out], capsys, "not an image")
+    (tmp_path / "broken.json").write_text("```json\n[{\"bbox_2d\": [1, 2\n```")
+    bad(tmp_path, ["build", str(photo), "-o", out, "--grounding", str(tmp_path / "broken.json")], capsys,
+        "not valid JSON")
+    bad(tmp_path, ["build", str(photo), "-o", out, "--focal-px", "-5"], capsys, "focal")
+    (tmp_path / "exists").mkdir()
+    bad(tmp_path, ["build", str(photo), "-o", str(tmp_path / "exists")], capsys, "--force")
+
+
+def test_force_replaces_existing_output(tmp_path, bedroom_inputs):
+    _, photo, grounding, flags = bedroom_inputs
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    assert main(["build", str(photo), "-o", str(out), "--grounding", str(grounding), "--force"]) == 0
+    assert not (out / "stale.txt").exists() and (out / "scene.glb").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_subprocess_error_has_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pipeline", "build", str(tmp_path / "x.jpg"), "-o",
+                             str(tmp_path / "o")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_every_command_has_help():
+    commands = parser()._subparsers._group_actions[0].choices
+    for name, sub in commands.items():
+        assert sub.description or sub.format_help(), name
+        for action in sub._actions:
+            assert action.help, f"{name} {action.dest} has no help"

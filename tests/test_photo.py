@@ -1,0 +1,74 @@
+"""Loading photos: EXIF orientation and focal length, and every kind of bad file."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.errors import UserError
+from pipeline.photo import load_photo
+
+
+def write_jpeg(path, width=320, height=240, orientation=None, focal_35mm=None, focal=None):
+    image = Image.fromarray(np.tile(np.arange(width, dtype=np.uint8), (height, 1))[..., None].repeat(3, axis=2))
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    sub = {}
+    if focal_35mm is not None:
+        sub[0xA405] = focal_35mm
+    if focal is not None:
+        sub[0x920A] = focal
+    if sub:
+        exif.get_ifd(0x8769).update(sub)
+    image.save(path, exif=exif.tobytes())
+    return path
+
+
+def test_exif_orientation_rotates_and_focal_is_read(tmp_path):
+    photo = load_photo(write_jpeg(tmp_path / "p.jpg", orientation=6, focal_35mm=26, focal=4.2))
+    assert (photo.width_px, photo.height_px) == (240, 320)  # rotated 90 degrees to upright
+    assert photo.focal_35mm_mm == 26 and photo.focal_mm == pytest.approx(4.2)
+    assert photo.exif_orientation == 6
+
+
+def test_nonsense_exif_focal_is_ignored(tmp_path):
+    photo = load_photo(write_jpeg(tmp_path / "p.jpg", focal_35mm=0, focal=0))
+    assert photo.focal_35mm_mm is None and photo.focal_mm is None
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        load_photo(tmp_path / "nope.jpg")
+
+
+def test_not_an_image(tmp_path):
+    path = tmp_path / "notes.jpg"
+    path.write_text("hello")
+    with pytest.raises(UserError, match="not an image"):
+        load_photo(path)
+
+
+def test_truncated_jpeg(tmp_path):
+    path = write_jpeg(tmp_path / "p.jpg", 640, 480)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(UserError, match="damaged or truncated"):
+        load_photo(path)
+
+
+def test_pixel_limit_and_decompression_bomb(tmp_path):
+    path = write_jpeg(tmp_path / "p.jpg", 640, 480)
+    with pytest.raises(UserError, match="over the limit"):
+        load_photo(path, max_pixels=640 * 480 - 1)
+    # A PNG whose header claims 100000 x 100000 pixels: refused before decoding.
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)) + \
+        chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
+    (tmp_path / "bomb.png").write_bytes(bomb)
+    with pytest.raises(UserError, match="too large|over the limit"):
+        load_photo(tmp_path / "bomb.png")

@@ -1,0 +1,89 @@
+"""The solver against synthetic scenes with known camera and boxes."""
+
+import math
+
+import numpy as np
+import pytest
+
+from pipeline import frames
+from pipeline.camera import estimate_camera
+from pipeline.records import Detection, Grounding, Photo
+from pipeline.solve import solve
+from tests.synthetic import bedroom, make_scene, on_floor
+from tests.tolerances import CENTER_EXACT_M, REPROJECTION_PX, SIZE_EXACT_M, YAW_EXACT_RAD
+
+
+def camera_for(scene, scale=1.0):
+    photo = Photo(path=None, rgb=np.zeros((scene.intrinsics.height_px, scene.intrinsics.width_px, 3), np.uint8))
+    return estimate_camera(photo, focal_px=scene.intrinsics.fx_px, camera_height_m=scene.height_m * scale,
+                           pitch_deg=scene.pitch_deg, roll_deg=scene.roll_deg)
+
+
+def yaw_error(a, b):
+    return abs(frames.wrap_angle(2 * (a - b))) / 2  # modulo pi
+
+
+def test_prior_sized_boxes_are_recovered():
+    truth = make_scene([on_floor("bed", 0.2, -3.6), on_floor("nightstand", -1.0, -4.3),
+                        on_floor("wardrobe", -1.6, -4.0, yaw_deg=90.0), on_floor("sofa", 1.5, -2.6, yaw_deg=-90)])
+    scene = solve(truth.grounding(), camera_for(truth))
+    assert len(scene.objects) == 4
+    for obj, box in zip(scene.objects, truth.boxes):
+        assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < CENTER_EXACT_M, obj.label
+        extents = np.abs(frames.rot_y(obj.yaw_rad)) @ np.array(obj.size_m)
+        truth_extents = np.abs(frames.rot_y(box.yaw_rad)) @ box.size_m
+        np.testing.assert_allclose(extents, truth_extents, atol=SIZE_EXACT_M)
+        assert yaw_error(obj.yaw_rad, box.yaw_rad) < YAW_EXACT_RAD or \
+            yaw_error(obj.yaw_rad + math.pi / 2, box.yaw_rad) < YAW_EXACT_RAD and abs(
+                obj.size_m[0] - obj.size_m[2]) < SIZE_EXACT_M
+
+
+def test_objects_stand_on_the_floor_and_face_the_camera():
+    truth = bedroom()
+    scene = solve(truth.grounding(), camera_for(truth))
+    for obj in scene.objects:
+        assert obj.corners_m[:, 1].min() == pytest.approx(0.0, abs=1e-9)
+        front = frames.rot_y(obj.yaw_rad) @ [0, 0, 1]
+        assert front @ (np.array([0, 1.45, 0]) - np.array(obj.center_m)) > 0
+
+
+def test_solved_boxes_reproject_onto_their_2d_boxes():
+    truth = bedroom()
+    camera = camera_for(truth)
+    scene = solve(truth.grounding(), camera)
+    for obj, detection in zip(scene.objects, truth.detections()):
+        uv, _ = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera, obj.corners_m)
+        projected = np.concatenate([uv.min(axis=0), uv.max(axis=0)])
+        projected = np.clip(projected, 0, [1024, 768, 1024, 768])
+        np.testing.assert_allclose(projected, detection.box_xyxy_px, atol=REPROJECTION_PX * 3)
+
+
+def test_lamp_stands_on_nightstand():
+    nightstand = on_floor("nightstand", 1.0, -3.5)
+    top = nightstand.center_m[1] + nightstand.size_m[1] / 2
+    lamp = on_floor("table lamp", 1.0, -3.5)
+    lamp = type(lamp)("table lamp", lamp.center_m + [0, top, 0], lamp.size_m, 0.0)
+    truth = make_scene([nightstand, lamp])
+    scene = solve(truth.grounding(), camera_for(truth))
+    solved_lamp = scene.objects[1]
+    assert solved_lamp.corners_m[:, 1].min() == pytest.approx(top, abs=0.02)
+    assert np.linalg.norm(np.array(solved_lamp.center_m) - lamp.center_m) < CENTER_EXACT_M
+
+
+def test_unknown_label_gets_generic_box_and_warning():
+    truth = make_scene([on_floor("chair", 0.0, -3.0)])
+    detection = truth.detections()[0]
+    grounding = Grounding((Detection("flux capacitor", detection.box_xyxy_px, 0),), "pixels", "test")
+    scene = solve(grounding, camera_for(truth))
+    assert scene.objects[0].category == "unknown"
+    assert any("flux capacitor" in w for w in scene.warnings)
+
+
+def test_box_covering_whole_image_and_no_detections():
+    truth = make_scene([])
+    camera = camera_for(truth)
+    whole = Grounding((Detection("bed", (0.0, 0.0, 1024.0, 768.0), 0),), "pixels", "test")
+    scene = solve(whole, camera)
+    assert len(scene.objects) == 1 and np.all(np.isfinite(scene.objects[0].corners_m))
+    empty = solve(Grounding((), "none", "test"), camera)
+    assert empty.objects == () and len(empty.room.walls) == 3
