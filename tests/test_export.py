@@ -1,0 +1,100 @@
+"""The written files: the GLB's structure and the Khronos validator, and the page in headless Chromium."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline import frames
+from pipeline.build import BuildOptions, build
+from pipeline.export.gltf import unique_names
+from pipeline.export.page import script_safe_json
+from tests.synthetic import bedroom
+
+XSS = "</script><script>alert(1)</script>"
+LABELS = ["bed", "nightstand", XSS, "wardrobe", "床"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    truth = bedroom()
+    folder = tmp_path_factory.mktemp("export")
+    photo = folder / "room.png"
+    Image.fromarray(np.full((768, 1024, 3), 200, np.uint8)).save(photo)
+    grounding = folder / "answer.json"
+    grounding.write_text(json.dumps([{"bbox_2d": list(d.box_xyxy_px), "label": label}
+                                     for d, label in zip(truth.detections(), LABELS)]))
+    options = BuildOptions(grounding=grounding, focal_px=truth.intrinsics.fx_px, camera_height_m=truth.height_m,
+                           pitch_deg=truth.pitch_deg, roll_deg=truth.roll_deg)
+    result = build(photo, folder / "out", options)
+    return result.out_dir, json.loads((result.out_dir / "scene.json").read_text())
+
+
+def test_unique_names():
+    assert unique_names(["chair", "chair", "floor", "chair"]) == ["chair", "chair.001", "floor.001", "chair.002"]
+
+
+def test_glb_structure_matches_scene_json(built):
+    import pygltflib
+
+    out, scene = built
+    gltf = pygltflib.GLTF2.load_binary(str(out / "scene.glb"))
+    nodes = {node.name: node for node in gltf.nodes}
+    for obj in scene["objects"]:
+        node = nodes[obj["name"]]
+        assert node.extras["kind"] == "object" and node.extras["label"] == obj["label"]
+        assert node.extras["detection_index"] == obj["detection_index"]
+        np.testing.assert_allclose(node.translation, obj["center"], atol=1e-6)
+        np.testing.assert_allclose(node.scale, obj["size"], atol=1e-6)
+        rotation = frames.matrix_from_quaternion_xyzw(node.rotation)
+        np.testing.assert_allclose(rotation, frames.rot_y(obj["yaw"]), atol=1e-6)
+    assert {"floor", "wall_back", "wall_left", "wall_right", "ceiling"} <= set(nodes)
+    camera_node = nodes["photo_camera"]
+    camera = gltf.cameras[camera_node.camera]
+    assert camera.perspective.yfov == pytest.approx(2 * math.atan(384 / scene["camera"]["fy"]))
+    pose = frames.rigid(frames.matrix_from_quaternion_xyzw(camera_node.rotation), camera_node.translation)
+    np.testing.assert_allclose(frames.world_from_camera_cv(pose), scene["camera"]["world_from_camera"], atol=1e-6)
+    # the floor is at y = 0 and the ceiling above every object
+    floor_accessor = gltf.accessors[gltf.meshes[nodes["floor"].mesh].primitives[0].attributes.POSITION]
+    assert floor_accessor.min[1] == 0.0 and floor_accessor.max[1] == 0.0
+
+
+def test_glb_passes_khronos_validator(built, node_ready):
+    from tests.viewer_tools import validate_glb
+
+    report = validate_glb(built[0] / "scene.glb")
+    assert report["issues"]["numErrors"] == 0, report["issues"]["messages"]
+    assert report["issues"]["numWarnings"] == 0, report["issues"]["messages"]
+
+
+def test_script_safe_json_cannot_close_a_script():
+    text = script_safe_json({"label": XSS + "&\u2028"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"label": XSS + "&\u2028"}
+
+
+def test_page_is_one_offline_file(built):
+    html = (built[0] / "index.html").read_text()
+    assert "<script src" not in html and "http://" not in html.split("room3d-glb")[0].lower()
+    assert XSS not in html  # the label appears only escaped
+
+
+def test_page_renders_in_chromium(built, chromium_ready, tmp_path_factory):
+    from tests.viewer_tools import open_page
+
+    out, scene = built
+    shot = tmp_path_factory.getbasetemp() / "page.png"
+    result = open_page((out / "index.html").as_uri(), screenshot=shot)
+    assert result["ready"], result["error"]
+    assert result["error"] is None
+    assert result["console"] == [], result["console"]
+    assert result["requests"] == [], result["requests"]
+    assert result["dialogs"] == [], "a label ran as script"
+    assert result["objectCount"] == len(scene["objects"])
+    room_meshes = 1 + len(scene["room"]["walls"]) + (scene["room"]["ceiling_height_m"] is not None)
+    assert result["meshCount"] == len(scene["objects"]) + room_meshes
+    assert XSS in result["labels"] and "床" in result["labels"]
+    with Image.open(shot) as image:
+        assert np.asarray(image.convert("L")).std() > 5.0  # something was drawn
