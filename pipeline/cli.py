@@ -37,6 +37,23 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, report
+
+    samples = []
+    for path in args.samples:
+        if (path / "truth.json").is_file():
+            samples.append(path)
+        elif path.is_dir():
+            samples.extend(sorted(p for p in path.iterdir() if (p / "truth.json").is_file()))
+    if not samples:
+        raise UserError("no sample folders (with a truth.json) found in " + ", ".join(map(str, args.samples)))
+    for given in args.given:
+        cameras, objects = evaluate(samples, given)
+        print(report(cameras, objects, given))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from . import frames
     from .grounding import FORMATS
@@ -68,6 +85,15 @@ def parser() -> argparse.ArgumentParser:
                        help="max_pixels of the Qwen2.5-VL processor that made the grounding")
     build.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     build.set_defaults(handler=_build)
+
+    evaluate = commands.add_parser("eval", help="measure the pipeline against the truth of sample scenes",
+                                   description="Solve each sample (a folder with photo.png, grounding.qwen3.json "
+                                   "and truth.json) and print camera and object errors.")
+    evaluate.add_argument("samples", nargs="+", type=Path, help="sample folders, or folders holding them")
+    evaluate.add_argument("--given", nargs="+", choices=("none", "k", "camera"), default=["none", "k", "camera"],
+                          help="what is taken from the truth: none, k (focal length) or camera (focal, pitch, "
+                          "roll, height)")
+    evaluate.set_defaults(handler=_eval)
     return root
 
 

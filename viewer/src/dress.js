@@ -208,7 +208,9 @@ export function dressScene(root) {
   const helpers = [];
   const gridBox = floorBox && !floorBox.isEmpty() ? floorBox : sceneBox.isEmpty() ? null : sceneBox;
   if (gridBox) helpers.push(makeGrid(gridBox));
-  if (photoCamera) helpers.push(makeFrustum(photoCamera, 0.35));
+  const frustum = photoCamera ? makeFrustum(photoCamera, 0.35) : null;
+  if (frustum) helpers.push(frustum);
+  const photoPosition = photoCamera ? photoCamera.getWorldPosition(new Vector3()) : null;
 
   return {
     objects: objectInfos,
@@ -216,8 +218,13 @@ export function dressScene(root) {
     photoCameraNode,
     sceneBox,
     helpers,
-    /** Fades each room surface the camera is outside of, so the user always looks into the room. */
+    /**
+     * Fades each room surface the camera is outside of, so the user always looks into the room,
+     * and hides the photo-camera marker near the photo viewpoint.
+     */
     updateFading(cameraPosition) {
+      // The photo-camera marker is hidden when the view stands at (or very near) the photo viewpoint.
+      if (frustum) frustum.visible = cameraPosition.distanceTo(photoPosition) > 0.6;
       const d = new Vector3();
       for (const f of fading) {
         const inside = d.subVectors(cameraPosition, f.point).dot(f.inward) >= 0;

@@ -60,7 +60,12 @@ async function start() {
   labelRenderer.domElement.style.pointerEvents = 'none';
   host.appendChild(labelRenderer.domElement);
 
-  const gltf = await new GLTFLoader().parseAsync(glb, '');
+  let gltf;
+  try {
+    gltf = await new GLTFLoader().parseAsync(glb, '');
+  } catch (err) {
+    throw new Error(`The embedded GLB could not be read (${(err && err.message) || err}).`);
+  }
   const root = gltf.scene || (gltf.scenes && gltf.scenes[0]);
   if (!root) throw new Error('The GLB contains no scene.');
   const counts = countLoaded(root);
@@ -263,7 +268,11 @@ async function start() {
     else if (e.key === 'p' || e.key === 'P') setView('photo');
   });
 
-  fillInfo(counts.objectCount, fov || (dressed.photoCamera ? { v: (dressed.photoCamera.fov * Math.PI) / 180 } : null));
+  fillInfo(
+    counts.objectCount,
+    fov || (dressed.photoCamera ? { v: (dressed.photoCamera.fov * Math.PI) / 180 } : null),
+    !!meta._unreadable,
+  );
   fillObjectList(dressed.objects, {
     onHover(info, on) {
       for (const m of info.materials) m.opacity = on ? 0.6 : 0.3;

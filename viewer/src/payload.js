@@ -9,7 +9,7 @@ export const SCENE_ELEMENT_ID = 'room3d-scene';
 /** The embedded GLB as an ArrayBuffer; throws with a readable message when absent or malformed. */
 export function readGlb(doc = document) {
   const el = doc.getElementById(GLB_ELEMENT_ID);
-  if (!el) throw new Error(`No GLB in the page (missing <script id="${GLB_ELEMENT_ID}">).`);
+  if (!el) throw new Error(`No GLB in the page (no element with id "${GLB_ELEMENT_ID}").`);
   const b64 = (el.textContent || '').replace(/\s+/g, '');
   if (!b64) throw new Error('The embedded GLB is empty.');
   let bin;

@@ -68,12 +68,13 @@ export function makeLabel(info) {
   return obj;
 }
 
-export function fillInfo(objectCount, fov) {
+export function fillInfo(objectCount, fov, sceneJsonUnreadable = false) {
   const info = byId(IDS.info);
   if (!info) return;
   const parts = [`${objectCount} object${objectCount === 1 ? '' : 's'}`];
   if (fov && fov.h !== undefined && fov.v !== undefined) parts.push(`photo FOV ${fmtDeg(fov.h)} × ${fmtDeg(fov.v)}`);
   else if (fov && fov.v !== undefined) parts.push(`photo vertical FOV ${fmtDeg(fov.v)}`);
+  if (sceneJsonUnreadable) parts.push('scene.json unreadable');
   info.textContent = parts.join(' · ');
 }
 

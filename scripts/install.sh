@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs room3d into .venv. With --test: also the system tools the tests drive (Chromium, Blender, fonts) and
+# the viewer's npm packages (three, esbuild, the Khronos glTF validator).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+sudo_cmd=""
+[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+
+if [ "$want_test" = 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -q
+  $sudo_cmd apt-get install -y -q --no-install-recommends \
+    chromium blender python3-numpy fonts-dejavu-core >/dev/null
+  command -v npm >/dev/null || $sudo_cmd apt-get install -y -q nodejs npm >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+if [ "$want_test" = 1 ]; then
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+  (cd viewer && npm ci --no-audit --no-fund --loglevel=error)
+else
+  .venv/bin/pip install -q --disable-pip-version-check -e .
+fi

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs room3d with everything its tests drive, then runs the whole test suite.
+# REQUIRE_ALL=1 (set by CI) turns every "tool missing" skip into a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh --test
+.venv/bin/python -m pytest "$@"
