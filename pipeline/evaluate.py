@@ -31,7 +31,7 @@ def clip_convex(subject: np.ndarray, clip: np.ndarray) -> np.ndarray:
     def side(p, a, b):
         return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
 
-    orientation = 1.0 if np.cross(clip[1] - clip[0], clip[2] - clip[0]) > 0 else -1.0
+    orientation = 1.0 if side(clip[2], clip[0], clip[1]) > 0 else -1.0
     output = list(subject)
     for i in range(len(clip)):
         a, b = clip[i], clip[(i + 1) % len(clip)]

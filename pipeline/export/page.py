@@ -28,8 +28,8 @@ def render_page(scene_json: dict, glb: bytes, title: str) -> str:
     import jinja2
 
     viewer_js = read_viewer_bundle()
-    if re.search(r"</script", viewer_js, re.IGNORECASE):
-        raise UserError("viewer bundle contains '</script' and cannot be inlined; rebuild it")
+    if re.search(r"</script|<!--", viewer_js, re.IGNORECASE):
+        raise UserError("viewer bundle contains '</script' or '<!--' and cannot be inlined; rebuild it")
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True)
     template = environment.get_template("page.html.j2")
     return template.render(

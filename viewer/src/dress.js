@@ -206,7 +206,8 @@ export function dressScene(root) {
 
   // ---- helpers: grid, photo frustum ----------------------------------------------------------
   const helpers = [];
-  const gridBox = floorBox && !floorBox.isEmpty() ? floorBox : sceneBox.isEmpty() ? null : sceneBox;
+  let gridBox = floorBox && !floorBox.isEmpty() ? floorBox : null;
+  if (!gridBox && !sceneBox.isEmpty()) gridBox = sceneBox.clone().expandByScalar(0.5); // no floor: around the objects
   if (gridBox) helpers.push(makeGrid(gridBox));
   const frustum = photoCamera ? makeFrustum(photoCamera, 0.35) : null;
   if (frustum) helpers.push(frustum);
