@@ -6,11 +6,13 @@ order, and records which rule decided:
 
 1. the file name names a format (``qwen3``, ``qwen2.5`` / ``qwen2_5`` / ``qwen25``, ``pixels``);
 2. a top-level ``"format"`` key in a JSON object around the list;
-3. if every coordinate is within 0..1000 and the photo is wider or taller than 1000 pixels: ``qwen3``;
-4. if the Qwen2.5-VL resized size differs from the photo by more than 2 % and every coordinate fits the resized
+3. if every coordinate is within 0..1000 but some do not fit the photo as pixels (beyond its width or height by
+   more than 2 %): ``qwen3``;
+4. if every coordinate is within 0..1000 and the photo is wider or taller than 1000 pixels: ``qwen3``;
+5. if the Qwen2.5-VL resized size differs from the photo by more than 2 % and every coordinate fits the resized
    size while some would not be plausible as photo pixels of such a large photo (all within the resized size
    and the photo is over the resize limit): ``qwen2.5``;
-5. otherwise ``pixels`` (for photos whose ``smart_resize`` size is within 2 % of their own, ``qwen2.5`` and
+6. otherwise ``pixels`` (for photos whose ``smart_resize`` size is within 2 % of their own, ``qwen2.5`` and
    ``pixels`` agree to that much anyway).
 """
 
@@ -220,6 +222,8 @@ def choose_format(
         return "pixels", "no boxes to judge by"
     stacked = np.stack(boxes)
     max_x, max_y = float(stacked[:, [0, 2]].max()), float(stacked[:, [1, 3]].max())
+    if max(max_x, max_y) <= 1000.0 and (max_x > 1.02 * width_px or max_y > 1.02 * height_px):
+        return "qwen3", "all coordinates within 0..1000, some beyond the photo's size in pixels"
     if max(max_x, max_y) <= 1000.0 and max(width_px, height_px) > 1000:
         return "qwen3", "all coordinates within 0..1000 on a photo larger than 1000 pixels"
     w_r, h_r = frames.qwen25_resized_size(width_px, height_px, max_pixels=qwen25_max_pixels)

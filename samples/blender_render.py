@@ -270,17 +270,18 @@ def build_scene(spec):
     cycles.device = "CPU"
     cycles.samples = spec["samples"]
     cycles.use_adaptive_sampling = True
-    cycles.adaptive_threshold = spec.get("adaptive_threshold", 0.02)
+    cycles.adaptive_threshold = spec.get("adaptive_threshold", 0.01)
     cycles.use_denoising = False  # this Blender build has no OpenImageDenoise; generate.py denoises afterwards
     cycles.max_bounces = 4
-    cycles.diffuse_bounces = 3
+    cycles.diffuse_bounces = spec.get("diffuse_bounces", 3)
     cycles.glossy_bounces = 2
     cycles.transmission_bounces = 0
     cycles.volume_bounces = 0
     cycles.transparent_max_bounces = 2
     cycles.caustics_reflective = False
     cycles.caustics_refractive = False
-    cycles.sample_clamp_indirect = 3.0
+    cycles.sample_clamp_direct = spec.get("clamp_direct", 0.0)
+    cycles.sample_clamp_indirect = spec.get("clamp_indirect", 1.0)
     cycles.blur_glossy = 1.0
     cycles.seed = spec.get("seed", 0)
 

@@ -28,6 +28,7 @@ def box(x, y0, z, sx, sy, sz, m):
 
 def cyl(x, y0, z, d, h, m, rb=1.0, rt=1.0):
     """Vertical cylinder / truncated cone, diameter ``d`` (the larger of its two ends), bottom at ``y0``."""
+    assert max(rb, rt) == 1.0, "d is the larger end's diameter, so that the part box is tight"
     return {"shape": "cyl", "c": [x, y0 + h / 2.0, z], "s": [d, h, d], "m": m, "rb": rb, "rt": rt}
 
 
@@ -333,7 +334,7 @@ def table_lamp(rng, m, max_d=0.34):
     shade_h = u(rng, 0.17, 0.23)
     parts = [
         cyl(0, 0, 0, min(0.15, shade_d * 0.55), 0.025, m["metal"]),
-        cyl(0, 0.025, 0, u(rng, 0.08, 0.11), body_h, m["ceramic"], rb=0.85, rt=0.6),
+        cyl(0, 0.025, 0, u(rng, 0.08, 0.11), body_h, m["ceramic"], rb=1.0, rt=0.7),
         cyl(0, 0.025 + body_h - 0.04, 0, shade_d, shade_h, m["shade"], rb=1.0, rt=0.72),
     ]
     return normalize(parts)
@@ -359,16 +360,15 @@ def plant(rng, m, small=False):
         cyl(0, ph - 0.03, 0, pd * 0.92, 0.02, m["soil"]),
         cyl(0, ph - 0.02, 0, max(0.015, pd * 0.08), (total - ph) * 0.45, m["stem"]),
     ]
-    spread = max(pd * 0.9, (total - ph) * 0.4)
-    n = int(rng.integers(4, 8))
+    spread = max(pd * 1.1, (total - ph) * 0.55)  # foliage diameter
+    n = int(rng.integers(7, 12))
     for i in range(n):
-        a = 2 * math.pi * i / n + u(rng, -0.4, 0.4)
-        r = u(rng, 0.0, 0.45) * spread / 2
-        size = u(rng, 0.45, 0.7) * spread
-        top_room = total - size / 2
-        y = u(rng, ph + size * 0.45, max(ph + size * 0.45 + 0.01, top_room))
-        parts.append(ellipsoid(r * math.cos(a), y, r * math.sin(a), size, size * u(rng, 0.8, 1.1), size,
-                               m["leaf"]))
+        f = (i + 0.5) / n  # from the bottom of the foliage to its top
+        a = 2 * math.pi * float(rng.random())
+        size = spread * u(rng, 0.3, 0.5) * (1.0 - 0.35 * f)
+        r = (spread - size) / 2 * u(rng, 0.3, 1.0) * (1.0 - 0.5 * f)
+        y = ph + 0.05 + size / 2 + f * max(0.0, total - ph - 0.05 - size)
+        parts.append(ellipsoid(r * math.cos(a), y, r * math.sin(a), size, size * u(rng, 0.7, 1.0), size, m["leaf"]))
     return normalize(parts)
 
 

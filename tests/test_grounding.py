@@ -60,7 +60,8 @@ def test_auto_format_rules():
     big = [np.array([10.0, 10.0, 1100.0, 800.0])]
     assert choose_format("answer.json", None, big, 4032, 3024, qwen25_max_pixels=1280 * 784)[0] == "qwen2.5"
     assert choose_format("answer.json", None, [np.array([10.0, 10.0, 3000.0, 2000.0])], 4032, 3024)[0] == "pixels"
-    fmt, reason = choose_format("answer.json", None, small, 640, 480)
+    assert choose_format("answer.json", None, [np.array([10.0, 10.0, 600.0, 950.0])], 640, 480)[0] == "qwen3"
+    fmt, reason = choose_format("answer.json", None, [np.array([10.0, 10.0, 600.0, 450.0])], 640, 480)
     assert fmt == "pixels" and reason
 
 
