@@ -27,6 +27,8 @@ SIDE_SIGMA_FRACTION = 0.02
 NEAR_M = 0.15
 #: Objects are not placed farther than this from the camera.
 MAX_DISTANCE_M = 25.0
+#: How far outside a supporter's footprint an object's contact may be and still stand on it.
+SUPPORT_MARGIN_M = 0.15
 #: Prior ceiling height when nothing measures it (2.4-2.8 m in homes).
 DEFAULT_CEILING_M = 2.6
 
@@ -53,7 +55,7 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float = 0.
             notes.append("generic size prior")
         support_y, supporter = 0.0, None
         if prior.support == "furniture":
-            supporter = _find_supporter(detection, [pair for pair in solved.values()])
+            supporter = _find_supporter(detection, list(solved.values()), camera)
             if supporter is not None:
                 support_y = supporter.center_m[1] + 0.5 * supporter.size_m[1]
                 notes.append(f"stands on {supporter.label}")
@@ -78,18 +80,31 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float = 0.
     return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
 
 
-def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]]) -> ObjectBox | None:
-    """The solved object whose 2D box holds this one's bottom edge in its upper part (a lamp on a nightstand)."""
+def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],
+                    camera: CameraEstimate) -> ObjectBox | None:
+    """The solved object this one stands on (a lamp on a nightstand): among the objects whose 2D box holds this
+    one's bottom edge, the first top surface that the ray through the bottom edge's centre meets inside the
+    object's footprint (the highest such surface, as the ray comes down from the camera)."""
     x1, _, x2, y2 = detection.box_xyxy_px
-    centre_x = 0.5 * (x1 + x2)
-    best, best_overlap = None, 0.0
+    ray = camera.world_from_camera[:3, :3] @ frames.pixel_rays(camera.intrinsics.k_matrix,
+                                                               np.array([0.5 * (x1 + x2), y2]))
+    origin = camera.world_from_camera[:3, 3]
+    best, best_top = None, -np.inf
     for other, box in candidates:
         ox1, oy1, ox2, oy2 = other.box_xyxy_px
-        if not (ox1 <= centre_x <= ox2 and oy1 - 0.05 * (oy2 - oy1) <= y2 <= oy1 + 0.6 * (oy2 - oy1)):
+        if priors.lookup(box.label).support == "furniture":
             continue
-        overlap = min(x2, ox2) - max(x1, ox1)
-        if overlap > best_overlap and priors.lookup(box.label).support != "furniture":
-            best, best_overlap = box, overlap
+        if not (ox1 <= 0.5 * (x1 + x2) <= ox2 and oy1 - 0.1 * (oy2 - oy1) <= y2 <= oy2):
+            continue
+        top = box.center_m[1] + 0.5 * box.size_m[1]
+        if ray[1] > -1e-6 or top >= origin[1]:
+            continue
+        hit = origin + (top - origin[1]) / ray[1] * ray
+        local = frames.rot_y(-box.yaw_rad) @ (hit - np.array(box.center_m))
+        margin = SUPPORT_MARGIN_M
+        if abs(local[0]) <= 0.5 * box.size_m[0] + margin and abs(local[2]) <= 0.5 * box.size_m[2] + margin \
+                and top > best_top:
+            best, best_top = box, top
     return best
 
 
