@@ -273,7 +273,7 @@ def build_scene(spec):
     cycles.adaptive_threshold = spec.get("adaptive_threshold", 0.01)
     cycles.use_denoising = False  # this Blender build has no OpenImageDenoise; generate.py denoises afterwards
     cycles.max_bounces = 4
-    cycles.diffuse_bounces = spec.get("diffuse_bounces", 2)
+    cycles.diffuse_bounces = spec.get("diffuse_bounces", 3)
     cycles.glossy_bounces = 2
     cycles.transmission_bounces = 0
     cycles.volume_bounces = 0

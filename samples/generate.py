@@ -12,7 +12,13 @@ Each scene is built in numpy from its own fixed seed (``SCENES``): room, camera,
 geometry is made here in the glTF world frame of CONVENTIONS.md and converted to Blender's frame with
 ``pipeline.frames.blender_from_world``; ``samples/blender_render.py`` (run by Blender in a subprocess) only builds
 what it is given, renders ``photo.png`` with Cycles on the CPU and ray-casts ``depth.png`` from the Blender camera.
+The furniture and decor geometry (boxes, cylinders, ellipsoids at real-world sizes) lives in ``samples/furniture.py``;
+``samples/check_truth.py`` runs at the end and checks truth vs grounding vs depth vs photo.
 Same seed -> same ``truth.json`` and grounding files (the photo is deterministic too for a given Blender build).
+
+Frames of a scene: the room is a rectangle with its own frame (origin at its centre on the floor, walls "north" at
+local -Z, "south" +Z, "east" +X, "west" -X); ``world = Ry(room_yaw) @ local + t``, with ``t`` chosen so that the
+camera stands above the world origin (CONVENTIONS.md). The camera stands near the south wall looking north.
 """
 
 from __future__ import annotations
@@ -57,7 +63,7 @@ SCENES = [
     dict(name="office_01", seed=105, room_type="office", size=(640, 480), room_yaw_deg=0.0,
          pitch_deg=(-14, -8), roll_deg=(-1.0, 1.0), f35_mm=(24, 27), fenced=(True, False)),
     dict(name="dining_01", seed=106, room_type="dining", size=(640, 480), room_yaw_deg=(10, 24),
-         pitch_deg=(-22, -15), f35_mm=(24, 28), fenced=(False, True)),
+         pitch_deg=(-22, -15), f35_mm=(24, 28), fenced=(False, True), floor="beige tiles"),
     dict(name="kids_01", seed=107, room_type="kids", size=(640, 480), room_yaw_deg=(-40, -30),
          pitch_deg=(-25, -19), height_m=(1.0, 1.2), f35_mm=(20, 23), fenced=(True, False)),
     dict(name="studio_01", seed=108, room_type="studio", size=(640, 480), room_yaw_deg=(-10, 10),
@@ -67,7 +73,7 @@ SCENES = [
     dict(name="living_03_wide", seed=110, room_type="living", size=(800, 600), room_yaw_deg=(8, 22),
          pitch_deg=(-4, -1), roll_deg=(3.0, 5.0), f35_mm=(21, 24), fenced=(False, True)),
     dict(name="office_02", seed=111, room_type="office", size=(640, 480), room_yaw_deg=(22, 38),
-         pitch_deg=(-20, -12), roll_deg=(-5.0, -3.0), f35_mm=(26, 30), fenced=(True, False)),
+         pitch_deg=(-20, -12), roll_deg=(-5.0, -3.0), f35_mm=(26, 30), fenced=(True, False), floor="grey tiles"),
 ]
 
 ROOM_SIZES = {  # (width along room x, depth along room z) ranges, metres
@@ -113,8 +119,8 @@ FLOORS = {
     "walnut planks": ("planks", (0.16, 0.09, 0.05), (0.11, 0.06, 0.035)),
     "grey planks": ("planks", (0.30, 0.27, 0.23), (0.23, 0.21, 0.18)),
     "honey planks": ("planks", (0.50, 0.30, 0.12), (0.40, 0.24, 0.09)),
-    "grey tiles": ("tiles", (0.45, 0.45, 0.43), (0.40, 0.40, 0.38)),
-    "beige tiles": ("tiles", (0.62, 0.55, 0.44), (0.56, 0.50, 0.40)),
+    "grey tiles": ("tiles", (0.26, 0.26, 0.25), (0.22, 0.22, 0.21)),
+    "beige tiles": ("tiles", (0.36, 0.30, 0.22), (0.31, 0.26, 0.19)),
 }
 WOODS = {
     "oak": ((0.45, 0.30, 0.16), (0.34, 0.21, 0.10)),
@@ -132,9 +138,20 @@ BOOK_COLORS = [(0.5, 0.05, 0.04), (0.05, 0.12, 0.35), (0.7, 0.6, 0.4), (0.08, 0.
                (0.6, 0.35, 0.05), (0.02, 0.02, 0.02), (0.35, 0.1, 0.3)]
 
 
+def floor_material(rng, floor_name):
+    kind, c1, c2 = FLOORS[floor_name]
+    if kind == "planks":
+        return {"type": "planks", "color1": list(c1), "color2": list(c2), "length": float(rng.uniform(1.0, 1.6)),
+                "width": float(rng.uniform(0.12, 0.2)), "gap": 0.0025, "gap_color": [c * 0.35 for c in c2],
+                "roughness": 0.45}
+    t = float(rng.choice([0.3, 0.45, 0.6]))
+    return {"type": "tiles", "color1": list(c1), "color2": list(c2), "length": t, "width": t,
+            "gap": 0.006, "gap_color": [0.09, 0.09, 0.085], "roughness": 0.3}
+
+
 def make_materials(rng, room_type):
     """(palette: role -> material key, materials: key -> Blender recipe, description) for one scene."""
-    mats, desc = {}, {}
+    mats = {}
     paints = dict(PAINTS, **KIDS_PAINTS) if room_type == "kids" else PAINTS
     wall_name = list(paints)[int(rng.integers(len(paints)))]
     mats["wall"] = {"type": "paint", "color": _jitter(rng, paints[wall_name], 0.04), "variation": 0.05,
@@ -142,15 +159,7 @@ def make_materials(rng, room_type):
     floor_names = list(FLOORS) if room_type in ("dining", "office", "studio") else [
         n for n in FLOORS if "planks" in n]
     floor_name = floor_names[int(rng.integers(len(floor_names)))]
-    kind, c1, c2 = FLOORS[floor_name]
-    if kind == "planks":
-        mats["floor"] = {"type": "planks", "color1": list(c1), "color2": list(c2), "length": float(rng.uniform(1.0, 1.6)),
-                         "width": float(rng.uniform(0.12, 0.2)), "gap": 0.0025, "gap_color": [c * 0.35 for c in c2],
-                         "roughness": 0.45}
-    else:
-        t = float(rng.choice([0.3, 0.45, 0.6]))
-        mats["floor"] = {"type": "tiles", "color1": list(c1), "color2": list(c2), "length": t, "width": t,
-                         "gap": 0.004, "gap_color": [0.3, 0.3, 0.29], "roughness": 0.3}
+    mats["floor"] = floor_material(rng, floor_name)
     mats["ceiling"] = {"type": "paint", "color": [0.8, 0.8, 0.79], "variation": 0.02, "roughness": 0.9}
     mats["trim"] = {"type": "paint", "color": [0.78, 0.78, 0.76], "variation": 0.01, "roughness": 0.4}
     wood_names = [n for n in WOODS if n != "white"] if room_type != "kids" else ["white", "birch", "oak"]
@@ -875,6 +884,9 @@ def build_scene(cfg):
         float(rng.uniform(-0.3, 0.3)) if yaw_sign == 0 else 0.0)
     cam_z = room_d / 2 - float(rng.uniform(0.35, 0.7))
     palette, materials, mat_desc = make_materials(rng, room_type)
+    if "floor" in cfg:  # a fixed floor, drawn from its own stream so that the rest of the scene stays as it was
+        materials["floor"] = floor_material(np.random.default_rng(cfg["seed"] + 7), cfg["floor"])
+        mat_desc["floor"] = cfg["floor"]
 
     best = None  # the first layout with enough objects, else the fullest one
     for attempt in range(30):
@@ -1194,8 +1206,8 @@ def generate(cfg, out_root, samples, blender, render=True, denoise=3, keep_spec=
     dt = time.time() - t0
     cam = scene["camera"]
     print(f"{cfg['name']:>22}: {len(truth['objects'])} objects, yaw {math.degrees(scene['room']['yaw']):6.1f} deg, "
-          f"pitch {cam.pitch_deg:6.2f}, roll {cam.roll_deg:5.2f}, h {cam.height_m:.2f} m, f35 {cam.f35_mm:.1f} mm "
-          f"-> {dt:5.1f} s {timing[0][17:] if render and timing else ''}", flush=True)
+          f"pitch {cam.pitch_deg:6.2f}, roll {cam.roll_deg:5.2f}, h {cam.height_m:.3f} m, f35 {cam.f35_mm:.2f} mm, "
+          f"{scene['mat_desc']['floor']}, {scene['mat_desc']['wall']} walls -> {dt:5.1f} s {timing[0][17:] if render and timing else ''}", flush=True)
     return dt
 
 
