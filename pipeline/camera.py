@@ -1,8 +1,13 @@
-"""Stage 3: the camera estimate: intrinsics and ``world_from_camera``.
+"""Stage 3: the camera estimate: intrinsics, gravity (pitch, roll), the room's heading, and ``world_from_camera``.
 
-Intrinsics, first that applies: the user's ``focal_px`` or ``fov_deg`` > EXIF ``FocalLengthIn35mmFilm`` > a stated
-default (a phone's main camera). Attitude: this version assumes a level camera (pitch = roll = 0) unless the user
-gives them; the camera height comes from the user or a hand-held prior.
+Intrinsics, first that applies (each with its source and a confidence): the user's ``focal_px`` / ``fov_deg`` >
+EXIF ``FocalLengthIn35mmFilm`` > EXIF ``FocalLength`` through the sensor resolution > the vanishing points of the
+photo's lines (:mod:`vanishing`) > a stated default (a phone's main camera). Principal point at the image centre.
+
+Attitude: the user's pitch and roll, else the vertical vanishing point, else a level camera (low confidence). The
+room's yaw (its walls' heading relative to the camera) comes from the horizontal vanishing points. The camera
+height, which sets the metric scale, comes from the user or a hand-held prior; the solver refines the prior from
+the objects' sizes.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ FILM_35MM_DIAGONAL_MM = math.hypot(36.0, 24.0)
 DEFAULT_FOCAL_35MM_MM = 26.0
 #: Hand-held photos are taken from about 1.3-1.6 m; real-estate tripods stand at 1.2-1.5 m.
 DEFAULT_CAMERA_HEIGHT_M = 1.4
+#: EXIF focal lengths giving a horizontal field of view outside this range are not believed.
+PLAUSIBLE_HFOV_DEG = (8.0, 130.0)
+#: A vanishing-point estimate below this confidence is not used.
+MIN_LINE_CONFIDENCE = 0.3
 
 
 def focal_px_from_35mm(focal_35mm_mm: float, width_px: int, height_px: int) -> float:
@@ -33,6 +42,13 @@ def focal_px_from_fov(horizontal_fov_deg: float, width_px: int) -> float:
     return 0.5 * width_px / math.tan(0.5 * math.radians(horizontal_fov_deg))
 
 
+def _plausible(focal_px: float | None, width_px: int) -> bool:
+    if focal_px is None or not math.isfinite(focal_px) or focal_px <= 0:
+        return False
+    hfov = math.degrees(2.0 * math.atan(0.5 * width_px / focal_px))
+    return PLAUSIBLE_HFOV_DEG[0] <= hfov <= PLAUSIBLE_HFOV_DEG[1]
+
+
 def estimate_camera(
     photo: Photo,
     focal_px: float | None = None,
@@ -40,38 +56,52 @@ def estimate_camera(
     camera_height_m: float | None = None,
     pitch_deg: float | None = None,
     roll_deg: float | None = None,
+    use_lines: bool = True,
 ) -> CameraEstimate:
-    """The camera of ``photo``: intrinsics with their source, and a gravity-aligned ``world_from_camera``."""
+    """The camera of ``photo``: intrinsics and attitude with their sources and confidences."""
     width, height = photo.width_px, photo.height_px
-    notes = []
-    if focal_px is not None and fov_deg is not None:
-        raise UserError("give either --focal-px or --fov-deg, not both")
-    if focal_px is not None:
-        if not (math.isfinite(focal_px) and 0.05 * width <= focal_px <= 50.0 * width):
-            raise UserError(f"--focal-px {focal_px} is not plausible for a photo {width} pixels wide")
-        focal, source = float(focal_px), "user"
-    elif fov_deg is not None:
-        if not (math.isfinite(fov_deg) and 1.0 <= fov_deg <= 170.0):
-            raise UserError(f"--fov-deg {fov_deg} must be a horizontal field of view between 1 and 170 degrees")
-        focal, source = focal_px_from_fov(fov_deg, width), "user"
-    elif photo.focal_35mm_mm is not None:
-        focal, source = focal_px_from_35mm(photo.focal_35mm_mm, width, height), "exif"
-        notes.append(f"EXIF FocalLengthIn35mmFilm = {photo.focal_35mm_mm:g} mm")
-    else:
-        focal, source = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height), "default"
+    notes: list[str] = []
+    focal, source, confidence = _given_focal(photo, focal_px, fov_deg, notes)
+
+    lines = None
+    if use_lines:
+        from .vanishing import estimate_manhattan
+
+        lines = estimate_manhattan(photo.rgb, focal_px=focal)
+        if lines is not None:
+            notes.extend(lines.notes)
+        if lines is None or lines.confidence < MIN_LINE_CONFIDENCE:
+            notes.append("too few reliable straight lines for vanishing points" if lines is None else
+                         f"vanishing points found with low confidence ({lines.confidence:.2f}): not used")
+            lines = None
+    if focal is None and lines is not None and lines.focal_source == "vanishing_points" \
+            and _plausible(lines.focal_px, width):
+        focal, source, confidence = float(lines.focal_px), "vanishing_points", lines.confidence
+    if focal is None:
+        focal, source, confidence = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height), "default", 0.2
         notes.append(f"no focal length known: assumed a {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent phone camera")
+        if lines is not None:  # the attitude was found with a free focal: find it again with the one now fixed
+            lines = estimate_manhattan(photo.rgb, focal_px=focal) or lines
     intrinsics = Intrinsics.from_focal(focal, width, height)
 
     if camera_height_m is not None and not (math.isfinite(camera_height_m) and 0.1 <= camera_height_m <= 10.0):
         raise UserError(f"--camera-height {camera_height_m} m is not plausible (0.1 to 10 m)")
     height_m = DEFAULT_CAMERA_HEIGHT_M if camera_height_m is None else float(camera_height_m)
-    height_source = "prior" if camera_height_m is None else "user"
-    pitch = math.radians(pitch_deg) if pitch_deg is not None else 0.0
-    roll = math.radians(roll_deg) if roll_deg is not None else 0.0
-    for name, value in (("pitch", pitch), ("roll", roll)):
-        if not (math.isfinite(value) and abs(value) < math.radians(80.0)):
+
+    for name, value in (("pitch", pitch_deg), ("roll", roll_deg)):
+        if value is not None and not (math.isfinite(value) and abs(value) < 80.0):
             raise UserError(f"--{name}-deg must be within +-80 degrees")
-    attitude_source = "user" if (pitch_deg is not None or roll_deg is not None) else "assumed_level"
+    if lines is not None:
+        pitch, roll, attitude_source, attitude_confidence = (
+            lines.pitch_rad, lines.roll_rad, "vanishing_points", lines.confidence)
+        room_yaw, room_yaw_source = lines.room_yaw_rad, "vanishing_points"
+    else:
+        pitch, roll, attitude_source, attitude_confidence = 0.0, 0.0, "assumed_level", 0.1
+        room_yaw, room_yaw_source = 0.0, "assumed_facing_camera"
+    if pitch_deg is not None or roll_deg is not None:
+        pitch = math.radians(pitch_deg) if pitch_deg is not None else pitch
+        roll = math.radians(roll_deg) if roll_deg is not None else roll
+        attitude_source, attitude_confidence = "user", 1.0
     return CameraEstimate(
         intrinsics=intrinsics,
         intrinsics_source=source,
@@ -80,6 +110,38 @@ def estimate_camera(
         roll_rad=roll,
         height_m=height_m,
         attitude_source=attitude_source,
-        height_source=height_source,
+        height_source="prior" if camera_height_m is None else "user",
         notes=tuple(notes),
+        intrinsics_confidence=confidence,
+        attitude_confidence=attitude_confidence,
+        room_yaw_rad=room_yaw,
+        room_yaw_source=room_yaw_source,
+        lines=lines,
     )
+
+
+def _given_focal(photo: Photo, focal_px, fov_deg, notes: list[str]) -> tuple[float | None, str, float]:
+    """The focal length the user or the EXIF gives, with its source and confidence, or ``(None, "", 0)``."""
+    width, height = photo.width_px, photo.height_px
+    if focal_px is not None and fov_deg is not None:
+        raise UserError("give either --focal-px or --fov-deg, not both")
+    if focal_px is not None:
+        if not (math.isfinite(focal_px) and 0.05 * width <= focal_px <= 50.0 * width):
+            raise UserError(f"--focal-px {focal_px} is not plausible for a photo {width} pixels wide")
+        return float(focal_px), "user", 1.0
+    if fov_deg is not None:
+        if not (math.isfinite(fov_deg) and 1.0 <= fov_deg <= 170.0):
+            raise UserError(f"--fov-deg {fov_deg} must be a horizontal field of view between 1 and 170 degrees")
+        return focal_px_from_fov(fov_deg, width), "user", 1.0
+    if photo.focal_35mm_mm is not None:
+        candidate = focal_px_from_35mm(photo.focal_35mm_mm, width, height)
+        if _plausible(candidate, width):
+            notes.append(f"EXIF FocalLengthIn35mmFilm = {photo.focal_35mm_mm:g} mm")
+            return candidate, "exif", 0.9
+        notes.append(f"EXIF FocalLengthIn35mmFilm = {photo.focal_35mm_mm:g} mm is implausible: ignored")
+    if photo.focal_px_from_sensor is not None:
+        if _plausible(photo.focal_px_from_sensor, width):
+            notes.append(f"EXIF FocalLength = {photo.focal_mm:g} mm with the sensor resolution")
+            return photo.focal_px_from_sensor, "exif_sensor", 0.7
+        notes.append("EXIF FocalLength with the sensor resolution gives an implausible focal: ignored")
+    return None, "", 0.0

@@ -37,6 +37,54 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _camera(args: argparse.Namespace) -> int:
+    import json
+    import math
+
+    from .camera import estimate_camera
+    from .photo import load_photo
+
+    photo = load_photo(args.photo, max_pixels=args.max_pixels)
+    camera = estimate_camera(photo, focal_px=args.focal_px, fov_deg=args.fov_deg)
+    intrinsics = camera.intrinsics
+    summary = {
+        "focal_px": intrinsics.fx_px,
+        "horizontal_fov_deg": math.degrees(intrinsics.horizontal_fov_rad),
+        "vertical_fov_deg": math.degrees(intrinsics.vertical_fov_rad),
+        "intrinsics_source": camera.intrinsics_source,
+        "intrinsics_confidence": camera.intrinsics_confidence,
+        "pitch_deg": math.degrees(camera.pitch_rad),
+        "roll_deg": math.degrees(camera.roll_rad),
+        "attitude_source": camera.attitude_source,
+        "attitude_confidence": camera.attitude_confidence,
+        "room_yaw_deg": math.degrees(camera.room_yaw_rad),
+        "room_yaw_source": camera.room_yaw_source,
+        "notes": list(camera.notes),
+    }
+    if args.overlay:
+        from .export.overlay import draw_camera_overlay
+
+        args.overlay.parent.mkdir(parents=True, exist_ok=True)
+        partial = args.overlay.with_name(f".{args.overlay.name}.partial.png")
+        draw_camera_overlay(camera, photo.rgb, partial)
+        partial.replace(args.overlay)
+        summary["overlay"] = str(args.overlay)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    print(f"focal     {summary['focal_px']:.1f} px  (FOV {summary['horizontal_fov_deg']:.1f} x "
+          f"{summary['vertical_fov_deg']:.1f} deg)  source {camera.intrinsics_source}, "
+          f"confidence {camera.intrinsics_confidence:.2f}")
+    print(f"pitch     {summary['pitch_deg']:+.2f} deg   roll {summary['roll_deg']:+.2f} deg  "
+          f"source {camera.attitude_source}, confidence {camera.attitude_confidence:.2f}")
+    print(f"room yaw  {summary['room_yaw_deg']:+.2f} deg  source {camera.room_yaw_source}")
+    for note in camera.notes:
+        print(f"note      {note}")
+    if args.overlay:
+        print(f"overlay   {args.overlay}")
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, report
 
@@ -85,6 +133,19 @@ def parser() -> argparse.ArgumentParser:
                        help="max_pixels of the Qwen2.5-VL processor that made the grounding")
     build.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     build.set_defaults(handler=_build)
+
+    camera = commands.add_parser("camera", help="estimate the camera of a photo (focal, FOV, pitch, roll)",
+                                 description="Print the camera estimate of PHOTO: focal length and field of view, "
+                                 "pitch and roll (gravity), the room's heading, each with its source and confidence.")
+    camera.add_argument("photo", type=Path, help="the room photo")
+    camera_focal = camera.add_mutually_exclusive_group()
+    camera_focal.add_argument("--focal-px", type=float, help="focal length in pixels, if known")
+    camera_focal.add_argument("--fov-deg", type=float, help="horizontal field of view in degrees, if known")
+    camera.add_argument("--overlay", type=Path, help="write a PNG of the line families and the horizon here")
+    camera.add_argument("--json", action="store_true", help="print JSON instead of text")
+    camera.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                        help="refuse photos with more pixels than this")
+    camera.set_defaults(handler=_camera)
 
     evaluate = commands.add_parser("eval", help="measure the pipeline against the truth of sample scenes",
                                    description="Solve each sample (a folder with photo.png, grounding.qwen3.json "

@@ -49,6 +49,14 @@ def clip_convex(subject: np.ndarray, clip: np.ndarray) -> np.ndarray:
     return np.array(output)
 
 
+def polygon_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two convex polygons (N, 2), (M, 2)."""
+    overlap = clip_convex(a, b)
+    inter = polygon_area(overlap) if len(overlap) >= 3 else 0.0
+    union = polygon_area(a) + polygon_area(b) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
 def upright_box_iou(corners_a: np.ndarray, corners_b: np.ndarray) -> float:
     """3D IoU of two upright oriented boxes given as (8, 3) corners (CONVENTIONS.md order)."""
     footprint = [0, 1, 5, 4]
@@ -81,6 +89,8 @@ class CameraScore:
     focal_error: float
     gravity_error_deg: float
     height_error: float
+    floor_iou: float
+    room_yaw_error_deg: float
 
 
 def score_scene(name: str, truth: dict, solved: dict) -> tuple[CameraScore, list[ObjectScore]]:
@@ -96,6 +106,9 @@ def score_scene(name: str, truth: dict, solved: dict) -> tuple[CameraScore, list
         focal_error=abs(s_cam["fx"] - t_cam["fx"]) / t_cam["fx"],
         gravity_error_deg=gravity,
         height_error=abs(s_cam["height_m"] - t_cam["height_m"]) / t_cam["height_m"],
+        floor_iou=polygon_iou(np.array(solved["room"]["floor_polygon"]), np.array(truth["room"]["floor_polygon"])),
+        room_yaw_error_deg=math.degrees(abs(frames.wrap_angle(4 * (s_cam.get("room_yaw_rad", 0.0)
+                                                                  - truth["room"].get("yaw", 0.0))) / 4)),
     )
     objects = []
     for obj in solved["objects"]:
@@ -153,21 +166,25 @@ def evaluate(samples: list[Path], given: str = "none") -> tuple[list[CameraScore
 def report(cameras: list[CameraScore], objects: list[ObjectScore], given: str) -> str:
     """A plain-text table per scene and in total (medians; means and recalls for IoU)."""
     lines = [f"given: {given}",
-             f"{'scene':<22}{'K from':<10}{'focal err':>10}{'grav deg':>9}{'height err':>11}{'objs':>5}"
+             f"{'scene':<22}{'K from':<17}{'focal err':>10}{'grav deg':>9}{'height err':>11}{'floor IoU':>10}"
+             f"{'yaw deg':>8}{'objs':>5}"
              f"{'mean IoU':>9}{'med ctr m':>10}{'med size m':>11}{'med yaw':>8}"]
     for camera in cameras:
         mine = [o for o in objects if o.scene == camera.scene]
         lines.append(
-            f"{camera.scene:<22}{camera.intrinsics_source:<10}{100 * camera.focal_error:>9.1f}%"
-            f"{camera.gravity_error_deg:>9.2f}{100 * camera.height_error:>10.1f}%{len(mine):>5}"
+            f"{camera.scene:<22}{camera.intrinsics_source:<17}{100 * camera.focal_error:>9.1f}%"
+            f"{camera.gravity_error_deg:>9.2f}{100 * camera.height_error:>10.1f}%{camera.floor_iou:>10.2f}"
+            f"{camera.room_yaw_error_deg:>8.1f}{len(mine):>5}"
             + (f"{statistics.mean(o.iou for o in mine):>9.2f}{statistics.median(o.center_error_m for o in mine):>10.2f}"
                f"{statistics.median(o.size_error_m for o in mine):>11.2f}"
                f"{statistics.median(o.yaw_error_deg for o in mine):>8.1f}" if mine else ""))
     if cameras:
         lines.append(
-            f"{'median (all)':<22}{'':<10}{100 * statistics.median(c.focal_error for c in cameras):>9.1f}%"
+            f"{'median (all)':<22}{'':<17}{100 * statistics.median(c.focal_error for c in cameras):>9.1f}%"
             f"{statistics.median(c.gravity_error_deg for c in cameras):>9.2f}"
-            f"{100 * statistics.median(c.height_error for c in cameras):>10.1f}%{len(objects):>5}"
+            f"{100 * statistics.median(c.height_error for c in cameras):>10.1f}%"
+            f"{statistics.median(c.floor_iou for c in cameras):>10.2f}"
+            f"{statistics.median(c.room_yaw_error_deg for c in cameras):>8.1f}{len(objects):>5}"
             + (f"{statistics.mean(o.iou for o in objects):>9.2f}"
                f"{statistics.median(o.center_error_m for o in objects):>10.2f}"
                f"{statistics.median(o.size_error_m for o in objects):>11.2f}"

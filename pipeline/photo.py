@@ -16,6 +16,11 @@ DEFAULT_MAX_PIXELS = 64_000_000
 _EXIF_IFD = 0x8769
 _TAG_FOCAL_LENGTH = 0x920A
 _TAG_FOCAL_35MM = 0xA405
+_TAG_FOCAL_PLANE_X_RES = 0xA20E
+_TAG_FOCAL_PLANE_UNIT = 0xA210
+_TAG_PIXEL_X_DIMENSION = 0xA002
+#: FocalPlaneResolutionUnit codes -> millimetres per unit (EXIF 2.32: 2 inch, 3 cm, 4 mm, 5 micrometre).
+_UNIT_MM = {2: 25.4, 3: 10.0, 4: 1.0, 5: 0.001}
 _TAG_MODEL = 0x0110
 _TAG_ORIENTATION = 0x0112
 
@@ -51,6 +56,7 @@ def load_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         if min(width, height) < 16:
             raise UserError(f"photo is too small to use: {width}x{height} pixels")
         exif = image.getexif()
+        raw_width = width
         try:
             image.load()
             upright = ImageOps.exif_transpose(image)
@@ -58,14 +64,30 @@ def load_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         except (OSError, ValueError, SyntaxError) as error:
             raise UserError(f"photo is damaged or truncated: {path} ({error})") from None
     sub = exif.get_ifd(_EXIF_IFD) if exif else {}
+    focal_mm = _positive(sub.get(_TAG_FOCAL_LENGTH), low=0.5, high=2000.0)
     return Photo(
         path=path,
         rgb=rgb,
         focal_35mm_mm=_positive(sub.get(_TAG_FOCAL_35MM), low=4.0, high=2000.0),
-        focal_mm=_positive(sub.get(_TAG_FOCAL_LENGTH), low=0.5, high=2000.0),
+        focal_mm=focal_mm,
+        focal_px_from_sensor=_focal_px_from_sensor(focal_mm, sub, raw_width),
         camera_model=_text(exif.get(_TAG_MODEL)) if exif else None,
         exif_orientation=int(exif.get(_TAG_ORIENTATION, 1)) if exif else 1,
     )
+
+
+def _focal_px_from_sensor(focal_mm: float | None, sub, raw_width: int) -> float | None:
+    """``FocalLength`` in pixels through the sensor's resolution (``FocalPlaneXResolution`` and its unit), scaled
+    when the photo was resized after it was taken (``PixelXDimension`` differs from its width)."""
+    resolution = _positive(sub.get(_TAG_FOCAL_PLANE_X_RES), low=1e-3, high=1e9)
+    unit_mm = _UNIT_MM.get(sub.get(_TAG_FOCAL_PLANE_UNIT, 2))
+    if focal_mm is None or resolution is None or unit_mm is None:
+        return None
+    focal_px = focal_mm * resolution / unit_mm
+    recorded_width = _positive(sub.get(_TAG_PIXEL_X_DIMENSION), low=1.0, high=1e6)
+    if recorded_width:
+        focal_px *= raw_width / recorded_width
+    return focal_px
 
 
 def _positive(value, low: float, high: float) -> float | None:

@@ -22,12 +22,14 @@ class Photo:
     rgb : (H, W, 3) uint8   pixels, rows top to bottom
     focal_35mm_mm           EXIF ``FocalLengthIn35mmFilm`` (mm, 35 mm-equivalent), None when absent or nonsense
     focal_mm                EXIF ``FocalLength`` (mm, of the real lens), None when absent
+    focal_px_from_sensor    ``FocalLength`` in pixels of this photo through the EXIF sensor resolution, or None
     """
 
     path: Path
     rgb: np.ndarray = field(repr=False)
     focal_35mm_mm: float | None = None
     focal_mm: float | None = None
+    focal_px_from_sensor: float | None = None
     camera_model: str | None = None
     exif_orientation: int = 1
 
@@ -101,8 +103,10 @@ class Intrinsics:
 class CameraEstimate:
     """Where the photo was taken from: intrinsics and ``world_from_camera`` (OpenCV camera -> glTF world).
 
-    intrinsics_source : ``user`` | ``exif`` | ``default`` | ... (which estimate won)
+    intrinsics_source : ``user`` | ``exif`` | ``exif_sensor`` | ``vanishing_points`` | ``default``
     world_from_camera : (4, 4) float, rigid
+    room_yaw_rad      : heading of the room's walls about +Y in the world frame, wrapped to [-pi/4, pi/4)
+    lines             : the vanishing-point estimate (``vanishing.ManhattanEstimate``) when one was used
     """
 
     intrinsics: Intrinsics
@@ -114,6 +118,11 @@ class CameraEstimate:
     attitude_source: str
     height_source: str
     notes: tuple[str, ...] = ()
+    intrinsics_confidence: float = 1.0
+    attitude_confidence: float = 1.0
+    room_yaw_rad: float = 0.0
+    room_yaw_source: str = "assumed_facing_camera"
+    lines: object | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,10 @@ NEAR_M = 0.15
 MAX_DISTANCE_M = 25.0
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
 SUPPORT_MARGIN_M = 0.15
+#: Relative spread of hand-held camera heights around the prior (1.4 m +- 12 % covers 1.2-1.6 m).
+CAMERA_HEIGHT_SPREAD = 0.12
+#: Rounds of "solve, measure the scale from the objects' sizes, solve again".
+SCALE_ITERATIONS = 4
 #: Prior ceiling height when nothing measures it (2.4-2.8 m in homes).
 DEFAULT_CEILING_M = 2.6
 
@@ -41,8 +45,64 @@ class _Fit:
     cost: float
 
 
-def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float = 0.0) -> Scene:
-    """Solve every usable detection into an :class:`ObjectBox` and bound the scene with a :class:`RoomShell`."""
+def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
+          refine_scale: bool = True) -> Scene:
+    """Solve every usable detection into an :class:`ObjectBox` and bound the scene with a :class:`RoomShell`.
+
+    ``room_yaw_rad`` defaults to the camera estimate's. When the camera height is only a prior and
+    ``refine_scale`` is on, the height (hence the scene's scale) is refined from the objects' sizes: see
+    :func:`refine_camera_height`.
+    """
+    room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
+    objects, warnings = _solve_objects(grounding, camera, room_yaw)
+    if refine_scale and camera.height_source == "prior":
+        for _ in range(SCALE_ITERATIONS):
+            height = refine_camera_height(objects, grounding, camera)
+            if height is None or abs(math.log(height / camera.height_m)) < 0.005:
+                break
+            camera = with_camera_height(camera, height, "prior+object_sizes")
+            objects, warnings = _solve_objects(grounding, camera, room_yaw)
+    room = room_shell(objects, camera, room_yaw)
+    return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
+
+
+def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate) -> float | None:
+    """The camera height that makes the floor-standing objects as tall as their category says, combined in log
+    space with the hand-held prior (weights 1 / spread^2). Every length of a floor-contact solution scales with
+    the camera height, so one ratio per object measures the scale. None when no object can vote (unknown
+    categories, boxes cut at the top or bottom, objects standing on others)."""
+    from .camera import DEFAULT_CAMERA_HEIGHT_M
+
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    boxes = {d.detection_index: d.box_xyxy_px for d in grounding.detections}
+    log_sum = math.log(DEFAULT_CAMERA_HEIGHT_M) / CAMERA_HEIGHT_SPREAD ** 2
+    weight_sum = 1.0 / CAMERA_HEIGHT_SPREAD ** 2
+    votes = 0
+    for obj in objects:
+        prior = priors.lookup(obj.label)
+        x1, y1, x2, y2 = boxes[obj.detection_index]
+        cut = y1 <= BORDER_MARGIN_PX or y2 >= height - BORDER_MARGIN_PX or x1 <= BORDER_MARGIN_PX \
+            or x2 >= width - BORDER_MARGIN_PX
+        if prior.category == priors.UNKNOWN or cut or obj.corners_m[:, 1].min() > 1e-6:
+            continue
+        weight = 1.0 / max(prior.spread, 0.05) ** 2
+        log_sum += weight * (math.log(camera.height_m) + math.log(prior.size_m[1] / obj.size_m[1]))
+        weight_sum += weight
+        votes += 1
+    return math.exp(log_sum / weight_sum) if votes else None
+
+
+def with_camera_height(camera: CameraEstimate, height_m: float, source: str) -> CameraEstimate:
+    """The same camera at another height above the floor."""
+    import dataclasses
+
+    world_from_camera = camera.world_from_camera.copy()
+    world_from_camera[1, 3] = height_m
+    return dataclasses.replace(camera, world_from_camera=world_from_camera, height_m=float(height_m),
+                               height_source=source)
+
+
+def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float):
     warnings: list[str] = []
     order = sorted(grounding.detections, key=lambda d: priors.lookup(d.label).support == "furniture")
     solved: dict[int, tuple[Detection, ObjectBox]] = {}
@@ -75,9 +135,7 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float = 0.
             notes=tuple(notes),
         )
         solved[detection.detection_index] = (detection, box)
-    objects = tuple(solved[d.detection_index][1] for d in grounding.detections)
-    room = room_shell(objects, camera, room_yaw_rad)
-    return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
+    return tuple(solved[d.detection_index][1] for d in grounding.detections), warnings
 
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],

@@ -72,3 +72,12 @@ def test_pixel_limit_and_decompression_bomb(tmp_path):
     (tmp_path / "bomb.png").write_bytes(bomb)
     with pytest.raises(UserError, match="too large|over the limit"):
         load_photo(tmp_path / "bomb.png")
+
+
+def test_focal_from_sensor_resolution_scaled_to_a_resized_photo(tmp_path):
+    image = Image.fromarray(np.zeros((240, 320, 3), np.uint8))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x920A: 4.2, 0xA20E: 1000.0, 0xA210: 4, 0xA002: 4000})
+    image.save(tmp_path / "p.jpg", exif=exif.tobytes())
+    photo = load_photo(tmp_path / "p.jpg")
+    assert photo.focal_px_from_sensor == pytest.approx(4.2 * 1000 * 320 / 4000)

@@ -33,6 +33,7 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
             "width": intrinsics.width_px,
             "height": intrinsics.height_px,
             "intrinsics_source": camera.intrinsics_source,
+            "intrinsics_confidence": camera.intrinsics_confidence,
             "vertical_fov_deg": math.degrees(intrinsics.vertical_fov_rad),
             "horizontal_fov_deg": math.degrees(intrinsics.horizontal_fov_rad),
             "world_from_camera": camera.world_from_camera.tolist(),
@@ -40,7 +41,12 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
             "roll_rad": camera.roll_rad,
             "height_m": camera.height_m,
             "attitude_source": camera.attitude_source,
+            "attitude_confidence": camera.attitude_confidence,
             "height_source": camera.height_source,
+            "room_yaw_rad": camera.room_yaw_rad,
+            "room_yaw_source": camera.room_yaw_source,
+            "vanishing_directions_camera": (camera.lines.vp_directions_cam.tolist()
+                                            if camera.lines is not None else None),
             "notes": list(camera.notes),
         },
         "room": {

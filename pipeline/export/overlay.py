@@ -66,3 +66,53 @@ def _font(size: int, image_font):
         except OSError:
             continue
     return image_font.load_default(size=size)
+
+
+#: Colours of the line families in the camera overlay: vertical, horizontal A, horizontal B, clutter.
+FAMILY_COLOURS = ((230, 60, 60), (60, 180, 75), (60, 110, 230), (150, 150, 150))
+
+
+def horizon_segment(camera) -> np.ndarray | None:
+    """(2, 2) pixel end points of the horizon (the vanishing line of horizontal planes) across the photo, or None
+    when it lies outside the photo's columns (a camera looking straight down or up)."""
+    k = camera.intrinsics.k_matrix
+    up_cam = camera.world_from_camera[:3, :3].T @ np.array([0.0, 1.0, 0.0])
+    line = np.linalg.inv(k).T @ up_cam  # points x on the horizon satisfy line . (u, v, 1) = 0
+    if abs(line[1]) < 1e-12:
+        return None
+    width = camera.intrinsics.width_px
+    us = np.array([0.0, float(width)])
+    vs = -(line[0] * us + line[2]) / line[1]
+    return np.stack([us, vs], axis=1)
+
+
+def draw_camera_overlay(camera, rgb: np.ndarray, path: Path) -> None:
+    """The photo with its line segments coloured by vanishing direction and the horizon as a dashed line."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.fromarray(rgb).convert("RGB")
+    draw = ImageDraw.Draw(image, "RGBA")
+    scale = max(image.size) / 1000.0
+    width = max(1, round(2 * scale))
+    lines = camera.lines
+    if lines is not None:
+        for segment, family in zip(lines.segments_px, lines.segment_family):
+            colour = FAMILY_COLOURS[family if family >= 0 else 3]
+            draw.line([tuple(segment[:2]), tuple(segment[2:])], fill=colour + (230 if family >= 0 else 120,),
+                      width=width)
+    horizon = horizon_segment(camera)
+    if horizon is not None:
+        (u0, v0), (u1, v1) = horizon
+        steps = 40
+        for i in range(0, steps, 2):
+            a, b = i / steps, (i + 1) / steps
+            draw.line([(u0 + a * (u1 - u0), v0 + a * (v1 - v0)), (u0 + b * (u1 - u0), v0 + b * (v1 - v0))],
+                      fill=(255, 220, 0, 255), width=width + 1)
+    font = _font(max(11, round(16 * scale)), ImageFont)
+    text = (f"f {camera.intrinsics.fx_px:.0f} px ({camera.intrinsics_source})  "
+            f"pitch {np.degrees(camera.pitch_rad):.1f}  roll {np.degrees(camera.roll_rad):.1f} "
+            f"({camera.attitude_source})")
+    box = draw.textbbox((8, 8), text, font=font)
+    draw.rectangle((box[0] - 4, box[1] - 4, box[2] + 4, box[3] + 4), fill=(0, 0, 0, 160))
+    draw.text((8, 8), text, fill=(255, 255, 255, 255), font=font)
+    image.save(path)

@@ -1,0 +1,645 @@
+"""Focal length, gravity (pitch, roll) and the room's heading from the straight lines of one photo, without weights.
+
+The heart is :func:`estimate_manhattan`. It assumes a *Manhattan world* (Coughlan & Yuille, "Manhattan World:
+Compass Direction from a Single Image by Bayesian Inference", ICCV 1999): most long straight edges in a room run
+along one of three mutually orthogonal directions, the vertical and the two horizontal axes of the walls.
+
+Steps:
+
+1. **Segments.** OpenCV's LSD (von Gioi et al., "LSD: a Line Segment Detector", IPOL 2012) on a grayscale copy
+   downscaled with ``cv2.INTER_AREA`` so that its longest side is ``max_side_px`` (this is what keeps a 12 MP photo
+   fast); segments shorter than :data:`MIN_SEGMENT_FRACTION` of the diagonal are dropped; the rest are scaled back
+   to photo pixels (CONVENTIONS.md: pixel centres at ``i + 0.5``).
+2. **Hypotheses.** RANSAC over minimal samples in the spirit of the 2-line MSAC of Zhang et al. ("Vanishing point
+   estimation and line classification in a Manhattan world with a unifying camera model", IJCV 2016) and Lu et al.
+   ("2-line exhaustive searching for real-time vanishing point estimation in Manhattan world", WACV 2017): two
+   segments give a first vanishing point; with a known focal a third segment fixes the second, orthogonal direction
+   (its interpretation plane meets the plane orthogonal to the first); with an unknown focal two more segments give
+   a second vanishing point and the focal follows from the orthogonality of the two (below); the third direction is
+   the cross product. A segment supports a vanishing point when the line from its midpoint to the vanishing point
+   has nearly its direction (the consistency measure of Tardif, "Non-iterative approach for fast and accurate
+   vanishing point detection", ICCV 2009); the hypothesis with the most inlier length (truncated quadratic, MSAC)
+   wins.
+3. **Refinement.** Robust least squares (``scipy.optimize.least_squares``, soft-L1) over the rotation (and the
+   focal when it is free) of the endpoint distances to the lines joining each inlier's midpoint to its vanishing
+   point, with reassignment of the segments between rounds.
+4. **Focal.** For two finite vanishing points of orthogonal directions ``v1, v2`` and the principal point ``c``,
+   ``f^2 = -(v1 - c) . (v2 - c)`` (Caprile & Torre, "Using vanishing points for camera calibration", IJCV 1990;
+   Hartley & Zisserman, *Multiple View Geometry*, 2nd ed., section 8.8); ``f^2 <= 0`` means the two are not
+   orthogonal. Reported only when *both horizontal* vanishing points are finite and the fit pins the focal down: in
+   one-point perspective (one wall seen square on) the second horizontal direction is parallel to the image plane
+   and the focal is not observable from the horizontals; the vertical vanishing point of a near-level hand-held
+   camera lies too far away to stand in for it.
+5. **Attitude.** The family whose direction is closest to the image's vertical axis is gravity; pitch and roll are
+   those of :func:`frames.world_from_camera_from_attitude` that map it to world +Y; the room's yaw is the heading of
+   the horizontal directions in that world frame, modulo 90 degrees.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.optimize import least_squares
+
+from . import frames
+
+#: Segments shorter than this fraction of the working image's diagonal are dropped (noise, texture).
+MIN_SEGMENT_FRACTION = 0.025
+#: At most this many segments (the longest) enter the search; more cost time and add little.
+MAX_SEGMENTS = 400
+#: Two anti-parallel LSD segments closer than this (working pixels) are the two edges of one thin line.
+THIN_LINE_MAX_GAP_PX = 3.5
+#: ... and within this angle (degrees).
+THIN_LINE_MAX_ANGLE_DEG = 2.0
+#: Fewer segments than this and the photo has "too few lines": :func:`estimate_manhattan` returns None.
+MIN_SEGMENTS = 6
+#: A segment supports a vanishing point when the line from its midpoint to the vanishing point passes within
+#: this distance of its endpoints (working pixels: LSD localizes an edge to a fraction of a pixel) ...
+INLIER_DISTANCE_PX = 1.0
+#: ... and makes an angle below this with it (degrees; binds for short segments).
+INLIER_ANGLE_DEG = 2.0
+#: Scale of the robust (soft-L1) loss of the refinement, working pixels.
+LOSS_SCALE_PX = 0.5
+#: RANSAC hypotheses: with a known focal, and with a free one.
+HYPOTHESES_FIXED_FOCAL = 600
+HYPOTHESES_FREE_FOCAL = 1500
+#: Focal search range, as the horizontal field of view across the photo's long side (degrees).
+FOCAL_HFOV_RANGE_DEG = (25.0, 120.0)
+#: The focal is reported only when both horizontal directions are at least this far out of the image plane
+#: (degrees): closer to it their vanishing point is nearly at infinity and the focal is barely observable.
+FINITE_VP_MIN_ANGLE_DEG = 6.0
+#: ... and when the fit's standard error of the focal is below this fraction of it.
+MAX_FOCAL_REL_STD = 0.03
+#: Default focal when it is neither given nor observable: a phone's main camera, 26 mm equivalent (as camera.py).
+DEFAULT_FOCAL_35MM_MM = 26.0
+#: Diagonal of a 35 mm film frame (mm).
+FILM_35MM_DIAGONAL_MM = math.hypot(36.0, 24.0)
+#: A vertical family further than this from the image's vertical axis gets a note (degrees).
+VERTICAL_FAR_OFF_DEG = 40.0
+#: Seed of the RANSAC sampler: the result is a deterministic function of the photo.
+SEED = 20240611
+
+
+@dataclass(frozen=True)
+class ManhattanEstimate:
+    """What the lines of one photo say about its camera (see :func:`estimate_manhattan`).
+
+    focal_px           : from two finite orthogonal vanishing points; the given focal when one was passed in; None
+                         when the geometry does not fix it
+    focal_source       : ``"vanishing_points"``, ``"given"`` (focal passed in) or ``"none"``
+    pitch_rad, roll_rad: attitude per :func:`frames.world_from_camera_from_attitude` (yaw 0)
+    room_yaw_rad       : yaw (about world +Y) of the room's horizontal Manhattan axes in the world frame of
+                         ``frames.world_from_camera_from_attitude(pitch, roll, h)``, wrapped to [-pi/4, pi/4):
+                         the room's axes are ``Ry(room_yaw) @ (1, 0, 0)`` and ``Ry(room_yaw) @ (0, 0, 1)``
+    confidence         : 0..1 from inlier support, the families' coverage, the residual, and how orthogonal the
+                         families' independent fits are
+    vp_directions_cam  : (3, 3) rows, unit directions in the OpenCV camera frame: vertical (world +Y), horizontal A
+                         (the room's +X), horizontal B (the room's +Z); A x vertical = B
+    segments_px        : (N, 4) x1 y1 x2 y2 segments in photo pixels
+    segment_family     : (N,) int: 0 vertical, 1 A, 2 B, -1 clutter
+    notes              : what a person should know (unobservable focal, rotated photo, ...)
+    """
+
+    focal_px: float | None
+    focal_source: str
+    pitch_rad: float
+    roll_rad: float
+    room_yaw_rad: float
+    confidence: float
+    vp_directions_cam: np.ndarray
+    segments_px: np.ndarray
+    segment_family: np.ndarray
+    notes: tuple[str, ...]
+
+    def vanishing_points_px(self, width_px: int, height_px: int) -> np.ndarray:
+        """(3, 3) homogeneous vanishing points ``K @ d`` (rows: vertical, A, B) in photo pixels; third coordinate
+        zero for a point at infinity. Needs the focal (``focal_px`` not None)."""
+        if self.focal_px is None:
+            raise ValueError("the focal is unknown: vanishing points in pixels are undefined")
+        k = frames.intrinsics_matrix(self.focal_px, self.focal_px, 0.5 * width_px, 0.5 * height_px)
+        return self.vp_directions_cam @ k.T
+
+
+# ---------------------------------------------------------------------------------------------- segments
+
+
+def _gray_uint8(rgb) -> np.ndarray | None:
+    """A 2D uint8 grayscale view of an (H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA image; None if it is not one."""
+    image = np.asarray(rgb)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)) or image.size == 0:
+        return None
+    if image.dtype != np.uint8:
+        if image.dtype == bool:
+            image = image.astype(np.uint8) * 255
+        elif np.issubdtype(image.dtype, np.floating):
+            finite = np.nan_to_num(image.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+            scale = 255.0 if float(finite.max(initial=0.0)) <= 1.0 else 1.0
+            image = np.clip(finite * scale, 0, 255).astype(np.uint8)
+        elif np.issubdtype(image.dtype, np.integer):
+            top = 65535.0 if image.dtype.itemsize >= 2 and int(image.max(initial=0)) > 255 else 255.0
+            image = np.clip(image.astype(np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
+        else:
+            return None
+    if image.ndim == 3:
+        code = cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY
+        image = cv2.cvtColor(np.ascontiguousarray(image), code)
+    return np.ascontiguousarray(image)
+
+
+def _raw_segments(gray: np.ndarray) -> np.ndarray:
+    """(N, 4) float segments of a uint8 image, in its pixel-centre-at-integer coordinates (OpenCV's)."""
+    if hasattr(cv2, "createLineSegmentDetector"):
+        found = cv2.createLineSegmentDetector(cv2.LSD_REFINE_STD).detect(gray)[0]
+    elif hasattr(cv2, "ximgproc"):  # pragma: no cover - builds without LSD
+        found = cv2.ximgproc.createFastLineDetector().detect(gray)
+    else:  # pragma: no cover
+        edges = cv2.Canny(gray, 50, 150)
+        diagonal = math.hypot(*gray.shape)
+        found = cv2.HoughLinesP(edges, 1, np.pi / 360, 30, minLineLength=MIN_SEGMENT_FRACTION * diagonal,
+                                maxLineGap=3)
+    if found is None or len(found) == 0:
+        return np.zeros((0, 4))
+    return np.asarray(found, dtype=float).reshape(-1, 4)
+
+
+def merge_thin_line_edges(segments: np.ndarray, max_gap_px: float = THIN_LINE_MAX_GAP_PX) -> np.ndarray:
+    """Replace each pair of LSD segments that are the two edges of one thin line by the line's centre.
+
+    LSD follows intensity edges, so a thin dark (or bright) line yields two anti-parallel segments a pixel or two
+    to either side of it. Neither passes through the line's vanishing point: each is off by the half-width, and
+    the fit, which scores segments by their angle to the vanishing point, then favours vanishing points pushed
+    away (the bias is about ``half_width / distance`` radians per segment, enough to move a focal by several %).
+    Pairs: anti-parallel within :data:`THIN_LINE_MAX_ANGLE_DEG`, each midpoint within ``max_gap_px`` of the other's
+    line, overlapping over at least half of the shorter. The merged segment spans the union of the two.
+    """
+    n = len(segments)
+    if n < 2:
+        return segments
+    p1, p2 = segments[:, :2], segments[:, 2:]
+    mid = 0.5 * (p1 + p2)
+    delta = p2 - p1
+    length = np.hypot(delta[:, 0], delta[:, 1])
+    unit = delta / np.maximum(length, 1e-12)[:, None]
+    normal = np.stack([-unit[:, 1], unit[:, 0]], axis=1)
+    cos = unit @ unit.T
+    offset = np.abs(np.einsum("ik,ijk->ij", normal, mid[None, :, :] - mid[:, None, :]))  # j's midpoint off line i
+    along = np.einsum("ik,ijk->ij", unit, mid[None, :, :] - mid[:, None, :])
+    half = 0.5 * length
+    overlap = np.minimum(half[:, None], along + half[None, :]) - np.maximum(-half[:, None], along - half[None, :])
+    candidate = ((cos < -math.cos(math.radians(THIN_LINE_MAX_ANGLE_DEG))) & (offset < max_gap_px)
+                 & (offset.T < max_gap_px) & (overlap > 0.5 * np.minimum(length[:, None], length[None, :])))
+    if not candidate.any():
+        return segments
+    cost = np.where(candidate, offset + offset.T, np.inf)
+    used = np.zeros(n, dtype=bool)
+    merged = []
+    for flat in np.argsort(cost, axis=None):
+        i, j = divmod(int(flat), n)
+        if not np.isfinite(cost[i, j]):
+            break
+        if i >= j or used[i] or used[j]:
+            continue
+        used[i] = used[j] = True
+        direction = unit[i] - unit[j]
+        direction /= np.linalg.norm(direction)
+        centre = 0.5 * (mid[i] + mid[j])
+        ends = np.array([p1[i], p2[i], p1[j], p2[j]])
+        t = (ends - centre) @ direction
+        merged.append(np.concatenate([centre + t.min() * direction, centre + t.max() * direction]))
+    rest = segments[~used]
+    return np.concatenate([rest, np.array(merged)]) if merged else rest
+
+
+def detect_segments(rgb, max_side_px: int = 640, min_length_fraction: float = MIN_SEGMENT_FRACTION) -> np.ndarray:
+    """(N, 4) line segments ``x1 y1 x2 y2`` in photo pixels (CONVENTIONS.md coordinates), longest first.
+
+    LSD runs on a grayscale copy downscaled with ``cv2.INTER_AREA`` so that its longest side is ``max_side_px``;
+    the two edges of a thin line are merged into its centre line (:func:`merge_thin_line_edges`); segments
+    shorter than ``min_length_fraction`` of that copy's diagonal are dropped; at most :data:`MAX_SEGMENTS` are
+    kept.
+    """
+    gray = _gray_uint8(rgb)
+    if gray is None or min(gray.shape) < 2:
+        return np.zeros((0, 4))
+    height, width = gray.shape
+    scale = min(1.0, float(max_side_px) / max(height, width))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    h_w, w_w = gray.shape
+    raw = _raw_segments(gray)
+    if len(raw) == 0:
+        return raw
+    # Pairs are only looked for among segments that could survive the length cut (after merging).
+    lengths = np.hypot(raw[:, 2] - raw[:, 0], raw[:, 3] - raw[:, 1])
+    keep = lengths >= 0.5 * min_length_fraction * math.hypot(w_w, h_w)
+    raw = raw[keep][np.argsort(-lengths[keep])][:3 * MAX_SEGMENTS]
+    raw = merge_thin_line_edges(raw)
+    lengths = np.hypot(raw[:, 2] - raw[:, 0], raw[:, 3] - raw[:, 1])
+    keep = lengths >= min_length_fraction * math.hypot(w_w, h_w)
+    raw, lengths = raw[keep], lengths[keep]
+    raw = raw[np.argsort(-lengths)][:MAX_SEGMENTS]
+    # OpenCV: pixel centres at integers; CONVENTIONS.md: at i + 0.5. INTER_AREA scales the continuous coordinates.
+    sx, sy = width / w_w, height / h_w
+    return (raw + 0.5) * np.array([sx, sy, sx, sy])
+
+
+# ---------------------------------------------------------------------------------------------- geometry helpers
+
+
+class _Lines:
+    """Segments in normalized image coordinates ``(u - cx) / s``, ``(v - cy) / s``, ``s`` = half the long side."""
+
+    def __init__(self, segments_px: np.ndarray, width_px: int, height_px: int, working_scale: float):
+        self.center = np.array([0.5 * width_px, 0.5 * height_px])
+        self.s = 0.5 * max(width_px, height_px)
+        #: photo pixels -> working pixels (residuals are in working pixels, where LSD measured).
+        self.pixel = self.s * working_scale
+        p1 = (segments_px[:, :2] - self.center) / self.s
+        p2 = (segments_px[:, 2:] - self.center) / self.s
+        self.mid = 0.5 * (p1 + p2)
+        delta = p2 - p1
+        self.length = np.hypot(delta[:, 0], delta[:, 1])
+        unit = delta / self.length[:, None]
+        # Unit-normal form n . p + c = 0 of each segment's line.
+        self.lines = np.stack([-unit[:, 1], unit[:, 0], unit[:, 1] * self.mid[:, 0] - unit[:, 0] * self.mid[:, 1]],
+                              axis=1)
+        mx, my = self.mid[:, 0], self.mid[:, 1]
+        self._den_coeffs = np.stack([np.ones_like(mx), -2.0 * mx, -2.0 * my, mx * mx + my * my], axis=1)
+        self.n = len(self.length)
+
+    def sines(self, vps: np.ndarray) -> np.ndarray:
+        """(N, K) sine of the angle between each segment and the line from its midpoint to each of the (K, 3)
+        homogeneous vanishing points (normalized coordinates; third coordinate 0 at infinity)."""
+        vps = np.asarray(vps, dtype=float)
+        numerator = np.abs(self.lines @ vps.T)
+        q = np.stack([vps[:, 0] ** 2 + vps[:, 1] ** 2, vps[:, 2] * vps[:, 0], vps[:, 2] * vps[:, 1],
+                      vps[:, 2] ** 2], axis=0)
+        den = np.sqrt(np.maximum(self._den_coeffs @ q, 1e-24))
+        return np.minimum(numerator / den, 1.0)
+
+    def errors(self, vps: np.ndarray) -> np.ndarray:
+        """(N, K) normalized error of each segment against each of the (K, 3) vanishing points: the larger of
+        endpoint distance / :data:`INLIER_DISTANCE_PX` and angle sine / sin(:data:`INLIER_ANGLE_DEG`); an inlier
+        has an error below 1."""
+        sines = self.sines(vps)
+        distance = (0.5 * self.pixel / INLIER_DISTANCE_PX) * self.length[:, None] * sines
+        return np.maximum(distance, sines / math.sin(math.radians(INLIER_ANGLE_DEG)))
+
+    def signed_residuals(self, index: np.ndarray, vp: np.ndarray) -> np.ndarray:
+        """Distance (working pixels) of the endpoints of segments ``index`` from the line joining their midpoint to
+        the homogeneous vanishing point ``vp`` (3,): half the length times the sine, signed."""
+        numerator = self.lines[index] @ vp
+        den = np.sqrt(np.maximum(self._den_coeffs[index] @ np.array(
+            [vp[0] ** 2 + vp[1] ** 2, vp[2] * vp[0], vp[2] * vp[1], vp[2] ** 2]), 1e-24))
+        return 0.5 * self.length[index] * self.pixel * numerator / den
+
+
+def _vps(directions: np.ndarray, focal_n) -> np.ndarray:
+    """Homogeneous vanishing points ``K d`` (normalized coordinates) of (..., 3) camera directions."""
+    focal_n = np.asarray(focal_n, dtype=float)[..., None] if np.ndim(focal_n) else focal_n
+    return np.concatenate([directions[..., :2] * focal_n, directions[..., 2:]], axis=-1)
+
+
+def _normalize(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(norm, 1e-300), norm[..., 0]
+
+
+def _rodrigues(rotvec: np.ndarray) -> np.ndarray:
+    theta = float(np.linalg.norm(rotvec))
+    if theta < 1e-12:
+        return np.eye(3)
+    k = rotvec / theta
+    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    return np.eye(3) + math.sin(theta) * kx + (1.0 - math.cos(theta)) * (kx @ kx)
+
+
+# ---------------------------------------------------------------------------------------------- RANSAC
+
+
+def _hypotheses(lines: _Lines, focal_n: float | None, count: int, rng: np.random.Generator,
+                focal_range_n: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """``(rotations (M, 3, 3), focals (M,))``: columns of each rotation are three orthogonal camera directions."""
+    p = lines.length / lines.length.sum()
+    idx = rng.choice(lines.n, size=(count, 4), p=p)
+    ok = (idx[:, 0] != idx[:, 1]) & (idx[:, 2] != idx[:, 3]) & (idx[:, 2] != idx[:, 0]) & (idx[:, 2] != idx[:, 1])
+    idx = idx[ok]
+    l4 = lines.lines[idx]  # (M, 4, 3)
+    v1 = np.cross(l4[:, 0], l4[:, 1])
+    m = len(idx)
+    lo, hi = focal_range_n
+    if focal_n is None:
+        # Two vanishing points (lines 0-1 and 2-3) and f^2 = -(v1 - c).(v2 - c) (Caprile & Torre 1990).
+        v2 = np.cross(l4[:, 2], l4[:, 3])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f2 = -(v1[:, 0] * v2[:, 0] + v1[:, 1] * v2[:, 1]) / (v1[:, 2] * v2[:, 2])
+        from_pair = np.isfinite(f2) & (f2 > lo * lo) & (f2 < hi * hi)
+        focal = np.where(from_pair, np.sqrt(np.where(from_pair, f2, 1.0)),
+                         np.exp(rng.uniform(math.log(lo), math.log(hi), size=m)))
+    else:
+        from_pair = np.zeros(m, dtype=bool)
+        focal = np.full(m, focal_n)
+    d1, n1 = _normalize(np.stack([v1[:, 0] / focal, v1[:, 1] / focal, v1[:, 2]], axis=1))
+    # 2 lines + 1 line: the second direction lies in line 2's interpretation plane (normal K^T l) and is
+    # orthogonal to the first.
+    plane = np.stack([l4[:, 2, 0] * focal, l4[:, 2, 1] * focal, l4[:, 2, 2]], axis=1)
+    d2, n2 = _normalize(np.cross(d1, plane))
+    if focal_n is None:
+        v2d, _ = _normalize(np.stack([v2[:, 0] / focal, v2[:, 1] / focal, v2[:, 2]], axis=1))
+        v2d, _ = _normalize(v2d - np.sum(v2d * d1, axis=1, keepdims=True) * d1)
+        d2 = np.where(from_pair[:, None], v2d, d2)
+    d3 = np.cross(d1, d2)
+    valid = (n1 > 1e-12) & (n2 > 1e-12) & np.all(np.isfinite(d3), axis=1)
+    rotations = np.stack([d1, d2, d3], axis=2)[valid]
+    return rotations, focal[valid]
+
+
+def _score(lines: _Lines, rotations: np.ndarray, focals: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """(M,) MSAC score: inlier length times (1 - error^2) (:meth:`_Lines.errors`), best of the three directions."""
+    scores = np.empty(len(rotations))
+    for start in range(0, len(rotations), chunk):
+        rot = rotations[start:start + chunk]
+        directions = np.swapaxes(rot, 1, 2)  # (m, 3 directions, 3)
+        vps = _vps(directions, focals[start:start + chunk, None]).reshape(-1, 3)
+        best = lines.errors(vps).reshape(lines.n, -1, 3).min(axis=2)
+        weight = np.maximum(0.0, 1.0 - best ** 2)
+        scores[start:start + chunk] = lines.length @ weight
+    return scores
+
+
+def _assign(lines: _Lines, rotation: np.ndarray, focal_n: float, gate: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(family (N,) in 0..2 or -1, normalized error to it (N,))`` for the columns of ``rotation``; segments with
+    an error above ``gate`` are clutter (-1)."""
+    errors = lines.errors(_vps(rotation.T, focal_n))
+    family = np.argmin(errors, axis=1)
+    best = errors[np.arange(lines.n), family]
+    return np.where(best < gate, family, -1), best
+
+
+# ---------------------------------------------------------------------------------------------- refinement
+
+
+@dataclass
+class _Fit:
+    rotation: np.ndarray  # columns: directions
+    focal_n: float
+    family: np.ndarray
+    focal_rel_std: float
+    rms_px: float
+
+
+def _refine(lines: _Lines, rotation: np.ndarray, focal_n: float, free_focal: bool, focal_range_n,
+            rounds: int = 3) -> _Fit:
+    """Robust least squares over the rotation (and log focal) of the endpoint distances of each family's inliers."""
+    rel_std = math.inf
+    for _ in range(rounds):
+        family, _ = _assign(lines, rotation, focal_n, gate=1.0)
+        groups = [np.flatnonzero(family == k) for k in range(3)]
+        if sum(len(g) for g in groups) < 4:
+            break
+        base_rotation, base_focal = rotation, focal_n
+
+        def residuals(x, base_rotation=base_rotation, base_focal=base_focal, groups=groups):
+            rot = _rodrigues(x[:3]) @ base_rotation
+            f = base_focal * math.exp(x[3]) if free_focal else base_focal
+            out = [lines.signed_residuals(g, _vps(rot[:, k], f)) for k, g in enumerate(groups) if len(g)]
+            return np.concatenate(out)
+
+        x0 = np.zeros(4 if free_focal else 3)
+        lower = upper = None
+        if free_focal:
+            lower = np.array([-np.inf] * 3 + [math.log(focal_range_n[0] / base_focal)])
+            upper = np.array([np.inf] * 3 + [math.log(focal_range_n[1] / base_focal)])
+            x0[3] = float(np.clip(0.0, lower[3] + 1e-9, upper[3] - 1e-9))
+        result = least_squares(residuals, x0, loss="cauchy", f_scale=LOSS_SCALE_PX, x_scale=0.01,
+                               bounds=(lower, upper) if free_focal else (-np.inf, np.inf), max_nfev=60)
+        rotation = _rodrigues(result.x[:3]) @ base_rotation
+        u, _, vt = np.linalg.svd(rotation)  # keep it exactly orthonormal
+        rotation = u @ vt
+        if free_focal:
+            focal_n = base_focal * math.exp(result.x[3])
+        dof = max(1, len(result.fun) - len(x0))
+        if free_focal:
+            try:
+                cov = np.linalg.inv(result.jac.T @ result.jac) * (2.0 * result.cost / dof)
+                rel_std = math.sqrt(max(0.0, cov[3, 3]))
+            except np.linalg.LinAlgError:
+                rel_std = math.inf
+    family, _ = _assign(lines, rotation, focal_n)
+    residuals = [lines.signed_residuals(np.flatnonzero(family == k), _vps(rotation[:, k], focal_n)) for k in range(3)]
+    residuals = np.concatenate(residuals)
+    rms = float(np.sqrt(np.mean(residuals ** 2))) if len(residuals) else math.inf
+    return _Fit(rotation, float(focal_n), family, rel_std, rms)
+
+
+def _search(lines: _Lines, focal_n: float | None, focal_range_n, rng: np.random.Generator) -> _Fit | None:
+    """RANSAC then refinement of the best hypotheses; the refined fit with the most inlier length wins."""
+    count = HYPOTHESES_FREE_FOCAL if focal_n is None else HYPOTHESES_FIXED_FOCAL
+    rotations, focals = _hypotheses(lines, focal_n, count, rng, focal_range_n)
+    if len(rotations) == 0:
+        return None
+    scores = _score(lines, rotations, focals)
+    order = np.argsort(-scores)
+    best: _Fit | None = None
+    best_score = -1.0
+    tried: list[np.ndarray] = []
+    for i in order[:12]:
+        rotation = rotations[i]
+        # Skip hypotheses equivalent (same three axes up to order and sign) to one already refined.
+        if any(np.all(np.abs(rotation.T @ other).max(axis=0) > math.cos(math.radians(2.0))) for other in tried):
+            continue
+        tried.append(rotation)
+        fit = _refine(lines, rotation, float(focals[i]), focal_n is None, focal_range_n)
+        score = float(_score(lines, fit.rotation[None], np.array([fit.focal_n]))[0])
+        if score > best_score:
+            best, best_score = fit, score
+        if len(tried) >= 3:
+            break
+    return best
+
+
+# ---------------------------------------------------------------------------------------------- attitude
+
+
+def attitude_from_vertical(up_cam: np.ndarray) -> tuple[float, float]:
+    """``(pitch_rad, roll_rad)`` of the camera whose world +Y is the camera-frame direction ``up_cam``.
+
+    Builds a ``world_from_camera`` whose world Y axis is ``up_cam`` and whose world -Z axis is the optical axis
+    projected on the horizontal plane (yaw 0), and reads its attitude with
+    :func:`frames.attitude_from_world_from_camera`.
+    """
+    up, _ = _normalize(np.asarray(up_cam, dtype=float))
+    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # optical axis, made horizontal
+    if np.linalg.norm(forward) < 1e-9:  # looking straight up or down: any heading
+        forward = np.array([0.0, 1.0, 0.0]) - up[1] * up
+    forward, _ = _normalize(forward)
+    z_world = -forward  # the camera looks along world -Z
+    x_world = np.cross(up, z_world)
+    world_from_camera = frames.rigid(np.stack([x_world, up, z_world]), np.zeros(3))
+    attitude = frames.attitude_from_world_from_camera(world_from_camera)
+    return attitude["pitch_rad"], attitude["roll_rad"]
+
+
+def _wrap_quarter(angle_rad: float) -> float:
+    """Angle modulo pi/2, in [-pi/4, pi/4)."""
+    return (angle_rad + math.pi / 4.0) % (math.pi / 2.0) - math.pi / 4.0
+
+
+def _free_direction(lines: _Lines, index: np.ndarray, focal_n: float) -> np.ndarray | None:
+    """The direction that best fits the interpretation planes of segments ``index`` alone (length-weighted)."""
+    if len(index) < 2:
+        return None
+    normals = np.stack([lines.lines[index, 0] * focal_n, lines.lines[index, 1] * focal_n, lines.lines[index, 2]],
+                       axis=1)
+    normals, _ = _normalize(normals)
+    _, _, vt = np.linalg.svd(normals * lines.length[index, None])
+    return vt[-1]
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_px: int = 640) -> ManhattanEstimate | None:
+    """Focal, pitch, roll and the room's yaw of a photo of a Manhattan room, from its straight lines.
+
+    ``rgb``: the photo (H, W, 3) uint8 after EXIF rotation (grayscale, RGBA and float images are accepted).
+    ``focal_px``: a known focal length in pixels (EXIF, user), or None to estimate it. ``max_side_px``: the longest
+    side of the copy the line detector sees. Returns None (never an exception) when the photo has too few lines;
+    raises ValueError only for a ``focal_px`` that is not a positive finite number.
+    """
+    if focal_px is not None and not (math.isfinite(focal_px) and focal_px > 0):
+        raise ValueError(f"focal_px must be a positive finite number, not {focal_px!r}")
+    image = np.asarray(rgb)
+    if image.ndim < 2 or min(image.shape[:2]) < 16:
+        return None
+    height, width = image.shape[:2]
+    try:
+        segments = detect_segments(image, max_side_px)
+    except cv2.error:
+        return None
+    if len(segments) < MIN_SEGMENTS:
+        return None
+    working_scale = min(1.0, float(max_side_px) / max(height, width))
+    lines = _Lines(segments, width, height, working_scale)
+
+    notes: list[str] = []
+    hfov_lo, hfov_hi = FOCAL_HFOV_RANGE_DEG
+    focal_range_n = (1.0 / math.tan(math.radians(0.5 * hfov_hi)), 1.0 / math.tan(math.radians(0.5 * hfov_lo)))
+    rng = np.random.default_rng(SEED)
+    default_focal_px = DEFAULT_FOCAL_35MM_MM / FILM_35MM_DIAGONAL_MM * math.hypot(width, height)
+
+    if focal_px is not None:
+        fit = _search(lines, focal_px / lines.s, focal_range_n, rng)
+        focal_source, focal_out = "given", float(focal_px)
+    else:
+        fit = _search(lines, None, focal_range_n, rng)
+        focal_source, focal_out = "none", None
+    if fit is None:
+        return None
+
+    counts = np.array([(fit.family == k).sum() for k in range(3)])
+    if np.count_nonzero(counts >= 2) < 2:
+        return None  # one direction (or none) is not a room
+
+    # Which family is gravity: the direction closest to the image's vertical axis (camera y).
+    directions = fit.rotation.T  # rows
+    vertical = int(np.argmax(np.abs(directions[:, 1])))
+    horizontal = [k for k in range(3) if k != vertical]
+    finite_sin = math.sin(math.radians(FINITE_VP_MIN_ANGLE_DEG))
+
+    if focal_px is None:
+        observable = (all(abs(directions[k, 2]) >= finite_sin for k in horizontal)
+                      and all(counts[k] >= 2 for k in horizontal) and fit.focal_rel_std <= MAX_FOCAL_REL_STD)
+        if observable:
+            focal_source, focal_out = "vanishing_points", fit.focal_n * lines.s
+            notes.append(f"focal {focal_out:.0f} px from two finite horizontal vanishing points "
+                         f"(+-{100 * fit.focal_rel_std:.1f}%)")
+        else:
+            why = ("one-point perspective: a horizontal direction is parallel to the image plane"
+                   if any(abs(directions[k, 2]) < finite_sin for k in horizontal)
+                   else "the horizontal vanishing points do not pin the focal down")
+            notes.append(f"{why}; focal not observable, attitude computed with the default "
+                         f"{DEFAULT_FOCAL_35MM_MM:g} mm-equivalent focal ({default_focal_px:.0f} px)")
+            refit = _search(lines, default_focal_px / lines.s, focal_range_n, np.random.default_rng(SEED))
+            if refit is not None:
+                fit = refit
+                counts = np.array([(fit.family == k).sum() for k in range(3)])
+                directions = fit.rotation.T
+                vertical = int(np.argmax(np.abs(directions[:, 1])))
+                horizontal = [k for k in range(3) if k != vertical]
+    elif all(abs(directions[k, 2]) >= finite_sin for k in horizontal) and all(counts[k] >= 2 for k in horizontal):
+        free = _refine(lines, fit.rotation, fit.focal_n, True, focal_range_n, rounds=1)
+        if free.focal_rel_std <= MAX_FOCAL_REL_STD:
+            notes.append(f"given focal {focal_px:.0f} px; the lines alone suggest {free.focal_n * lines.s:.0f} px")
+
+    up = directions[vertical] * (-1.0 if directions[vertical, 1] > 0 else 1.0)  # world up is up in the photo
+    off_deg = math.degrees(math.acos(min(1.0, -up[1])))
+    if off_deg > VERTICAL_FAR_OFF_DEG:
+        notes.append(f"the vertical lines are {off_deg:.0f} deg from the image's vertical axis: the photo may be "
+                     "turned (EXIF orientation) or the camera strongly tilted; took the family closest to vertical")
+    pitch, roll = attitude_from_vertical(up)
+    world_from_camera = frames.world_from_camera_from_attitude(pitch, roll, 0.0)
+    rotation_wc = world_from_camera[:3, :3]
+
+    yaws = []
+    for k in horizontal:
+        w = rotation_wc @ directions[k]
+        yaws.append(_wrap_quarter(math.atan2(w[0], w[2])))
+    # Average the two (they agree: the fit is an exact rotation) on the circle of period pi/2.
+    room_yaw = _wrap_quarter(0.25 * math.atan2(sum(math.sin(4 * a) for a in yaws), sum(math.cos(4 * a) for a in yaws)))
+    axis_a = rotation_wc.T @ (frames.rot_y(room_yaw) @ np.array([1.0, 0.0, 0.0]))
+    axis_b = rotation_wc.T @ (frames.rot_y(room_yaw) @ np.array([0.0, 0.0, 1.0]))
+    vp_directions = np.stack([rotation_wc.T @ np.array([0.0, 1.0, 0.0]), axis_a, axis_b])
+
+    # Relabel the families: 0 vertical, 1 A, 2 B.
+    label = np.full(3, -1)
+    label[vertical] = 0
+    for k in horizontal:
+        label[k] = 1 if abs(directions[k] @ axis_a) >= abs(directions[k] @ axis_b) else 2
+    family = np.where(fit.family >= 0, label[np.maximum(fit.family, 0)], -1)
+
+    confidence = _confidence(lines, fit, vertical, horizontal, off_deg)
+    if focal_source == "none":
+        confidence *= 0.8
+    return ManhattanEstimate(
+        focal_px=focal_out,
+        focal_source=focal_source,
+        pitch_rad=float(pitch),
+        roll_rad=float(roll),
+        room_yaw_rad=float(room_yaw),
+        confidence=float(confidence),
+        vp_directions_cam=vp_directions,
+        segments_px=segments,
+        segment_family=family.astype(int),
+        notes=tuple(notes),
+    )
+
+
+def _confidence(lines: _Lines, fit: _Fit, vertical: int, horizontal: list[int], off_deg: float) -> float:
+    """0..1: inlier support x coverage of the families x residual x orthogonality of independent fits."""
+    inlier = fit.family >= 0
+    support = min(1.0, float(lines.length[inlier].sum() / lines.length.sum()) / 0.5)
+    counts = np.array([(fit.family == k).sum() for k in range(3)])
+    n_h = sorted(int(counts[k]) for k in horizontal)
+    coverage = min(1.0, counts[vertical] / 4.0) ** 0.5 * min(1.0, n_h[1] / 4.0) * (0.75 + 0.25 * min(1.0, n_h[0] / 3.0))
+    # Inlier endpoint distances: a few tenths of a pixel for clean straight edges; lens distortion or bent
+    # "lines" raise them toward the gate (INLIER_DISTANCE_PX).
+    residual = math.exp(-((fit.rms_px / (0.6 * INLIER_DISTANCE_PX)) ** 2)) if math.isfinite(fit.rms_px) else 0.3
+    residual = max(residual, 0.3)
+    # Orthogonality: fit each well-supported family's direction alone and measure how far it moved.
+    worst = 0.0
+    for k in range(3):
+        index = np.flatnonzero(fit.family == k)
+        if len(index) >= 4:
+            alone = _free_direction(lines, index, fit.focal_n)
+            if alone is not None:
+                worst = max(worst, math.degrees(math.acos(min(1.0, abs(float(alone @ fit.rotation[:, k]))))))
+    orthogonality = math.exp(-((worst / 5.0) ** 2))
+    tilt = 1.0 if off_deg <= VERTICAL_FAR_OFF_DEG else 0.5
+    return float(np.clip(support * coverage * residual * orthogonality * tilt, 0.0, 1.0))
