@@ -21,6 +21,7 @@ class SizePrior:
     spread: float
     support: str
     against_wall: bool
+    holds_objects: bool = False
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,11 +30,12 @@ def _table() -> tuple[dict[str, SizePrior], dict[str, str], SizePrior]:
     priors, names = {}, {}
     for category, entry in data["categories"].items():
         priors[category] = SizePrior(category, tuple(entry["size_m"]), entry["spread"], entry["support"],
-                                     entry["against_wall"])
+                                     entry["against_wall"], entry["holds_objects"])
         for name in [category, *entry["synonyms"]]:
             names[normalise(name)] = category
     fb = data["fallback"]
-    fallback = SizePrior(UNKNOWN, tuple(fb["size_m"]), fb["spread"], fb["support"], fb["against_wall"])
+    fallback = SizePrior(UNKNOWN, tuple(fb["size_m"]), fb["spread"], fb["support"], fb["against_wall"],
+                         fb["holds_objects"])
     return priors, names, fallback
 
 

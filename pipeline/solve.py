@@ -28,11 +28,19 @@ NEAR_M = 0.15
 #: Objects are not placed farther than this from the camera.
 MAX_DISTANCE_M = 25.0
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
-SUPPORT_MARGIN_M = 0.15
+SUPPORT_MARGIN_M = 0.25
 #: Relative spread of hand-held camera heights around the prior (1.4 m +- 12 % covers 1.2-1.6 m).
 CAMERA_HEIGHT_SPREAD = 0.12
 #: Rounds of "solve, measure the scale from the objects' sizes, solve again".
 SCALE_ITERATIONS = 4
+#: Gap between a wall and the farthest object on its side.
+WALL_GAP_M = 0.02
+#: The floor seen at the photo's bottom edge is this far inside the walls, at least.
+VIEW_MARGIN_M = 0.3
+#: Cost head start of a category's usual support (floor or furniture) when choosing where an object stands.
+SUPPORT_BIAS = 2.0
+#: A floor contact this much farther than every other object is taken to be outside the room.
+BEYOND_ROOM_M = 1.5
 #: Prior ceiling height when nothing measures it (2.4-2.8 m in homes).
 DEFAULT_CEILING_M = 2.6
 
@@ -104,7 +112,9 @@ def with_camera_height(camera: CameraEstimate, height_m: float, source: str) -> 
 
 def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float):
     warnings: list[str] = []
-    order = sorted(grounding.detections, key=lambda d: priors.lookup(d.label).support == "furniture")
+    # Larger objects first, so that what stands on them finds them solved.
+    order = sorted(grounding.detections, key=lambda d: (priors.lookup(d.label).support == "furniture",
+                                                        -np.prod(priors.lookup(d.label).size_m)))
     solved: dict[int, tuple[Detection, ObjectBox]] = {}
     for detection in order:
         prior = priors.lookup(detection.label)
@@ -113,13 +123,22 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
             warnings.append(f"no size prior for label {detection.label!r} (entry {detection.detection_index}): "
                             "used a generic box")
             notes.append("generic size prior")
-        support_y, supporter = 0.0, None
-        if prior.support == "furniture":
-            supporter = _find_supporter(detection, list(solved.values()), camera)
-            if supporter is not None:
-                support_y = supporter.center_m[1] + 0.5 * supporter.size_m[1]
+        fit = _fit_object(detection, prior, camera, 0.0, room_yaw_rad)
+        supporter = _find_supporter(detection, list(solved.values()), camera) if prior.support != "wall" else None
+        if supporter is not None:
+            # Model selection: on the floor or on the supporter, whichever explains the 2D box with the more
+            # typical size; the category's usual support gets a head start.
+            on_top = _fit_object(detection, prior, camera, supporter.center_m[1] + 0.5 * supporter.size_m[1],
+                                 room_yaw_rad)
+            # A floor contact far beyond every other object would lie outside the room: the bottom edge seen is
+            # then no floor contact, and the object stands on the supporter.
+            origin = camera.world_from_camera[:3, 3]
+            farthest = max(np.linalg.norm(box.corners_m - origin, axis=1).max() for _, box in solved.values())
+            beyond = np.linalg.norm(fit.center_m - origin) > farthest + BEYOND_ROOM_M
+            bias = SUPPORT_BIAS if prior.support == "furniture" else -SUPPORT_BIAS
+            if beyond or on_top.cost - bias < fit.cost:
+                fit = on_top
                 notes.append(f"stands on {supporter.label}")
-        fit = _fit_object(detection, prior, camera, support_y, room_yaw_rad)
         if np.linalg.norm(fit.center_m - camera.world_from_camera[:3, 3]) > 0.95 * MAX_DISTANCE_M:
             warnings.append(f"{detection.label!r} (entry {detection.detection_index}) could not be placed "
                             "reliably: its 2D box gives no floor contact")
@@ -140,8 +159,8 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],
                     camera: CameraEstimate) -> ObjectBox | None:
-    """The solved object this one stands on (a lamp on a nightstand): among the objects whose 2D box holds this
-    one's bottom edge, the first top surface that the ray through the bottom edge's centre meets inside the
+    """The solved object this one may stand on (a lamp on a nightstand): among the objects with a flat top
+    (``holds_objects`` in the priors) whose 2D box holds this one's bottom edge, the first top surface that the ray through the bottom edge's centre meets inside the
     object's footprint (the highest such surface, as the ray comes down from the camera)."""
     x1, _, x2, y2 = detection.box_xyxy_px
     ray = camera.world_from_camera[:3, :3] @ frames.pixel_rays(camera.intrinsics.k_matrix,
@@ -150,7 +169,7 @@ def _find_supporter(detection: Detection, candidates: list[tuple[Detection, Obje
     best, best_top = None, -np.inf
     for other, box in candidates:
         ox1, oy1, ox2, oy2 = other.box_xyxy_px
-        if priors.lookup(box.label).support == "furniture":
+        if not priors.lookup(box.label).holds_objects:
             continue
         if not (ox1 <= 0.5 * (x1 + x2) <= ox2 and oy1 - 0.1 * (oy2 - oy1) <= y2 <= oy2):
             continue
@@ -240,17 +259,22 @@ def _initial_guess(box: np.ndarray, cut: np.ndarray, prior: priors.SizePrior, ca
 
 
 def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_rad: float = 0.0) -> RoomShell:
-    """A rectangular room aligned with ``room_yaw_rad`` that holds the camera and every object: the back wall just
-    behind the farthest object, side walls at the objects or the edges of the view, the wall behind the camera
-    left open. Ceiling at the prior height, raised above the tallest object when needed."""
+    """A rectangular room aligned with ``room_yaw_rad`` (walls along the Manhattan directions) holding the camera,
+    every object and the floor seen at the bottom of the photo: each wall just beyond the farthest object on its
+    side, or beyond the floor in view when no object reaches further; the wall behind the camera left open.
+    Ceiling at the prior height, raised above the tallest object when needed."""
     to_room = frames.rot_y(-room_yaw_rad)
     camera_xz = (to_room @ camera.world_from_camera[:3, 3])[[0, 2]]
-    points = np.array([to_room @ c for obj in objects for c in obj.corners_m]).reshape(-1, 3)
-    far = min(points[:, 2].min() - 0.02, camera_xz[1] - 1.5) if len(points) else camera_xz[1] - 4.0
-    half_view = (camera_xz[1] - far) * math.tan(0.5 * camera.intrinsics.horizontal_fov_rad)
-    left = min(points[:, 0].min() - 0.02, camera_xz[0] - half_view) if len(points) else camera_xz[0] - half_view
-    right = max(points[:, 0].max() + 0.02, camera_xz[0] + half_view) if len(points) else camera_xz[0] + half_view
-    near = max(camera_xz[1] + 0.5, points[:, 2].max() + 0.02) if len(points) else camera_xz[1] + 0.5
+    points = np.array([to_room @ c for obj in objects for c in obj.corners_m]).reshape(-1, 3)[:, [0, 2]]
+    seen = np.array([to_room @ p for p in _floor_in_view(camera)]).reshape(-1, 3)[:, [0, 2]] - camera_xz
+    seen = seen * (1.0 + VIEW_MARGIN_M / np.maximum(np.linalg.norm(seen, axis=1, keepdims=True), 1e-9)) + camera_xz
+    candidates = [np.array([camera_xz]), seen, points + 0.0]
+    every = np.concatenate([c for c in candidates if len(c)])
+    far = min(every[:, 1].min() - WALL_GAP_M, camera_xz[1] - 1.5)
+    if not len(points):
+        far = min(far, camera_xz[1] - 4.0)
+    left, right = every[:, 0].min() - WALL_GAP_M, every[:, 0].max() + WALL_GAP_M
+    near = max(camera_xz[1] + 0.5, every[:, 1].max() + WALL_GAP_M)
     top = max(DEFAULT_CEILING_M, max((o.center_m[1] + 0.5 * o.size_m[1] for o in objects), default=0.0) + 0.2)
     from_room = frames.rot_y(room_yaw_rad)
 
@@ -266,4 +290,19 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
                             world(right, top, far))),
     )
     return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls,
-                     source="bounds of the objects and the view (no layout estimate in this version)")
+                     source="bounds of the objects and of the floor in view, walls along the room's axes")
+
+
+def _floor_in_view(camera: CameraEstimate, max_distance_m: float = 8.0) -> list[np.ndarray]:
+    """World points where the rays through the bottom corners and the bottom centre of the photo meet the
+    floor (those within ``max_distance_m`` of the camera)."""
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    rotation, origin = camera.world_from_camera[:3, :3], camera.world_from_camera[:3, 3]
+    out = []
+    for u in (0.0, 0.5 * width, float(width)):
+        ray = rotation @ frames.pixel_rays(camera.intrinsics.k_matrix, np.array([u, float(height)]))
+        if ray[1] < -1e-6:
+            point = origin - origin[1] / ray[1] * ray
+            if np.linalg.norm(point - origin) <= max_distance_m:
+                out.append(point)
+    return out

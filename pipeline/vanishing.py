@@ -20,7 +20,7 @@ Steps:
    has nearly its direction (the consistency measure of Tardif, "Non-iterative approach for fast and accurate
    vanishing point detection", ICCV 2009); the hypothesis with the most inlier length (truncated quadratic, MSAC)
    wins.
-3. **Refinement.** Robust least squares (``scipy.optimize.least_squares``, soft-L1) over the rotation (and the
+3. **Refinement.** Robust least squares (``scipy.optimize.least_squares``, Cauchy loss) over the rotation (and the
    focal when it is free) of the endpoint distances to the lines joining each inlier's midpoint to its vanishing
    point, with reassignment of the segments between rounds.
 4. **Focal.** For two finite vanishing points of orthogonal directions ``v1, v2`` and the principal point ``c``,
@@ -48,6 +48,8 @@ from . import frames
 
 #: Segments shorter than this fraction of the working image's diagonal are dropped (noise, texture).
 MIN_SEGMENT_FRACTION = 0.025
+#: ... and shorter than this many working pixels (a tiny photo's "lines" are a few pixels of noise).
+MIN_SEGMENT_PX = 10.0
 #: At most this many segments (the longest) enter the search; more cost time and add little.
 MAX_SEGMENTS = 400
 #: Two anti-parallel LSD segments closer than this (working pixels) are the two edges of one thin line.
@@ -61,7 +63,9 @@ MIN_SEGMENTS = 6
 INLIER_DISTANCE_PX = 1.0
 #: ... and makes an angle below this with it (degrees; binds for short segments).
 INLIER_ANGLE_DEG = 2.0
-#: Scale of the robust (soft-L1) loss of the refinement, working pixels.
+#: Noise level assumed at least when judging how well the focal is pinned down (working pixels).
+NOISE_FLOOR_PX = 0.3
+#: Scale of the robust (Cauchy) loss of the refinement, working pixels.
 LOSS_SCALE_PX = 0.5
 #: RANSAC hypotheses: with a known focal, and with a free one.
 HYPOTHESES_FIXED_FOCAL = 600
@@ -79,6 +83,10 @@ DEFAULT_FOCAL_35MM_MM = 26.0
 FILM_35MM_DIAGONAL_MM = math.hypot(36.0, 24.0)
 #: A vertical family further than this from the image's vertical axis gets a note (degrees).
 VERTICAL_FAR_OFF_DEG = 40.0
+#: Photos (or ``max_side_px``) smaller than this on their long side get proportionally less confidence.
+FULL_CONFIDENCE_SIDE_PX = 320.0
+#: A camera looking up by more than this (degrees) gets a note: the photo may be upside down.
+UPWARD_PITCH_NOTE_DEG = 10.0
 #: Seed of the RANSAC sampler: the result is a deterministic function of the photo.
 SEED = 20240611
 
@@ -185,31 +193,45 @@ def merge_thin_line_edges(segments: np.ndarray, max_gap_px: float = THIN_LINE_MA
     delta = p2 - p1
     length = np.hypot(delta[:, 0], delta[:, 1])
     unit = delta / np.maximum(length, 1e-12)[:, None]
-    normal = np.stack([-unit[:, 1], unit[:, 0]], axis=1)
-    cos = unit @ unit.T
-    offset = np.abs(np.einsum("ik,ijk->ij", normal, mid[None, :, :] - mid[:, None, :]))  # j's midpoint off line i
-    along = np.einsum("ik,ijk->ij", unit, mid[None, :, :] - mid[:, None, :])
-    half = 0.5 * length
-    overlap = np.minimum(half[:, None], along + half[None, :]) - np.maximum(-half[:, None], along - half[None, :])
-    candidate = ((cos < -math.cos(math.radians(THIN_LINE_MAX_ANGLE_DEG))) & (offset < max_gap_px)
-                 & (offset.T < max_gap_px) & (overlap > 0.5 * np.minimum(length[:, None], length[None, :])))
-    if not candidate.any():
+    # Candidate pairs: nearly the same line orientation (modulo pi), found with a sorted sweep, not all n^2 pairs.
+    max_angle = math.radians(THIN_LINE_MAX_ANGLE_DEG)
+    orientation = np.mod(np.arctan2(delta[:, 1], delta[:, 0]), math.pi)
+    order = np.argsort(orientation)
+    extended = np.concatenate([orientation[order], orientation[order] + math.pi])
+    stop = np.searchsorted(extended, extended[:n] + max_angle, side="right")
+    counts = np.maximum(stop - np.arange(n) - 1, 0)
+    if counts.sum() == 0:
         return segments
-    cost = np.where(candidate, offset + offset.T, np.inf)
+    first = np.repeat(np.arange(n), counts)
+    second = first + 1 + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    i, j = order[first], order[second % n]
+    keep = i != j
+    i, j = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
+    pairs = np.unique(np.stack([i, j], axis=1), axis=0)
+    i, j = pairs[:, 0], pairs[:, 1]
+    anti = np.sum(unit[i] * unit[j], axis=1) < -math.cos(max_angle)
+    i, j = i[anti], j[anti]
+    normal_i = np.stack([-unit[i, 1], unit[i, 0]], axis=1)
+    normal_j = np.stack([-unit[j, 1], unit[j, 0]], axis=1)
+    gap = mid[j] - mid[i]
+    offset_ij = np.abs(np.sum(normal_i * gap, axis=1))  # j's midpoint off line i
+    offset_ji = np.abs(np.sum(normal_j * gap, axis=1))
+    along = np.sum(unit[i] * gap, axis=1)
+    half_i, half_j = 0.5 * length[i], 0.5 * length[j]
+    overlap = np.minimum(half_i, along + half_j) - np.maximum(-half_i, along - half_j)
+    ok = (offset_ij < max_gap_px) & (offset_ji < max_gap_px) & (overlap > np.minimum(half_i, half_j))
+    i, j, cost = i[ok], j[ok], (offset_ij + offset_ji)[ok]
     used = np.zeros(n, dtype=bool)
     merged = []
-    for flat in np.argsort(cost, axis=None):
-        i, j = divmod(int(flat), n)
-        if not np.isfinite(cost[i, j]):
-            break
-        if i >= j or used[i] or used[j]:
+    for k in np.argsort(cost):  # greedy: closest pairs first, each segment in one pair at most
+        a, b = int(i[k]), int(j[k])
+        if used[a] or used[b]:
             continue
-        used[i] = used[j] = True
-        direction = unit[i] - unit[j]
+        used[a] = used[b] = True
+        direction = unit[a] - unit[b]
         direction /= np.linalg.norm(direction)
-        centre = 0.5 * (mid[i] + mid[j])
-        ends = np.array([p1[i], p2[i], p1[j], p2[j]])
-        t = (ends - centre) @ direction
+        centre = 0.5 * (mid[a] + mid[b])
+        t = (np.array([p1[a], p2[a], p1[b], p2[b]]) - centre) @ direction
         merged.append(np.concatenate([centre + t.min() * direction, centre + t.max() * direction]))
     rest = segments[~used]
     return np.concatenate([rest, np.array(merged)]) if merged else rest
@@ -220,8 +242,8 @@ def detect_segments(rgb, max_side_px: int = 640, min_length_fraction: float = MI
 
     LSD runs on a grayscale copy downscaled with ``cv2.INTER_AREA`` so that its longest side is ``max_side_px``;
     the two edges of a thin line are merged into its centre line (:func:`merge_thin_line_edges`); segments
-    shorter than ``min_length_fraction`` of that copy's diagonal are dropped; at most :data:`MAX_SEGMENTS` are
-    kept.
+    shorter than ``min_length_fraction`` of that copy's diagonal (and than :data:`MIN_SEGMENT_PX`) are dropped;
+    at most :data:`MAX_SEGMENTS` are kept.
     """
     gray = _gray_uint8(rgb)
     if gray is None or min(gray.shape) < 2:
@@ -237,11 +259,12 @@ def detect_segments(rgb, max_side_px: int = 640, min_length_fraction: float = MI
         return raw
     # Pairs are only looked for among segments that could survive the length cut (after merging).
     lengths = np.hypot(raw[:, 2] - raw[:, 0], raw[:, 3] - raw[:, 1])
-    keep = lengths >= 0.5 * min_length_fraction * math.hypot(w_w, h_w)
+    min_length = max(MIN_SEGMENT_PX, min_length_fraction * math.hypot(w_w, h_w))
+    keep = lengths >= 0.5 * min_length
     raw = raw[keep][np.argsort(-lengths[keep])][:3 * MAX_SEGMENTS]
     raw = merge_thin_line_edges(raw)
     lengths = np.hypot(raw[:, 2] - raw[:, 0], raw[:, 3] - raw[:, 1])
-    keep = lengths >= min_length_fraction * math.hypot(w_w, h_w)
+    keep = lengths >= min_length
     raw, lengths = raw[keep], lengths[keep]
     raw = raw[np.argsort(-lengths)][:MAX_SEGMENTS]
     # OpenCV: pixel centres at integers; CONVENTIONS.md: at i + 0.5. INTER_AREA scales the continuous coordinates.
@@ -397,7 +420,6 @@ class _Fit:
 def _refine(lines: _Lines, rotation: np.ndarray, focal_n: float, free_focal: bool, focal_range_n,
             rounds: int = 3) -> _Fit:
     """Robust least squares over the rotation (and log focal) of the endpoint distances of each family's inliers."""
-    rel_std = math.inf
     for _ in range(rounds):
         family, _ = _assign(lines, rotation, focal_n, gate=1.0)
         groups = [np.flatnonzero(family == k) for k in range(3)]
@@ -424,18 +446,31 @@ def _refine(lines: _Lines, rotation: np.ndarray, focal_n: float, free_focal: boo
         rotation = u @ vt
         if free_focal:
             focal_n = base_focal * math.exp(result.x[3])
-        dof = max(1, len(result.fun) - len(x0))
-        if free_focal:
-            try:
-                cov = np.linalg.inv(result.jac.T @ result.jac) * (2.0 * result.cost / dof)
-                rel_std = math.sqrt(max(0.0, cov[3, 3]))
-            except np.linalg.LinAlgError:
-                rel_std = math.inf
     family, _ = _assign(lines, rotation, focal_n)
-    residuals = [lines.signed_residuals(np.flatnonzero(family == k), _vps(rotation[:, k], focal_n)) for k in range(3)]
-    residuals = np.concatenate(residuals)
+    groups = [np.flatnonzero(family == k) for k in range(3)]
+
+    def inlier_residuals(x):
+        rot = _rodrigues(x[:3]) @ rotation
+        f = focal_n * math.exp(x[3])
+        return np.concatenate([lines.signed_residuals(g, _vps(rot[:, k], f)) for k, g in enumerate(groups)])
+
+    residuals = inlier_residuals(np.zeros(4))
     rms = float(np.sqrt(np.mean(residuals ** 2))) if len(residuals) else math.inf
+    rel_std = _focal_rel_std(inlier_residuals, rms) if len(residuals) > 4 else math.inf
     return _Fit(rotation, float(focal_n), family, rel_std, rms)
+
+
+def _focal_rel_std(inlier_residuals, rms_px: float) -> float:
+    """Standard error of log(focal) from the Gauss-Newton covariance of the inlier fit (rotation and focal free),
+    with a noise level of at least :data:`NOISE_FLOOR_PX` (LSD's own localization error)."""
+    step = 1e-6
+    jac = np.stack([(inlier_residuals(step * e) - inlier_residuals(-step * e)) / (2 * step) for e in np.eye(4)],
+                   axis=1)
+    try:
+        cov = np.linalg.inv(jac.T @ jac) * max(rms_px, NOISE_FLOOR_PX) ** 2
+    except np.linalg.LinAlgError:
+        return math.inf
+    return math.sqrt(cov[3, 3]) if cov[3, 3] > 0 else math.inf
 
 
 def _search(lines: _Lines, focal_n: float | None, focal_range_n, rng: np.random.Generator) -> _Fit | None:
@@ -584,6 +619,10 @@ def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_
         notes.append(f"the vertical lines are {off_deg:.0f} deg from the image's vertical axis: the photo may be "
                      "turned (EXIF orientation) or the camera strongly tilted; took the family closest to vertical")
     pitch, roll = attitude_from_vertical(up)
+    if pitch > math.radians(UPWARD_PITCH_NOTE_DEG):
+        notes.append(f"the camera looks up by {math.degrees(pitch):.0f} deg: unusual for a room photo; if the photo "
+                     "is upside down, lines alone cannot tell (the vertical family's sign is taken as up in the "
+                     "photo)")
     world_from_camera = frames.world_from_camera_from_attitude(pitch, roll, 0.0)
     rotation_wc = world_from_camera[:3, :3]
 
@@ -622,9 +661,14 @@ def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_
 
 
 def _confidence(lines: _Lines, fit: _Fit, vertical: int, horizontal: list[int], off_deg: float) -> float:
-    """0..1: inlier support x coverage of the families x residual x orthogonality of independent fits."""
+    """0..1: inlier support x evidence x resolution x coverage of the families x residual x orthogonality of independent fits."""
     inlier = fit.family >= 0
+    # Half of the line length explained by the three directions is full support (rooms have clutter).
     support = min(1.0, float(lines.length[inlier].sum() / lines.length.sum()) / 0.5)
+    # A picture frame on a wall (8 segments) is not much evidence; a room gives 50 to 250 inliers.
+    evidence = min(1.0, int(inlier.sum()) / 20.0)
+    # Below ~320 pixels the segments are short and a pixel is a large angle: the estimates degrade fast.
+    resolution = min(1.0, 2.0 * lines.pixel / FULL_CONFIDENCE_SIDE_PX)
     counts = np.array([(fit.family == k).sum() for k in range(3)])
     n_h = sorted(int(counts[k]) for k in horizontal)
     coverage = min(1.0, counts[vertical] / 4.0) ** 0.5 * min(1.0, n_h[1] / 4.0) * (0.75 + 0.25 * min(1.0, n_h[0] / 3.0))
@@ -642,4 +686,4 @@ def _confidence(lines: _Lines, fit: _Fit, vertical: int, horizontal: list[int], 
                 worst = max(worst, math.degrees(math.acos(min(1.0, abs(float(alone @ fit.rotation[:, k]))))))
     orthogonality = math.exp(-((worst / 5.0) ** 2))
     tilt = 1.0 if off_deg <= VERTICAL_FAR_OFF_DEG else 0.5
-    return float(np.clip(support * coverage * residual * orthogonality * tilt, 0.0, 1.0))
+    return float(np.clip(support * evidence * resolution * coverage * residual * orthogonality * tilt, 0.0, 1.0))
