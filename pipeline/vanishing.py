@@ -28,8 +28,10 @@ Steps:
    Hartley & Zisserman, *Multiple View Geometry*, 2nd ed., section 8.8); ``f^2 <= 0`` means the two are not
    orthogonal. Reported only when *both horizontal* vanishing points are finite and the fit pins the focal down: in
    one-point perspective (one wall seen square on) the second horizontal direction is parallel to the image plane
-   and the focal is not observable from the horizontals; the vertical vanishing point of a near-level hand-held
-   camera lies too far away to stand in for it.
+   and the focal is not observable from the horizontals. The vertical vanishing point paired with the finite
+   horizontal one would give it for a camera pitched well down, but a near-level hand-held camera puts it far away,
+   where lens distortion of the long verticals dominates; its suggestion goes to the notes only, and the attitude
+   uses the given focal or, without one, a default (26 mm equivalent).
 5. **Attitude.** The family whose direction is closest to the image's vertical axis is gravity; pitch and roll are
    those of :func:`frames.world_from_camera_from_attitude` that map it to world +Y; the room's yaw is the heading of
    the horizontal directions in that world frame, modulo 90 degrees.
@@ -102,8 +104,9 @@ class ManhattanEstimate:
     room_yaw_rad       : yaw (about world +Y) of the room's horizontal Manhattan axes in the world frame of
                          ``frames.world_from_camera_from_attitude(pitch, roll, h)``, wrapped to [-pi/4, pi/4):
                          the room's axes are ``Ry(room_yaw) @ (1, 0, 0)`` and ``Ry(room_yaw) @ (0, 0, 1)``
-    confidence         : 0..1 from inlier support, the families' coverage, the residual, and how orthogonal the
-                         families' independent fits are
+    confidence         : 0..1 from the inlier share of the line length, their number, the photo's resolution, the
+                         families' coverage, the fit's residual, and how orthogonal the families' independent fits
+                         are
     vp_directions_cam  : (3, 3) rows, unit directions in the OpenCV camera frame: vertical (world +Y), horizontal A
                          (the room's +X), horizontal B (the room's +Z); A x vertical = B
     segments_px        : (N, 4) x1 y1 x2 y2 segments in photo pixels
@@ -135,7 +138,7 @@ class ManhattanEstimate:
 
 
 def _gray_uint8(rgb) -> np.ndarray | None:
-    """A 2D uint8 grayscale view of an (H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA image; None if it is not one."""
+    """2D uint8 grayscale copy of an (H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA image; None if not one."""
     image = np.asarray(rgb)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
@@ -193,21 +196,45 @@ def merge_thin_line_edges(segments: np.ndarray, max_gap_px: float = THIN_LINE_MA
     delta = p2 - p1
     length = np.hypot(delta[:, 0], delta[:, 1])
     unit = delta / np.maximum(length, 1e-12)[:, None]
-    # Candidate pairs: nearly the same line orientation (modulo pi), found with a sorted sweep, not all n^2 pairs.
+    # Candidate pairs by spatial hashing on the line parameters (orientation modulo pi, signed distance from the
+    # origin): the two edges of a thin line fall in the same or neighbouring cells. Not all n^2 pairs.
     max_angle = math.radians(THIN_LINE_MAX_ANGLE_DEG)
-    orientation = np.mod(np.arctan2(delta[:, 1], delta[:, 0]), math.pi)
-    order = np.argsort(orientation)
-    extended = np.concatenate([orientation[order], orientation[order] + math.pi])
-    stop = np.searchsorted(extended, extended[:n] + max_angle, side="right")
-    counts = np.maximum(stop - np.arange(n) - 1, 0)
-    if counts.sum() == 0:
+    theta = np.mod(np.arctan2(delta[:, 1], delta[:, 0]), math.pi)
+    centred = mid - mid.mean(axis=0)
+    rho = -np.sin(theta) * centred[:, 0] + np.cos(theta) * centred[:, 1]
+    # Two lines within max_angle and max_gap_px of each other differ in rho by at most this much.
+    rho_cell = max_gap_px + float(np.hypot(centred[:, 0], centred[:, 1]).max()) * max_angle
+    index = np.arange(n)
+    wrap = theta < max_angle  # near 0 they meet lines near pi, whose normal is reversed
+    theta = np.concatenate([theta, theta[wrap] + math.pi])
+    rho = np.concatenate([rho, -rho[wrap]])
+    index = np.concatenate([index, index[wrap]])
+    theta_bin = np.floor(theta / max_angle).astype(np.int64)
+    rho_bin = np.floor(rho / rho_cell).astype(np.int64)
+    rho_bin -= rho_bin.min() - 1
+    span = int(rho_bin.max()) + 2
+    key = theta_bin * span + rho_bin
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    firsts, seconds = [], []
+    for d_theta, d_rho in ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1)):
+        target = key + d_theta * span + d_rho
+        lo = np.searchsorted(sorted_key, target, side="left")
+        hi = np.searchsorted(sorted_key, target, side="right")
+        counts = hi - lo
+        if counts.sum() == 0:
+            continue
+        owner = np.repeat(np.arange(len(key)), counts)
+        position = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+        firsts.append(index[owner])
+        seconds.append(index[order[position]])
+    if not firsts:
         return segments
-    first = np.repeat(np.arange(n), counts)
-    second = first + 1 + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    i, j = order[first], order[second % n]
+    i, j = np.concatenate(firsts), np.concatenate(seconds)
     keep = i != j
-    i, j = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
-    pairs = np.unique(np.stack([i, j], axis=1), axis=0)
+    pairs = np.unique(np.stack([np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])], axis=1), axis=0)
+    if len(pairs) == 0:
+        return segments
     i, j = pairs[:, 0], pairs[:, 1]
     anti = np.sum(unit[i] * unit[j], axis=1) < -math.cos(max_angle)
     i, j = i[anti], j[anti]
@@ -281,7 +308,7 @@ class _Lines:
     def __init__(self, segments_px: np.ndarray, width_px: int, height_px: int, working_scale: float):
         self.center = np.array([0.5 * width_px, 0.5 * height_px])
         self.s = 0.5 * max(width_px, height_px)
-        #: photo pixels -> working pixels (residuals are in working pixels, where LSD measured).
+        #: working pixels per normalized unit (residuals are in working pixels, where LSD measured).
         self.pixel = self.s * working_scale
         p1 = (segments_px[:, :2] - self.center) / self.s
         p2 = (segments_px[:, 2:] - self.center) / self.s
@@ -540,7 +567,8 @@ def _free_direction(lines: _Lines, index: np.ndarray, focal_n: float) -> np.ndar
 # ---------------------------------------------------------------------------------------------- main
 
 
-def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_px: int = 640) -> ManhattanEstimate | None:
+def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None,
+                       max_side_px: int = 640) -> ManhattanEstimate | None:
     """Focal, pitch, roll and the room's yaw of a photo of a Manhattan room, from its straight lines.
 
     ``rgb``: the photo (H, W, 3) uint8 after EXIF rotation (grayscale, RGBA and float images are accepted).
@@ -553,13 +581,29 @@ def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_
     image = np.asarray(rgb)
     if image.ndim < 2 or min(image.shape[:2]) < 16:
         return None
-    height, width = image.shape[:2]
     try:
         segments = detect_segments(image, max_side_px)
-    except cv2.error:
+        if len(segments) < MIN_SEGMENTS:
+            return None
+        with np.errstate(all="ignore"):
+            return _estimate(segments, image.shape[1], image.shape[0], focal_px, max_side_px)
+    except (cv2.error, np.linalg.LinAlgError, FloatingPointError):
+        # Degenerate geometry (all segments through one point, ...): no estimate rather than an exception.
         return None
-    if len(segments) < MIN_SEGMENTS:
-        return None
+
+
+def _families(fit: _Fit) -> tuple[np.ndarray, np.ndarray, int, list[int]]:
+    """``(counts (3,), directions (3, 3) rows, vertical index, horizontal indices)`` of a fit. The vertical is the
+    direction closest to the image's vertical axis (camera y)."""
+    counts = np.array([(fit.family == k).sum() for k in range(3)])
+    directions = fit.rotation.T
+    vertical = int(np.argmax(np.abs(directions[:, 1])))
+    return counts, directions, vertical, [k for k in range(3) if k != vertical]
+
+
+def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | None,
+              max_side_px: int) -> ManhattanEstimate | None:
+    """:func:`estimate_manhattan` once the segments are found."""
     working_scale = min(1.0, float(max_side_px) / max(height, width))
     lines = _Lines(segments, width, height, working_scale)
 
@@ -578,14 +622,9 @@ def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_
     if fit is None:
         return None
 
-    counts = np.array([(fit.family == k).sum() for k in range(3)])
+    counts, directions, vertical, horizontal = _families(fit)
     if np.count_nonzero(counts >= 2) < 2:
         return None  # one direction (or none) is not a room
-
-    # Which family is gravity: the direction closest to the image's vertical axis (camera y).
-    directions = fit.rotation.T  # rows
-    vertical = int(np.argmax(np.abs(directions[:, 1])))
-    horizontal = [k for k in range(3) if k != vertical]
     finite_sin = math.sin(math.radians(FINITE_VP_MIN_ANGLE_DEG))
 
     if focal_px is None:
@@ -601,18 +640,23 @@ def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_
                    else "the horizontal vanishing points do not pin the focal down")
             notes.append(f"{why}; focal not observable, attitude computed with the default "
                          f"{DEFAULT_FOCAL_35MM_MM:g} mm-equivalent focal ({default_focal_px:.0f} px)")
+            if fit.focal_rel_std <= MAX_FOCAL_REL_STD:
+                notes.append(f"the vertical vanishing point with the horizontal one suggests f = "
+                             f"{fit.focal_n * lines.s:.0f} px (+-{100 * fit.focal_rel_std:.1f}%): not used")
             refit = _search(lines, default_focal_px / lines.s, focal_range_n, np.random.default_rng(SEED))
-            if refit is not None:
-                fit = refit
-                counts = np.array([(fit.family == k).sum() for k in range(3)])
-                directions = fit.rotation.T
-                vertical = int(np.argmax(np.abs(directions[:, 1])))
-                horizontal = [k for k in range(3) if k != vertical]
+            if refit is None:
+                return None
+            fit = refit
+            counts, directions, vertical, horizontal = _families(fit)
+            if np.count_nonzero(counts >= 2) < 2:
+                return None
     elif all(abs(directions[k, 2]) >= finite_sin for k in horizontal) and all(counts[k] >= 2 for k in horizontal):
         free = _refine(lines, fit.rotation, fit.focal_n, True, focal_range_n, rounds=1)
         if free.focal_rel_std <= MAX_FOCAL_REL_STD:
             notes.append(f"given focal {focal_px:.0f} px; the lines alone suggest {free.focal_n * lines.s:.0f} px")
 
+    if counts[vertical] < 2:
+        notes.append("no vertical lines: gravity comes from the two horizontal directions (and the focal)")
     up = directions[vertical] * (-1.0 if directions[vertical, 1] > 0 else 1.0)  # world up is up in the photo
     off_deg = math.degrees(math.acos(min(1.0, -up[1])))
     if off_deg > VERTICAL_FAR_OFF_DEG:
@@ -661,7 +705,8 @@ def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_
 
 
 def _confidence(lines: _Lines, fit: _Fit, vertical: int, horizontal: list[int], off_deg: float) -> float:
-    """0..1: inlier support x evidence x resolution x coverage of the families x residual x orthogonality of independent fits."""
+    """0..1: inlier support x evidence x resolution x coverage of the families x residual x orthogonality of the
+    families' independent fits x a penalty when the vertical is far from the image's vertical axis."""
     inlier = fit.family >= 0
     # Half of the line length explained by the three directions is full support (rooms have clutter).
     support = min(1.0, float(lines.length[inlier].sum() / lines.length.sum()) / 0.5)
@@ -671,7 +716,8 @@ def _confidence(lines: _Lines, fit: _Fit, vertical: int, horizontal: list[int], 
     resolution = min(1.0, 2.0 * lines.pixel / FULL_CONFIDENCE_SIDE_PX)
     counts = np.array([(fit.family == k).sum() for k in range(3)])
     n_h = sorted(int(counts[k]) for k in horizontal)
-    coverage = min(1.0, counts[vertical] / 4.0) ** 0.5 * min(1.0, n_h[1] / 4.0) * (0.75 + 0.25 * min(1.0, n_h[0] / 3.0))
+    coverage = ((0.6 + 0.4 * min(1.0, counts[vertical] / 4.0)) * min(1.0, n_h[1] / 4.0)
+                * (0.75 + 0.25 * min(1.0, n_h[0] / 3.0)))
     # Inlier endpoint distances: a few tenths of a pixel for clean straight edges; lens distortion or bent
     # "lines" raise them toward the gate (INLIER_DISTANCE_PX).
     residual = math.exp(-((fit.rms_px / (0.6 * INLIER_DISTANCE_PX)) ** 2)) if math.isfinite(fit.rms_px) else 0.3

@@ -195,6 +195,18 @@ def test_synthetic_one_point_perspective(pitch_deg, roll_deg):
     assert given.focal_source == "given"
 
 
+def test_upside_down_and_deterministic():
+    """Lines cannot tell an upside-down photo from a camera looking up: the result says so; same input, same output."""
+    image, _ = render_room(1024, 768, 700.0, -12.0, 2.0, 25.0)
+    first, second = estimate_manhattan(image), estimate_manhattan(image.copy())
+    assert first.pitch_rad == second.pitch_rad and first.focal_px == second.focal_px
+    np.testing.assert_array_equal(first.segment_family, second.segment_family)
+    flipped = estimate_manhattan(np.ascontiguousarray(image[::-1, ::-1]))
+    assert flipped is not None
+    assert math.degrees(flipped.pitch_rad) == pytest.approx(12.0, abs=SYNTH_ATTITUDE_DEG)
+    assert any("upside down" in note for note in flipped.notes)
+
+
 def test_synthetic_clutter_heavy():
     """Twice as many clutter segments as the room has edges: the Manhattan directions still win."""
     image, _ = render_room(1024, 768, 640.0, -14.0, -3.0, 32.0, seed=3, n_clutter=150)
@@ -213,6 +225,15 @@ def test_output_frames_and_families():
     np.testing.assert_allclose(rotation @ axis_a, frames.rot_y(estimate.room_yaw_rad) @ [1.0, 0.0, 0.0], atol=1e-9)
     np.testing.assert_allclose(rotation @ axis_b, frames.rot_y(estimate.room_yaw_rad) @ [0.0, 0.0, 1.0], atol=1e-9)
     np.testing.assert_allclose(estimate.vp_directions_cam @ estimate.vp_directions_cam.T, np.eye(3), atol=1e-9)
+    np.testing.assert_allclose(np.cross(axis_a, vertical), axis_b, atol=1e-9)  # A x vertical = B
+    # Vanishing points in pixels: the vertical one lies where the vertical segments converge.
+    vp = estimate.vanishing_points_px(1024, 768)[0]
+    seg = estimate.segments_px[estimate.segment_family == 0]
+    along = seg[:, 2:] - seg[:, :2]
+    to_vp = vp[:2] / vp[2] - 0.5 * (seg[:, :2] + seg[:, 2:])
+    cross = along[:, 0] * to_vp[:, 1] - along[:, 1] * to_vp[:, 0]
+    sine = np.abs(cross) / np.linalg.norm(along, axis=1) / np.linalg.norm(to_vp, axis=1)
+    assert np.all(np.degrees(np.arcsin(sine)) < 2.0)
     # The true up direction in the camera frame agrees.
     true_up = world_from_camera[:3, :3].T @ [0.0, 1.0, 0.0]
     assert math.degrees(math.acos(min(1.0, float(true_up @ vertical)))) < SYNTH_ATTITUDE_DEG
@@ -287,10 +308,10 @@ def test_sample_renders():
     rows = _sample_report()
     if not rows:
         pytest.skip("no sample scenes")
-    print("\nscene                focal      f err%  pitch err  roll err  gravity  yaw err  conf")
+    print("\nscene                focal source     f err%  pitch err  roll err  gravity  yaw err  conf")
     for r in rows:
         focal = "   --" if r["focal_err_pct"] is None else f"{r['focal_err_pct']:+6.2f}"
-        print(f"{r['scene']:20s} {r['focal_source']:10s} {focal}  {r['pitch_err_deg']:+8.2f}  {r['roll_err_deg']:+8.2f}"
+        print(f"{r['scene']:20s} {r['focal_source']:16s} {focal}  {r['pitch_err_deg']:+8.2f}  {r['roll_err_deg']:+8.2f}"
               f"  {r['gravity_err_deg']:7.2f}  {r['yaw_err_deg']:+7.2f}  {r['confidence']:.2f}")
     focal_errors = [abs(r["focal_err_pct"]) / 100.0 for r in rows if r["focal_err_pct"] is not None]
     assert len(focal_errors) >= len(rows) - 1, "the focal should come from the lines in every two-point scene"
