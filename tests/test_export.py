@@ -98,3 +98,16 @@ def test_page_renders_in_chromium(built, chromium_ready, tmp_path_factory):
     assert XSS in result["labels"] and "床" in result["labels"]
     with Image.open(shot) as image:
         assert np.asarray(image.convert("L")).std() > 5.0  # something was drawn
+
+
+def test_wall_planes_face_into_the_room(built):
+    _, scene = built
+    camera_position = np.array(scene["camera"]["world_from_camera"])[:3, 3]
+    for wall in scene["room"]["walls"]:
+        nx, ny, nz, d = wall["plane"]
+        normal = np.array([nx, ny, nz])
+        assert abs(ny) < 1e-9 and np.linalg.norm(normal) == pytest.approx(1.0)
+        np.testing.assert_allclose(np.array(wall["corners"]) @ normal + d, 0.0, atol=1e-9)
+        assert camera_position @ normal + d > 0, wall["name"]  # the camera is inside
+        for obj in scene["objects"]:
+            assert np.all(np.array(obj["corners"]) @ normal + d > -1e-6), (wall["name"], obj["label"])

@@ -52,7 +52,8 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
         "room": {
             "floor_polygon": [list(p) for p in scene.room.floor_polygon_m],
             "ceiling_height_m": scene.room.ceiling_height_m,
-            "walls": [{"name": w.name, "corners": [list(c) for c in w.corners_m]} for w in scene.room.walls],
+            "walls": [{"name": w.name, "corners": [list(c) for c in w.corners_m], "plane": wall_plane(w.corners_m)}
+                      for w in scene.room.walls],
             "source": scene.room.source,
         },
         "objects": [
@@ -83,6 +84,17 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
         "timings_s": timings_s,
         "versions": versions(),
     }
+
+
+def wall_plane(corners_m) -> list[float]:
+    """``[nx, ny, nz, d]`` with ``n . p + d = 0`` on the wall and ``n`` the unit normal pointing into the room
+    (the right-hand normal of the corners' order, CONVENTIONS.md)."""
+    import numpy as np
+
+    corners = np.asarray(corners_m, dtype=float)
+    normal = np.cross(corners[1] - corners[0], corners[3] - corners[0])
+    normal /= np.linalg.norm(normal)
+    return [*map(float, normal), float(-normal @ corners[0])]
 
 
 def versions() -> dict:
