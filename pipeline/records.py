@@ -157,6 +157,15 @@ class Wall:
     name: str
     corners_m: tuple[tuple[float, float, float], ...]
 
+    @property
+    def plane(self) -> np.ndarray:
+        """(4,) ``[nx, ny, nz, d]`` with ``n . p + d = 0`` on the wall and ``n`` the unit normal pointing into
+        the room (the right-hand normal of the corners' order, CONVENTIONS.md)."""
+        corners = np.asarray(self.corners_m, dtype=float)
+        normal = np.cross(corners[1] - corners[0], corners[3] - corners[0])
+        normal /= np.linalg.norm(normal)
+        return np.array([*normal, -normal @ corners[0]])
+
 
 @dataclass(frozen=True)
 class RoomShell:

@@ -10,6 +10,7 @@ the camera. The metric scale comes from the camera height.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -41,6 +42,8 @@ VIEW_MARGIN_M = 0.3
 SUPPORT_BIAS = 2.0
 #: A floor contact this much farther than every other object is taken to be outside the room.
 BEYOND_ROOM_M = 1.5
+#: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
+WALL_WEIGHT = 4.0
 #: Prior ceiling height when nothing measures it (2.4-2.8 m in homes).
 DEFAULT_CEILING_M = 2.6
 
@@ -51,6 +54,7 @@ class _Fit:
     size_m: np.ndarray
     yaw_rad: float
     cost: float
+    candidates: tuple["_Fit", ...] = ()
 
 
 def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
@@ -62,14 +66,15 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
     :func:`refine_camera_height`.
     """
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
-    objects, warnings = _solve_objects(grounding, camera, room_yaw)
+    objects, fits, warnings = _solve_objects(grounding, camera, room_yaw)
     if refine_scale and camera.height_source == "prior":
         for _ in range(SCALE_ITERATIONS):
             height = refine_camera_height(objects, grounding, camera)
             if height is None or abs(math.log(height / camera.height_m)) < 0.005:
                 break
             camera = with_camera_height(camera, height, "prior+object_sizes")
-            objects, warnings = _solve_objects(grounding, camera, room_yaw)
+            objects, fits, warnings = _solve_objects(grounding, camera, room_yaw)
+    objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw))
     room = room_shell(objects, camera, room_yaw)
     return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
 
@@ -102,8 +107,6 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate) 
 
 def with_camera_height(camera: CameraEstimate, height_m: float, source: str) -> CameraEstimate:
     """The same camera at another height above the floor."""
-    import dataclasses
-
     world_from_camera = camera.world_from_camera.copy()
     world_from_camera[1, 3] = height_m
     return dataclasses.replace(camera, world_from_camera=world_from_camera, height_m=float(height_m),
@@ -116,6 +119,7 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     order = sorted(grounding.detections, key=lambda d: (priors.lookup(d.label).support == "furniture",
                                                         -np.prod(priors.lookup(d.label).size_m)))
     solved: dict[int, tuple[Detection, ObjectBox]] = {}
+    fits: dict[int, _Fit] = {}
     for detection in order:
         prior = priors.lookup(detection.label)
         notes = []
@@ -154,7 +158,8 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
             notes=tuple(notes),
         )
         solved[detection.detection_index] = (detection, box)
-    return tuple(solved[d.detection_index][1] for d in grounding.detections), warnings
+        fits[detection.detection_index] = fit
+    return tuple(solved[d.detection_index][1] for d in grounding.detections), fits, warnings
 
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],
@@ -194,7 +199,41 @@ def _fit_object(detection: Detection, prior: priors.SizePrior, camera: CameraEst
     to_camera = camera.world_from_camera[:3, 3] - best.center_m
     front = frames.rot_y(best.yaw_rad) @ np.array([0.0, 0.0, 1.0])
     yaw = best.yaw_rad if front @ to_camera >= 0 else best.yaw_rad + math.pi
-    return _Fit(best.center_m, best.size_m, frames.wrap_angle(yaw), best.cost)
+    return _Fit(best.center_m, best.size_m, frames.wrap_angle(yaw), best.cost, tuple(fits))
+
+
+def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, "_Fit"], room: RoomShell) -> tuple:
+    """Objects that stand against a wall (wardrobes, beds, sofas: ``against_wall`` in the priors) turn their back
+    to the nearest wall: among the fits of both horizontal axes, each either way round, the one that minimises
+    the fit cost plus ``WALL_WEIGHT`` times the squared gap between its back face and a wall it faces."""
+    planes = [wall.plane for wall in room.walls]
+    out = []
+    for obj in objects:
+        fit = fits.get(obj.detection_index)
+        if fit is None or not planes or not priors.lookup(obj.label).against_wall or any(
+                note.startswith("stands on") for note in obj.notes):
+            out.append(obj)
+            continue
+        best, best_score = None, math.inf
+        for candidate in fit.candidates:
+            for turn in (0.0, math.pi):
+                yaw = candidate.yaw_rad + turn
+                back = -(frames.rot_y(yaw) @ np.array([0.0, 0.0, 1.0]))
+                back_face = candidate.center_m + back * 0.5 * candidate.size_m[2]
+                gaps = [plane[:3] @ back_face + plane[3] for plane in planes if -(plane[:3] @ back) > 0.7]
+                if not gaps:
+                    continue
+                score = candidate.cost + WALL_WEIGHT * min(max(g, 0.0) for g in gaps) ** 2
+                if score < best_score:
+                    best, best_score = (candidate, yaw), score
+        if best is None:
+            out.append(obj)
+            continue
+        candidate, yaw = best
+        out.append(dataclasses.replace(obj, center_m=tuple(map(float, candidate.center_m)),
+                                       size_m=tuple(map(float, candidate.size_m)),
+                                       yaw_rad=frames.wrap_angle(yaw), notes=(*obj.notes, "back to a wall")))
+    return tuple(out)
 
 
 def _fit_with_yaw(detection: Detection, prior: priors.SizePrior, camera: CameraEstimate, support_y: float,

@@ -52,7 +52,7 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
         "room": {
             "floor_polygon": [list(p) for p in scene.room.floor_polygon_m],
             "ceiling_height_m": scene.room.ceiling_height_m,
-            "walls": [{"name": w.name, "corners": [list(c) for c in w.corners_m], "plane": wall_plane(w.corners_m)}
+            "walls": [{"name": w.name, "corners": [list(c) for c in w.corners_m], "plane": w.plane.tolist()}
                       for w in scene.room.walls],
             "source": scene.room.source,
         },
@@ -84,17 +84,6 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
         "timings_s": timings_s,
         "versions": versions(),
     }
-
-
-def wall_plane(corners_m) -> list[float]:
-    """``[nx, ny, nz, d]`` with ``n . p + d = 0`` on the wall and ``n`` the unit normal pointing into the room
-    (the right-hand normal of the corners' order, CONVENTIONS.md)."""
-    import numpy as np
-
-    corners = np.asarray(corners_m, dtype=float)
-    normal = np.cross(corners[1] - corners[0], corners[3] - corners[0])
-    normal /= np.linalg.norm(normal)
-    return [*map(float, normal), float(-normal @ corners[0])]
 
 
 def versions() -> dict:
