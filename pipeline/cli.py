@@ -102,6 +102,82 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _relations(args: argparse.Namespace) -> int:
+    import json
+
+    from .relations import describe, pair, relations
+
+    path = args.scene / "scene.json" if args.scene.is_dir() else args.scene
+    try:
+        scene = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"scene file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"cannot read {path} as scene.json: {error}") from None
+    focused = args.between is not None or args.object is not None
+    result = relations(scene, all_pairs=focused)
+    if args.between:
+        entry = pair(result, *args.between)
+        sentence = describe(result, *args.between)
+        if args.json:
+            print(json.dumps({"pair": entry, "sentence": sentence}, indent=1))
+            return 0
+        print(sentence)
+        _print_pairs([entry])
+        return 0
+    if args.object:
+        others = sorted(result["walls"].keys() - {args.object}, key=list(result["walls"]).index)
+        entries = [pair(result, args.object, other) for other in others] if args.object in result["walls"] \
+            else [pair(result, args.object, args.object)]  # unknown name: pair() explains
+        entries.sort(key=lambda entry: entry["gap_m"])
+        if args.json:
+            print(json.dumps({"object": args.object, "pairs": entries, "walls": result["walls"][args.object]},
+                             indent=1))
+            return 0
+        _print_pairs(entries)
+        print()
+        _print_walls({args.object: result["walls"][args.object]})
+        return 0
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    if result["objects"] == 0:
+        print("no objects in the scene")
+        return 0
+    _print_pairs(result["pairs"])
+    print()
+    _print_walls(result["walls"])
+    if result["note"]:
+        print(f"note: {result['note']}")
+    return 0
+
+
+def _print_pairs(entries: list[dict]) -> None:
+    """One row per pair: b relative to a, as seen from the camera."""
+    width = max([len(name) for entry in entries for name in (entry["a"], entry["b"])] + [6])
+    print(f"{'a':<{width}}  {'b':<{width}}  {'dist m':>6}  {'gap m':>6}  {'right m':>7}  {'deeper m':>8}  "
+          f"{'up m':>6}  b relative to a")
+    for entry in entries:
+        print(f"{entry['a']:<{width}}  {entry['b']:<{width}}  {entry['distance_m']:6.2f}  {entry['gap_m']:6.2f}  "
+              f"{entry['right_m']:+7.2f}  {entry['forward_m']:+8.2f}  {entry['up_m']:+6.2f}  "
+              f"{' '.join(entry['relations']) or '-'}")
+
+
+def _print_walls(walls: dict) -> None:
+    """One row per object: its nearest wall and the gap to every wall."""
+    wall_names = list(dict.fromkeys(name for row in walls.values() for name in row["gaps_m"]))
+    width = max([len(name) for name in walls] + [6])
+    nearest_width = max([len(name) for name in wall_names] + [12])
+    print(f"{'object':<{width}}  {'nearest wall':<{nearest_width}}  {'gap m':>6}"
+          + "".join(f"  {name:>{max(len(name), 6)}}" for name in wall_names))
+    for name, row in walls.items():
+        nearest = row["nearest_wall"] or "-"
+        gap = f"{row['nearest_gap_m']:6.2f}" if row["nearest_gap_m"] is not None else f"{'-':>6}"
+        print(f"{name:<{width}}  {nearest:<{nearest_width}}  {gap}"
+              + "".join(f"  {row['gaps_m'].get(wall, float('nan')):>{max(len(wall), 6)}.2f}"
+                        for wall in wall_names))
+
+
 def parser() -> argparse.ArgumentParser:
     from . import frames
     from .grounding import FORMATS
@@ -155,6 +231,19 @@ def parser() -> argparse.ArgumentParser:
                           help="what is taken from the truth: none, k (focal length) or camera (focal, pitch, "
                           "roll, height)")
     evaluate.set_defaults(handler=_eval)
+
+    relate = commands.add_parser("relations", help="distances, gaps and directions between the objects of a scene",
+                                 description="Print, for a built scene, every pair of objects (centre distance, "
+                                 "gap between the boxes, where b is relative to a as seen from the photo's "
+                                 "viewpoint) and each object's gap to the walls.")
+    relate.add_argument("scene", type=Path, help="scene.json of a build (or the build's output folder)")
+    relate.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    focus = relate.add_mutually_exclusive_group()
+    focus.add_argument("--object", metavar="NAME", help="only the pairs with this object (as named in scene.json, "
+                       "e.g. chair.001), nearest first, and its gaps to the walls")
+    focus.add_argument("--between", nargs=2, metavar=("A", "B"),
+                       help="one pair, as a sentence about B relative to A and its numbers")
+    relate.set_defaults(handler=_relations)
     return root
 
 

@@ -299,3 +299,220 @@ def _scale_xy(xy, scale_x: float, scale_y: float) -> np.ndarray:
     xy = np.asarray(xy, dtype=float)
     scale = np.where(np.arange(xy.shape[-1]) % 2 == 0, scale_x, scale_y)
     return xy * scale
+
+
+# ---------------------------------------------------------------------------------------------- 3D boxes, camera frame
+#
+# A *camera box* is an oriented box in the OpenCV camera frame: ``center_cam`` (3,) metres, ``size`` (3,) full
+# extents along the box's own x, y, z axes, and ``rotation_cam`` (3, 3), whose columns are the box's own axes in
+# the camera frame: ``p_cam = center_cam + rotation_cam @ p_local``. Its corners follow UNIT_BOX_CORNERS.
+#
+# Qwen3-VL 3D grounding answers ``{"bbox_3d": [x, y, z, sx, sy, sz, a1, a2, a3], "label": ...}``. What was
+# checked, in QwenLM/Qwen3-VL ``cookbooks/3d_grounding.ipynb`` (read from the copy in the fork
+# creative-graphic-design/Qwen3-VL at commit 1bee606; the cookbook is the only code the Qwen team published for
+# this output):
+#
+# * the markdown says ``[x_center, y_center, z_center, x_size, y_size, z_size, roll, pitch, yaw]``, centre "in
+#   camera coordinates (meters)", angles "(radians)";
+# * the drawing code says otherwise and is what this module follows: ``draw_3dbboxes`` first does
+#   ``bbox_3d[-3:] = [_x * 180 for _x in bbox_3d[-3:]]`` (comment: "Convert angles multiplied by 180 to degrees"),
+#   then ``convert_3dbbox`` unpacks ``x, y, z, x_size, y_size, z_size, pitch, yaw, roll = point`` and rotates each
+#   local corner ``(+-x_size/2, +-y_size/2, +-z_size/2)`` with ``np.deg2rad`` of those degrees, first about x by
+#   pitch (``y1 = y0 cos - z0 sin; z1 = y0 sin + z0 cos``), then about y by yaw (``x2 = x1 cos + z1 sin;
+#   z2 = -x1 sin + z1 cos``), then about z by roll, adds the centre and projects ``u = fx X / Z + cx``,
+#   ``v = fy Y / Z + cy`` (so x right, y down, z forward: the OpenCV frame). The box is drawn only when all
+#   8 corners have ``Z > 0``. So: the angles are in **units of pi** (0.5 is 90 degrees), in the order
+#   (pitch, yaw, roll), and ``rotation_cam = Rz(roll) @ Ry(yaw) @ Rx(pitch)`` with the usual right-handed
+#   rotations; ``x_size`` is the extent along the box's own x (camera x when the angles are zero), and so on;
+# * issue QwenLM/Qwen3-VL#2044 (open, unanswered) reports the same mismatch between the text and the code;
+#   #2015 (open, unanswered) notes that boxes turned by 180 degrees are the same box, so the model's yaw says
+#   nothing about an object's front;
+# * the cookbook's own example answer for a car, ``[2.88, 0.56, 6.28, 4.45, 1.7, 1.84, 0.75, 0.49, 0.75]``, read
+#   this way puts the 4.45 m extent along the optical axis and the 1.7 m extent along camera y (vertical): a car
+#   driving ahead of the camera, which supports the reading;
+# * intrinsics: the prompt carries none; the cookbook uses real ones when it has them (``cam_infos.json``) and
+#   otherwise ``generate_camera_params(image_path, fov=60)``: ``fx = w / (2 tan(30 deg))``,
+#   ``fy = h / (2 tan(30 deg))``, ``(cx, cy) = (w / 2, h / 2)``, i.e. 60 degrees across the width **and** 60
+#   degrees across the height (non-square pixels unless the photo is square). See :func:`qwen3_virtual_intrinsics`.
+#   The Qwen3-VL report says the training data were put into an Omni3D-style virtual camera, whose parameters
+#   are not published (issues #1501, #1953 ask, unanswered): treat every bbox_3d as a prior, not a measurement.
+
+#: Field of view (degrees, across the width and, separately, across the height) of the virtual camera the
+#: Qwen3-VL cookbook draws bbox_3d answers with when it has no intrinsics (``generate_camera_params(fov=60)``).
+QWEN3_VIRTUAL_FOV_DEG = 60.0
+#: Numbers in one Qwen3-VL ``bbox_3d``.
+QWEN3_BBOX3D_LENGTH = 9
+
+
+def camera_box_from_qwen3_bbox3d(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(center_cam (3,), size (3,), rotation_cam (3, 3))`` from a Qwen3-VL ``bbox_3d`` (9 numbers).
+
+    ``values = [x, y, z, sx, sy, sz, pitch, yaw, roll]`` as the cookbook's drawing code reads them (see the notes
+    above this function): centre and full sizes in metres in the OpenCV camera frame (x right, y down, z forward),
+    angles in **units of pi** (``0.5`` is 90 degrees), ``rotation_cam = Rz(pi roll) @ Ry(pi yaw) @ Rx(pi pitch)``
+    with :func:`rot_x` / :func:`rot_y` / :func:`rot_z`. No validation (grounding.py does that).
+    Inverse: :func:`qwen3_bbox3d_from_camera_box`.
+    """
+    v = np.asarray(values, dtype=float).reshape(QWEN3_BBOX3D_LENGTH)
+    pitch, yaw, roll = (math.pi * float(a) for a in v[6:9])
+    rotation = rot_z(roll) @ rot_y(yaw) @ rot_x(pitch)
+    return v[0:3].copy(), v[3:6].copy(), rotation
+
+
+def qwen3_bbox3d_from_camera_box(center_cam, size, rotation_cam) -> np.ndarray:
+    """(9,) Qwen3-VL ``bbox_3d`` ``[x, y, z, sx, sy, sz, pitch, yaw, roll]`` (angles in units of pi) of a camera box.
+
+    Decomposes ``rotation_cam = Rz(roll) Ry(yaw) Rx(pitch)`` with pitch and roll in (-1, 1] and yaw in
+    [-0.5, 0.5] (units of pi); at yaw = +-0.5 (gimbal lock) the split between pitch and roll is arbitrary but the
+    rotation is exact. Inverse of :func:`camera_box_from_qwen3_bbox3d` (values with angles outside those ranges
+    come back as another triple giving the same rotation).
+    """
+    r = np.asarray(rotation_cam, dtype=float)
+    # R = Rz(c) Ry(b) Rx(a); bottom row (-sin b, cos b sin a, cos b cos a).
+    a = math.atan2(r[2, 1], r[2, 2])
+    b = math.atan2(-r[2, 0], math.hypot(r[0, 0], r[1, 0]))
+    # c from R Rx(a)^T = Rz(c) Ry(b), whose middle column is (-sin c, cos c, 0): stays exact when a is ill-defined.
+    sa, ca = math.sin(a), math.cos(a)
+    c = math.atan2(sa * r[0, 2] - ca * r[0, 1], ca * r[1, 1] - sa * r[1, 2])
+    out = np.empty(QWEN3_BBOX3D_LENGTH)
+    out[0:3] = np.asarray(center_cam, dtype=float)
+    out[3:6] = np.asarray(size, dtype=float)
+    out[6:9] = np.array([a, b, c]) / math.pi
+    return out
+
+
+def camera_box_corners(center_cam, size, rotation_cam) -> np.ndarray:
+    """(8, 3) camera-frame corners of a camera box, in the order of UNIT_BOX_CORNERS (CONVENTIONS.md)."""
+    half = 0.5 * np.asarray(size, dtype=float)
+    return np.asarray(center_cam, dtype=float) + (UNIT_BOX_CORNERS * half) @ np.asarray(rotation_cam, dtype=float).T
+
+
+def qwen3_virtual_intrinsics(width_px: int, height_px: int, fov_deg: float = QWEN3_VIRTUAL_FOV_DEG) -> np.ndarray:
+    """(3, 3) K of the Qwen3-VL cookbook's fallback camera for a photo of this size.
+
+    Exactly ``generate_camera_params(fov=60)`` of ``cookbooks/3d_grounding.ipynb`` (without its rounding to
+    0.01 px): ``fx = W / (2 tan(fov / 2))``, ``fy = H / (2 tan(fov / 2))``, principal point at the centre. The
+    field of view is 60 degrees across the width and also across the height, so ``fx != fy`` unless the photo is
+    square. It is what the cookbook draws with, not a measured camera; see :func:`camera_box_for_intrinsics`.
+    """
+    t = 2.0 * math.tan(0.5 * math.radians(fov_deg))
+    return intrinsics_matrix(width_px / t, height_px / t, 0.5 * width_px, 0.5 * height_px)
+
+
+def image_rect_of_camera_box(k_matrix: np.ndarray, center_cam, size, rotation_cam,
+                             near_m: float = 0.01) -> np.ndarray | None:
+    """(4,) ``(x1, y1, x2, y2)`` pixels: the bounding rectangle of a camera box's projection, or None.
+
+    The box is first cut by the plane ``z = near_m`` (corners in front of it plus the points where edges cross
+    it), so a box that reaches behind the camera still gives the rectangle of its visible part (possibly far
+    outside the image: clip it). None when no part of the box is in front of that plane.
+    """
+    corners = camera_box_corners(center_cam, size, rotation_cam)
+    z = corners[:, 2]
+    points = [corners[z >= near_m]]
+    for a, b in BOX_EDGES:
+        if (z[a] - near_m) * (z[b] - near_m) < 0.0:
+            t = (near_m - z[a]) / (z[b] - z[a])
+            points.append((corners[a] + t * (corners[b] - corners[a]))[None, :])
+    points = np.concatenate(points, axis=0)
+    if len(points) == 0:
+        return None
+    uv, _ = project_points(k_matrix, points)
+    return np.array([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()])
+
+
+def camera_box_for_intrinsics(center_cam, size, rotation_cam, k_from: np.ndarray, k_to: np.ndarray,
+                              keep: str = "size") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The camera box that a camera ``k_to`` sees where a camera ``k_from`` sees the given box.
+
+    Use: a Qwen3-VL bbox_3d is given for the model's virtual camera (:func:`qwen3_virtual_intrinsics` is the
+    cookbook's guess of it); the photo's real camera has other intrinsics. The image stays; the box moves.
+
+    Assumptions, documented because the answer is not unique:
+
+    * the box's **projected centre** is kept exactly: ``project(k_to, new centre) == project(k_from, centre)``;
+    * its **angular size** is kept: depth and size change by the same factor. With
+      ``s = sqrt(fx_to fy_to / (fx_from fy_from))`` (the focal ratio; a geometric mean when the pixels are not
+      square), ``keep="size"`` trusts the model's metric size (depth times ``s``, size unchanged) and
+      ``keep="depth"`` trusts its depth (depth unchanged, size divided by ``s``);
+    * the rotation in the camera frame is kept. The ray to the centre turns by the angle between the old and the
+      new ray, so the box's attitude relative to its viewing ray changes by that much (small near the image
+      centre; exact when the principal points agree and the centre is on the optical axis).
+
+    Inverse: the same call with ``k_from`` and ``k_to`` swapped (and the same ``keep``).
+    """
+    if keep not in ("size", "depth"):
+        raise ValueError(f"keep must be 'size' or 'depth', not {keep!r}")
+    center_cam = np.asarray(center_cam, dtype=float)
+    uv, z = project_points(k_from, center_cam)
+    s = math.sqrt((k_to[0, 0] * k_to[1, 1]) / (k_from[0, 0] * k_from[1, 1]))
+    size = np.asarray(size, dtype=float)
+    if keep == "size":
+        new_z, new_size = z * s, size.copy()
+    else:
+        new_z, new_size = z, size / s
+    return unproject_pixels(k_to, uv, new_z), new_size, np.array(rotation_cam, dtype=float)
+
+
+def rescale_camera_box_to_focal(center_cam, size, rotation_cam, f_virtual_px: float, f_real_px: float,
+                                keep: str = "size") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`camera_box_for_intrinsics` for two square-pixel cameras with the same principal point.
+
+    With ``k = f_real_px / f_virtual_px``: ``keep="size"`` gives centre ``(x, y, k z)`` and the same size;
+    ``keep="depth"`` gives centre ``(x / k, y / k, z)`` and size ``size / k``. Either way the projected centre
+    and angular size are those the virtual camera saw. Inverse: swap the two focals.
+    """
+    k_from = intrinsics_matrix(f_virtual_px, f_virtual_px, 0.0, 0.0)
+    k_to = intrinsics_matrix(f_real_px, f_real_px, 0.0, 0.0)
+    return camera_box_for_intrinsics(center_cam, size, rotation_cam, k_from, k_to, keep=keep)
+
+
+def canonical_upright_yaw(yaw_rad: float) -> float:
+    """Yaw of an upright box modulo pi, in [-pi/2, pi/2): a box turned by pi about its up axis is the same box.
+
+    The canonical choice points the box's +z (its front, CONVENTIONS.md) into the world's +Z half, towards a
+    yaw-zero camera. For boxes from Qwen3-VL that is a choice, not knowledge: the model gives no front (#2015).
+    """
+    return (float(yaw_rad) + 0.5 * math.pi) % math.pi - 0.5 * math.pi
+
+
+def upright_box_from_camera_box(center_cam, size, rotation_cam,
+                                world_from_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(center_m (3,), size_m (3,), yaw_rad)``: the world upright box (CONVENTIONS.md) closest to a camera box.
+
+    * centre: the box centre taken to the world;
+    * up: of the box's three axes taken to the world, the one most aligned (either sign) with world +Y;
+    * the other two keep the box's own cyclic order: if up is the box's axis ``i``, its local z (front) is axis
+      ``i + 1`` and its local x is axis ``i + 2`` (mod 3). For a Qwen3-VL box whose y is vertical, as the model
+      gives furniture, that keeps its x_size as the width and its z_size as the depth;
+    * ``size_m`` = the sizes of those axes, in (x, up, z) order;
+    * yaw: the rotation about +Y closest (Frobenius) to the box's rotation with its axes so ordered and up turned
+      to +Y (for an upright box, simply the heading of its z axis), then :func:`canonical_upright_yaw`, so
+      a box and the same box turned by pi give the same answer (boxes "near +-180 degrees" included).
+
+    Any tilt of the given box away from upright is dropped. Inverse, on upright boxes:
+    :func:`camera_box_from_upright_box`.
+    """
+    center_m = transform_points(world_from_camera, np.asarray(center_cam, dtype=float))
+    axes = np.asarray(world_from_camera, dtype=float)[:3, :3] @ np.asarray(rotation_cam, dtype=float)
+    up = int(np.argmax(np.abs(axes[1, :])))
+    front, side = (up + 1) % 3, (up + 2) % 3
+    r = axes[:, [side, up, front]]  # a cyclic permutation of the columns: still a rotation
+    if r[1, 1] < 0.0:  # turn by pi about the local x: up becomes +Y, still a rotation
+        r = r * np.array([1.0, -1.0, -1.0])
+    yaw = math.atan2(r[0, 2] - r[2, 0], r[0, 0] + r[2, 2])
+    size = np.asarray(size, dtype=float)
+    return center_m, size[[side, up, front]].copy(), canonical_upright_yaw(yaw)
+
+
+def camera_box_from_upright_box(center_m, size_m, yaw_rad: float,
+                                world_from_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(center_cam, size, rotation_cam)`` of a world upright box, as a camera box.
+
+    ``rotation_cam = R_wc^T @ Ry(yaw)`` (the box's own y is world +Y). Inverse of
+    :func:`upright_box_from_camera_box` (which returns the yaw modulo pi, see :func:`canonical_upright_yaw`).
+    """
+    camera_from_world = invert_rigid(np.asarray(world_from_camera, dtype=float))
+    center_cam = transform_points(camera_from_world, np.asarray(center_m, dtype=float))
+    rotation_cam = camera_from_world[:3, :3] @ rot_y(yaw_rad)
+    return center_cam, np.asarray(size_m, dtype=float).copy(), rotation_cam

@@ -14,6 +14,21 @@ order, and records which rule decided:
    and the photo is over the resize limit): ``qwen2.5``;
 6. otherwise ``pixels`` (for photos whose ``smart_resize`` size is within 2 % of their own, ``qwen2.5`` and
    ``pixels`` agree to that much anyway).
+
+Only 2D boxes take part in those rules.
+
+3D boxes: an entry with a Qwen3-VL ``bbox_3d`` (9 numbers, OpenCV camera frame, metres, angles in units of pi:
+see ``frames.camera_box_from_qwen3_bbox3d`` for the convention and the evidence) keeps it as
+``Detection.box_3d_cam``. An entry with both ``bbox_2d`` and ``bbox_3d`` keeps both, the 2D box giving
+``box_xyxy_px``. An entry with only ``bbox_3d`` gets ``box_xyxy_px`` from the box itself: this stage does not know
+the photo's camera, so the 8 corners are projected with the camera the Qwen3-VL cookbook falls back to
+(``frames.qwen3_virtual_intrinsics``: 60 degrees across the width and the height, centred) and the rectangle
+around them, clipped to the photo, is used (``box_xyxy_source == "bbox_3d_virtual_camera"``). The solver, which
+knows the camera, re-projects the box with it. A bbox_3d is refused, with a warning naming the entry, when it is not
+9 finite numbers, its centre is not in front of the camera (z <= 0) or a size is not positive; sizes over
+``MAX_BOX_3D_SIZE_M`` are clipped, with a warning.
+
+Points (``point_2d``) are not boxes: such entries are skipped with a warning.
 """
 
 from __future__ import annotations
@@ -21,6 +36,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +50,24 @@ _FORMAT_ALIASES = {"qwen2.5": "qwen2.5", "qwen2_5": "qwen2.5", "qwen25": "qwen2.
 _LIST_KEYS = ("objects", "detections", "boxes", "results", "items", "annotations")
 _LABEL_KEYS = ("label", "name", "category", "class", "object")
 _BOX_KEYS = ("bbox_2d", "bbox", "box", "box_2d")
+_BOX_3D_KEY = "bbox_3d"
 MAX_LABEL_CHARS = 120
 #: A box is dropped when less than this fraction of its area remains inside the photo.
 MIN_INSIDE_FRACTION = 0.05
+#: Largest believable extent of one object's 3D box (metres); larger sizes in a bbox_3d are clipped to it.
+MAX_BOX_3D_SIZE_M = 20.0
+#: ``Detection.box_xyxy_source`` values.
+SOURCE_BBOX_2D = "bbox_2d"
+SOURCE_BBOX_3D_VIRTUAL = "bbox_3d_virtual_camera"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    index: int
+    label: str
+    box_2d: np.ndarray | None
+    box_3d: tuple | None
+    confidence: float | None
 
 
 def read_grounding(
@@ -75,23 +106,35 @@ def parse_grounding(
     payload = extract_json(text)
     entries, declared = _entries(payload)
     warnings: list[str] = []
-    raw: list[tuple[int, str, np.ndarray, float | None]] = []
+    raw: list[_Entry] = []
     for index, entry in enumerate(entries):
         item = _read_entry(index, entry, warnings)
         if item is not None:
             raw.append(item)
     if format == "auto":
         chosen, reason = choose_format(
-            name, declared, [box for _, _, box, _ in raw], width_px, height_px, qwen25_max_pixels
+            name, declared, [e.box_2d for e in raw if e.box_2d is not None], width_px, height_px, qwen25_max_pixels
         )
     else:
         chosen, reason = format, "given by the user"
     detections = []
-    for index, label, box, confidence in raw:
-        pixels = to_pixels(box, chosen, width_px, height_px, qwen25_max_pixels)
-        clipped = _clip(index, label, pixels, width_px, height_px, warnings)
+    for e in raw:
+        if e.box_2d is not None:
+            pixels = to_pixels(e.box_2d, chosen, width_px, height_px, qwen25_max_pixels)
+            clipped = _clip(e.index, e.label, pixels, width_px, height_px, warnings)
+            source = SOURCE_BBOX_2D
+        else:
+            pixels = virtual_camera_rect(e.box_3d, width_px, height_px)
+            if pixels is None:
+                warnings.append(f"grounding entry {e.index} ({e.label}) has a bbox_3d with no part in front of the "
+                                "camera; skipped")
+                continue
+            # A box reaching towards the camera projects far beyond the photo: no inside-fraction test here.
+            clipped = _clip(e.index, e.label, pixels, width_px, height_px, warnings, min_inside_fraction=0.0)
+            source = SOURCE_BBOX_3D_VIRTUAL
         if clipped is not None:
-            detections.append(Detection(label, clipped, index, confidence))
+            detections.append(Detection(e.label, clipped, e.index, e.confidence, box_3d_cam=e.box_3d,
+                                        box_xyxy_source=source))
     return Grounding(
         detections=tuple(detections),
         format=chosen,
@@ -153,38 +196,48 @@ def _entries(payload) -> tuple[list, str | None]:
         for key in _LIST_KEYS:
             if isinstance(payload.get(key), list):
                 return payload[key], declared
-        if any(key in payload for key in _BOX_KEYS):
+        if any(key in payload for key in _BOX_KEYS + (_BOX_3D_KEY,)):
             return [payload], declared
         raise UserError("grounding JSON is an object without a list of boxes (expected a list of {bbox_2d, label})")
     return payload, declared
 
 
-def _read_entry(index: int, entry, warnings: list[str]):
+def _read_entry(index: int, entry, warnings: list[str]) -> _Entry | None:
     if not isinstance(entry, dict):
         warnings.append(f"grounding entry {index} is not an object; skipped")
         return None
-    label = next((entry[k] for k in _LABEL_KEYS if isinstance(entry.get(k), str) and entry[k].strip()), None)
-    box = next((entry[k] for k in _BOX_KEYS if k in entry), None)
-    if box is None:
-        kind = "point_2d" if "point_2d" in entry else "bbox_3d" if "bbox_3d" in entry else "no bbox_2d"
-        warnings.append(f"grounding entry {index} has {kind}, which this version does not use; skipped")
+    given_label = next((entry[k] for k in _LABEL_KEYS if isinstance(entry.get(k), str) and entry[k].strip()), None)
+    label = clean_label(given_label) if given_label is not None else "object"
+    named = f"grounding entry {index} ({label})" if given_label is not None else f"grounding entry {index}"
+    box_key = next((k for k in _BOX_KEYS if k in entry), None)
+    has_3d = _BOX_3D_KEY in entry
+    if box_key is None and not has_3d:
+        if "point_2d" in entry:
+            warnings.append(f"{named} is a point (point_2d), not a box; room3d needs bbox_2d or bbox_3d: skipped")
+        else:
+            warnings.append(f"{named} has no box (bbox_2d or bbox_3d); skipped")
         return None
-    try:
-        values = np.array([float(v) for v in box], dtype=float)
-    except (TypeError, ValueError):
-        warnings.append(f"grounding entry {index} has a box that is not 4 numbers; skipped")
+    box_2d = problem_2d = None
+    if box_key is not None:
+        box_2d, problem_2d = _read_box_2d(entry[box_key])
+    box_3d = problem_3d = None
+    if has_3d:
+        box_3d, problem_3d = _read_box_3d(entry[_BOX_3D_KEY], named, warnings)
+    if box_2d is None and box_3d is None:
+        for problem in (problem_2d, problem_3d):
+            if problem is not None:
+                warnings.append(f"{named} has {problem}; skipped")
         return None
-    if values.shape != (4,) or not np.all(np.isfinite(values)):
-        warnings.append(f"grounding entry {index} has a box that is not 4 finite numbers; skipped")
-        return None
-    if label is None:
-        label = "object"
+    if problem_2d is not None:
+        warnings.append(f"{named} has {problem_2d}; its bbox_3d is used instead")
+    if problem_3d is not None:
+        warnings.append(f"{named} has {problem_3d}; bbox_3d ignored, its 2D box kept")
+    if given_label is None:
         warnings.append(f"grounding entry {index} has no label; called 'object'")
-    label = clean_label(label)
-    if values[0] > values[2] or values[1] > values[3]:
+    if box_2d is not None and (box_2d[0] > box_2d[2] or box_2d[1] > box_2d[3]):
         warnings.append(f"grounding entry {index} ({label}) has inverted corners; swapped")
-        values = np.array([min(values[0], values[2]), min(values[1], values[3]),
-                           max(values[0], values[2]), max(values[1], values[3])])
+        box_2d = np.array([min(box_2d[0], box_2d[2]), min(box_2d[1], box_2d[3]),
+                           max(box_2d[0], box_2d[2]), max(box_2d[1], box_2d[3])])
     confidence = entry.get("confidence", entry.get("score"))
     try:
         confidence = float(confidence) if confidence is not None else None
@@ -192,7 +245,56 @@ def _read_entry(index: int, entry, warnings: list[str]):
             confidence = None
     except (TypeError, ValueError):
         confidence = None
-    return index, label, values, confidence
+    return _Entry(index, label, box_2d, box_3d, confidence)
+
+
+def _numbers(values) -> np.ndarray | None:
+    if isinstance(values, (str, bytes, dict)):
+        return None
+    try:
+        return np.array([float(v) for v in values], dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_box_2d(box) -> tuple[np.ndarray | None, str | None]:
+    """``(values, None)`` or ``(None, what is wrong)``."""
+    values = _numbers(box)
+    if values is None:
+        return None, "a box that is not 4 numbers"
+    if values.shape != (4,) or not np.all(np.isfinite(values)):
+        return None, "a box that is not 4 finite numbers"
+    return values, None
+
+
+def _read_box_3d(box, named: str, warnings: list[str]) -> tuple[tuple | None, str | None]:
+    """A Qwen3-VL bbox_3d as ``Detection.box_3d_cam``: ``(box, None)`` or ``(None, what is wrong)``."""
+    values = _numbers(box)
+    if values is None:
+        return None, f"a bbox_3d that is not {frames.QWEN3_BBOX3D_LENGTH} numbers"
+    if values.shape != (frames.QWEN3_BBOX3D_LENGTH,):
+        return None, f"a bbox_3d of {values.size} numbers, not {frames.QWEN3_BBOX3D_LENGTH}"
+    if not np.all(np.isfinite(values)):
+        return None, "a bbox_3d with numbers that are not finite"
+    if values[2] <= 0.0:
+        return None, f"a bbox_3d behind the camera (centre z = {values[2]:g} m, must be > 0)"
+    if np.any(values[3:6] <= 0.0):
+        return None, f"a bbox_3d with a size that is not positive ({', '.join(f'{v:g}' for v in values[3:6])} m)"
+    if np.any(values[3:6] > MAX_BOX_3D_SIZE_M):
+        warnings.append(f"{named} has a bbox_3d size over {MAX_BOX_3D_SIZE_M:g} m "
+                        f"({', '.join(f'{v:g}' for v in values[3:6])} m); clipped to {MAX_BOX_3D_SIZE_M:g} m")
+        values[3:6] = np.minimum(values[3:6], MAX_BOX_3D_SIZE_M)
+    center, size, rotation = frames.camera_box_from_qwen3_bbox3d(values)
+    return (tuple(float(v) for v in center), tuple(float(v) for v in size),
+            tuple(float(v) for v in rotation.ravel())), None
+
+
+def virtual_camera_rect(box_3d_cam: tuple, width_px: int, height_px: int) -> np.ndarray | None:
+    """(4,) pixels: rectangle around a ``Detection.box_3d_cam`` projected with the Qwen3-VL cookbook's fallback
+    camera for this photo (``frames.qwen3_virtual_intrinsics``), not clipped; None if it is all behind the camera."""
+    center, size, rotation = box_3d_cam
+    k_virtual = frames.qwen3_virtual_intrinsics(width_px, height_px)
+    return frames.image_rect_of_camera_box(k_virtual, center, size, np.asarray(rotation, dtype=float).reshape(3, 3))
 
 
 def clean_label(label: str) -> str:
@@ -243,13 +345,14 @@ def to_pixels(box: np.ndarray, format: str, width_px: int, height_px: int,
     return np.asarray(box, dtype=float)
 
 
-def _clip(index: int, label: str, box: np.ndarray, width_px: int, height_px: int, warnings: list[str]):
+def _clip(index: int, label: str, box: np.ndarray, width_px: int, height_px: int, warnings: list[str],
+          min_inside_fraction: float = MIN_INSIDE_FRACTION):
     x1, y1, x2, y2 = box
     area = max(x2 - x1, 0.0) * max(y2 - y1, 0.0)
     cx1, cy1 = min(max(x1, 0.0), width_px), min(max(y1, 0.0), height_px)
     cx2, cy2 = min(max(x2, 0.0), width_px), min(max(y2, 0.0), height_px)
     inside = max(cx2 - cx1, 0.0) * max(cy2 - cy1, 0.0)
-    if inside <= 0.0 or (area > 0 and inside < MIN_INSIDE_FRACTION * area) or min(cx2 - cx1, cy2 - cy1) < 1.0:
+    if inside <= 0.0 or (area > 0 and inside < min_inside_fraction * area) or min(cx2 - cx1, cy2 - cy1) < 1.0:
         warnings.append(f"grounding entry {index} ({label}) lies outside the photo or is empty; skipped")
         return None
     if inside < area * 0.98:

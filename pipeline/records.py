@@ -49,12 +49,31 @@ class Detection:
     box_xyxy_px : (4,) float   x1, y1, x2, y2 in photo pixels (x1 < x2, y1 < y2), clipped to the photo
     detection_index            position of the entry in the grounding list as given (kept through filtering)
     confidence                 the model's score if it gave one, else None
+    box_3d_cam                 the model's 3D box (Qwen3-VL ``bbox_3d``) when it gave one, else None:
+                               ``(center (3), size (3), rotation (9, row-major))`` in the OpenCV camera frame,
+                               metres, **of the model's virtual camera** (``frames.camera_box_from_qwen3_bbox3d``;
+                               rotation columns = the box's own axes; sizes clipped to 20 m). Re-seat it for the
+                               photo's camera with ``frames.camera_box_for_intrinsics``.
+    box_xyxy_source            ``bbox_2d``: the model's 2D box; ``bbox_3d_virtual_camera``: the rectangle around
+                               ``box_3d_cam`` projected with ``frames.qwen3_virtual_intrinsics`` (the cookbook's
+                               60-degree camera), to be re-projected with the real camera by the solver
     """
 
     label: str
     box_xyxy_px: tuple[float, float, float, float]
     detection_index: int
     confidence: float | None = None
+    box_3d_cam: tuple | None = None
+    box_xyxy_source: str = "bbox_2d"
+
+    @property
+    def box_3d_cam_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(center (3,), size (3,), rotation (3, 3))`` float arrays of :attr:`box_3d_cam`, or None."""
+        if self.box_3d_cam is None:
+            return None
+        center, size, rotation = self.box_3d_cam
+        return (np.array(center, dtype=float), np.array(size, dtype=float),
+                np.array(rotation, dtype=float).reshape(3, 3))
 
 
 @dataclass(frozen=True)

@@ -1,60 +1,37 @@
 """Stage 4: the geometry solver: detections + camera -> metric, gravity-aligned oriented boxes and a room shell.
 
-This version places every object on a support (the floor, or the top of the object it stands on, for categories
-such as table lamps and TVs) and fits, per object, the box whose projection best matches its 2D box under the
-category's size prior (``scipy.optimize.least_squares``, robust loss). Sides of a 2D box that touch the photo's
-border only say the object reaches at least that far. Yaw is aligned with the room's axes (this version assumes
-the room is aligned with the camera's heading) and the orientation that fits best is kept; the front then faces
-the camera. The metric scale comes from the camera height.
+Every object stands on a support: the floor, or the flat top of another object (a lamp on a nightstand), whichever
+explains its 2D box better. Its box is turned to one of the room's two horizontal axes (from the camera stage's
+vanishing points), fitted to the 2D box under its category's size prior (:mod:`fit`), and the axis that fits
+better is kept; its front faces the camera, or, for objects that stand against a wall, its back turns to the
+nearest wall. The metric scale comes from the camera height, refined from the objects' typical sizes when the
+height is only a prior. The room shell (:mod:`room`) bounds it all.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from . import frames, priors
-from .records import CameraEstimate, Detection, Grounding, ObjectBox, RoomShell, Scene, Wall
+from .fit import BORDER_MARGIN_PX, MAX_DISTANCE_M, BoxFit, faces_camera, fit_boxes
+from .records import CameraEstimate, Detection, Grounding, ObjectBox, RoomShell, Scene
+from .room import room_shell
 
-#: Sides of a 2D box closer than this to the photo border are treated as cut by the border.
-BORDER_MARGIN_PX = 3.0
-#: Pixel noise of a 2D box side: a floor plus a fraction of the box diagonal.
-SIDE_SIGMA_PX = 2.0
-SIDE_SIGMA_FRACTION = 0.02
-#: Nearest distance in front of the camera a box corner may have.
-NEAR_M = 0.15
-#: Objects are not placed farther than this from the camera.
-MAX_DISTANCE_M = 25.0
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
 SUPPORT_MARGIN_M = 0.25
 #: Relative spread of hand-held camera heights around the prior (1.4 m +- 12 % covers 1.2-1.6 m).
 CAMERA_HEIGHT_SPREAD = 0.12
 #: Rounds of "solve, measure the scale from the objects' sizes, solve again".
 SCALE_ITERATIONS = 4
-#: Gap between a wall and the farthest object on its side.
-WALL_GAP_M = 0.02
-#: The floor seen at the photo's bottom edge is this far inside the walls, at least.
-VIEW_MARGIN_M = 0.3
 #: Cost head start of a category's usual support (floor or furniture) when choosing where an object stands.
 SUPPORT_BIAS = 2.0
 #: A floor contact this much farther than every other object is taken to be outside the room.
 BEYOND_ROOM_M = 1.5
 #: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
 WALL_WEIGHT = 4.0
-#: Prior ceiling height when nothing measures it (2.4-2.8 m in homes).
-DEFAULT_CEILING_M = 2.6
-
-
-@dataclass(frozen=True)
-class _Fit:
-    center_m: np.ndarray
-    size_m: np.ndarray
-    yaw_rad: float
-    cost: float
-    candidates: tuple["_Fit", ...] = ()
 
 
 def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
@@ -114,52 +91,79 @@ def with_camera_height(camera: CameraEstimate, height_m: float, source: str) -> 
 
 
 def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float):
+    """Every detection as an :class:`ObjectBox`: first all on the floor, then, for objects whose bottom edge lies
+    on a flat-topped object, also on that object's top; each keeps the better explanation."""
     warnings: list[str] = []
-    # Larger objects first, so that what stands on them finds them solved.
-    order = sorted(grounding.detections, key=lambda d: (priors.lookup(d.label).support == "furniture",
-                                                        -np.prod(priors.lookup(d.label).size_m)))
-    solved: dict[int, tuple[Detection, ObjectBox]] = {}
-    fits: dict[int, _Fit] = {}
-    for detection in order:
-        prior = priors.lookup(detection.label)
-        notes = []
+    detections = list(grounding.detections)
+    prior_list = [priors.lookup(d.label) for d in detections]
+    for detection, prior in zip(detections, prior_list):
         if prior.category == priors.UNKNOWN:
             warnings.append(f"no size prior for label {detection.label!r} (entry {detection.detection_index}): "
                             "used a generic box")
-            notes.append("generic size prior")
-        fit = _fit_object(detection, prior, camera, 0.0, room_yaw_rad)
-        supporter = _find_supporter(detection, list(solved.values()), camera) if prior.support != "wall" else None
+    chosen = _fit_both_axes(detections, prior_list, camera, np.zeros(len(detections)), room_yaw_rad)
+    floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
+    notes: list[list[str]] = [[] for _ in detections]
+
+    holders = [i for i, p in enumerate(prior_list) if p.holds_objects]
+    supported, supporters = [], []
+    for i, (detection, prior) in enumerate(zip(detections, prior_list)):
+        if prior.support == "wall":
+            continue
+        candidates = [(detections[j], floor_boxes[j]) for j in holders if j != i]
+        supporter = _find_supporter(detection, candidates, camera)
         if supporter is not None:
-            # Model selection: on the floor or on the supporter, whichever explains the 2D box with the more
-            # typical size; the category's usual support gets a head start.
-            on_top = _fit_object(detection, prior, camera, supporter.center_m[1] + 0.5 * supporter.size_m[1],
-                                 room_yaw_rad)
-            # A floor contact far beyond every other object would lie outside the room: the bottom edge seen is
-            # then no floor contact, and the object stands on the supporter.
-            origin = camera.world_from_camera[:3, 3]
-            farthest = max(np.linalg.norm(box.corners_m - origin, axis=1).max() for _, box in solved.values())
-            beyond = np.linalg.norm(fit.center_m - origin) > farthest + BEYOND_ROOM_M
-            bias = SUPPORT_BIAS if prior.support == "furniture" else -SUPPORT_BIAS
-            if beyond or on_top.cost - bias < fit.cost:
-                fit = on_top
-                notes.append(f"stands on {supporter.label}")
+            supported.append(i)
+            supporters.append(supporter)
+    if supported:
+        heights = np.array([box.center_m[1] + 0.5 * box.size_m[1] for box in supporters])
+        on_top = _fit_both_axes([detections[i] for i in supported], [prior_list[i] for i in supported], camera,
+                                heights, room_yaw_rad)
+        origin = camera.world_from_camera[:3, 3]
+        reach = [np.linalg.norm(box.corners_m - origin, axis=1).max() for box in floor_boxes]
+        for i, supporter, top in zip(supported, supporters, on_top):
+            # A floor contact far beyond every other object would lie outside the room: the bottom edge seen
+            # is then no floor contact, and the object stands on the supporter. Otherwise the better fit wins,
+            # the category's usual support with a head start.
+            farthest = max((r for j, r in enumerate(reach) if j != i), default=math.inf)
+            beyond = np.linalg.norm(chosen[i][0].center_m - origin) > farthest + BEYOND_ROOM_M
+            bias = SUPPORT_BIAS if prior_list[i].support == "furniture" else -SUPPORT_BIAS
+            if beyond or top[0].cost - bias < chosen[i][0].cost:
+                chosen[i] = top
+                notes[i].append(f"stands on {supporter.label}")
+
+    objects = []
+    for detection, prior, (fit, _), note in zip(detections, prior_list, chosen, notes):
         if np.linalg.norm(fit.center_m - camera.world_from_camera[:3, 3]) > 0.95 * MAX_DISTANCE_M:
             warnings.append(f"{detection.label!r} (entry {detection.detection_index}) could not be placed "
                             "reliably: its 2D box gives no floor contact")
-        box = ObjectBox(
-            label=detection.label,
-            category=prior.category,
-            detection_index=detection.detection_index,
-            center_m=tuple(float(v) for v in fit.center_m),
-            size_m=tuple(float(v) for v in fit.size_m),
-            yaw_rad=float(fit.yaw_rad),
-            confidence=detection.confidence,
-            size_source="2d_box+prior" if prior.category != priors.UNKNOWN else "2d_box+generic_prior",
-            notes=tuple(notes),
-        )
-        solved[detection.detection_index] = (detection, box)
-        fits[detection.detection_index] = fit
-    return tuple(solved[d.detection_index][1] for d in grounding.detections), fits, warnings
+        if prior.category == priors.UNKNOWN:
+            note.append("generic size prior")
+        objects.append(_object_box(detection, prior, fit, tuple(note)))
+    candidates = {d.detection_index: both for d, (_, both) in zip(detections, chosen)}
+    return tuple(objects), candidates, warnings
+
+
+def _fit_both_axes(detections, prior_list, camera, support_y, room_yaw_rad):
+    """Per detection, ``(best fit, (fit along the room's x axis, fit along its z axis))``; the best faces the
+    camera (a box turned by pi is the same box)."""
+    count = len(detections)
+    along_x = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad))
+    along_z = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad + 0.5 * math.pi))
+    return [(faces_camera(min(a, b, key=lambda fit: fit.cost), camera), (a, b)) for a, b in zip(along_x, along_z)]
+
+
+def _object_box(detection: Detection, prior: priors.SizePrior, fit: BoxFit, notes: tuple = ()) -> ObjectBox:
+    return ObjectBox(
+        label=detection.label,
+        category=prior.category,
+        detection_index=detection.detection_index,
+        center_m=tuple(float(v) for v in fit.center_m),
+        size_m=tuple(float(v) for v in fit.size_m),
+        yaw_rad=float(fit.yaw_rad),
+        confidence=detection.confidence,
+        size_source="2d_box+prior" if prior.category != priors.UNKNOWN else "2d_box+generic_prior",
+        notes=tuple(notes),
+    )
 
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],
@@ -190,32 +194,20 @@ def _find_supporter(detection: Detection, candidates: list[tuple[Detection, Obje
     return best
 
 
-def _fit_object(detection: Detection, prior: priors.SizePrior, camera: CameraEstimate, support_y: float,
-                room_yaw_rad: float) -> _Fit:
-    fits = [_fit_with_yaw(detection, prior, camera, support_y, room_yaw_rad + turn)
-            for turn in (0.0, 0.5 * math.pi)]
-    best = min(fits, key=lambda fit: fit.cost)
-    # A box turned by pi is the same box: keep the orientation whose front faces the camera.
-    to_camera = camera.world_from_camera[:3, 3] - best.center_m
-    front = frames.rot_y(best.yaw_rad) @ np.array([0.0, 0.0, 1.0])
-    yaw = best.yaw_rad if front @ to_camera >= 0 else best.yaw_rad + math.pi
-    return _Fit(best.center_m, best.size_m, frames.wrap_angle(yaw), best.cost, tuple(fits))
-
-
-def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, "_Fit"], room: RoomShell) -> tuple:
+def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, tuple[BoxFit, BoxFit]], room: RoomShell) -> tuple:
     """Objects that stand against a wall (wardrobes, beds, sofas: ``against_wall`` in the priors) turn their back
     to the nearest wall: among the fits of both horizontal axes, each either way round, the one that minimises
     the fit cost plus ``WALL_WEIGHT`` times the squared gap between its back face and a wall it faces."""
     planes = [wall.plane for wall in room.walls]
     out = []
     for obj in objects:
-        fit = fits.get(obj.detection_index)
-        if fit is None or not planes or not priors.lookup(obj.label).against_wall or any(
+        both = fits.get(obj.detection_index)
+        if both is None or not planes or not priors.lookup(obj.label).against_wall or any(
                 note.startswith("stands on") for note in obj.notes):
             out.append(obj)
             continue
         best, best_score = None, math.inf
-        for candidate in fit.candidates:
+        for candidate in both:
             for turn in (0.0, math.pi):
                 yaw = candidate.yaw_rad + turn
                 back = -(frames.rot_y(yaw) @ np.array([0.0, 0.0, 1.0]))
@@ -234,114 +226,3 @@ def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, "_Fit"], room
                                        size_m=tuple(map(float, candidate.size_m)),
                                        yaw_rad=frames.wrap_angle(yaw), notes=(*obj.notes, "back to a wall")))
     return tuple(out)
-
-
-def _fit_with_yaw(detection: Detection, prior: priors.SizePrior, camera: CameraEstimate, support_y: float,
-                  yaw_rad: float) -> _Fit:
-    from scipy.optimize import least_squares
-
-    k = camera.intrinsics.k_matrix
-    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
-    camera_from_world = frames.invert_rigid(camera.world_from_camera)
-    box = np.array(detection.box_xyxy_px)
-    cut = np.array([box[0] <= BORDER_MARGIN_PX, box[1] <= BORDER_MARGIN_PX,
-                    box[2] >= width - BORDER_MARGIN_PX, box[3] >= height - BORDER_MARGIN_PX])
-    sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * math.hypot(box[2] - box[0], box[3] - box[1])
-    log_prior = np.log(np.array(prior.size_m))
-    spread = max(prior.spread, 0.05)
-    limits = np.array([0.0, 0.0, width, height])
-    sign = np.array([-1.0, -1.0, 1.0, 1.0])  # a cut side may only reach past the border, outwards
-
-    def unpack(params):
-        size = np.exp(params[2:5])
-        center = np.array([params[0], support_y + 0.5 * size[1], params[1]])
-        return center, size
-
-    def residuals(params):
-        center, size = unpack(params)
-        corners_cam = frames.transform_points(camera_from_world, frames.box_corners(center, size, yaw_rad))
-        uv, z = frames.project_points(k, corners_cam)
-        behind = np.maximum(NEAR_M - z, 0.0)
-        if np.any(behind > 0):
-            return np.concatenate([np.full(4, 10.0 + 100.0 * behind.sum()), (params[2:5] - log_prior) / spread])
-        projected = np.array([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()])
-        side = np.where(cut, np.maximum(sign * (limits - projected), 0.0), projected - box) / sigma
-        return np.concatenate([side, (params[2:5] - log_prior) / spread])
-
-    x0 = _initial_guess(box, cut, prior, camera, support_y)
-    result = least_squares(residuals, np.concatenate([x0, log_prior]), loss="soft_l1", f_scale=1.0,
-                           x_scale=np.array([1.0, 1.0, 0.2, 0.2, 0.2]), max_nfev=200)
-    center, size = unpack(result.x)
-    return _Fit(center, size, yaw_rad, float(result.cost))
-
-
-def _initial_guess(box: np.ndarray, cut: np.ndarray, prior: priors.SizePrior, camera: CameraEstimate,
-                   support_y: float) -> np.ndarray:
-    """(x, z) of the box centre: the bottom edge's centre pixel cast onto the support plane, pushed back by half
-    the prior depth; when that ray does not reach the plane, the distance at which the prior height fits."""
-    k = camera.intrinsics.k_matrix
-    rotation, origin = camera.world_from_camera[:3, :3], camera.world_from_camera[:3, 3]
-    centre_u = 0.5 * (box[0] + box[2])
-    ray = rotation @ frames.pixel_rays(k, np.array([centre_u, box[3]]))
-    horizontal = np.array([ray[0], 0.0, ray[2]])
-    horizontal /= max(np.linalg.norm(horizontal), 1e-9)
-    if not cut[3] and ray[1] < -1e-3:
-        t = (support_y - origin[1]) / ray[1]
-        point = origin + t * ray
-    else:
-        pixels_high = max(box[3] - box[1], 1.0)
-        distance = camera.intrinsics.fy_px * prior.size_m[1] / pixels_high
-        point = origin + ray / np.linalg.norm(ray) * distance
-    point = origin + (point - origin) * min(1.0, MAX_DISTANCE_M / max(np.linalg.norm(point - origin), 1e-9))
-    centre = point + horizontal * 0.5 * prior.size_m[2]
-    return np.array([centre[0], centre[2]])
-
-
-def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_rad: float = 0.0) -> RoomShell:
-    """A rectangular room aligned with ``room_yaw_rad`` (walls along the Manhattan directions) holding the camera,
-    every object and the floor seen at the bottom of the photo: each wall just beyond the farthest object on its
-    side, or beyond the floor in view when no object reaches further; the wall behind the camera left open.
-    Ceiling at the prior height, raised above the tallest object when needed."""
-    to_room = frames.rot_y(-room_yaw_rad)
-    camera_xz = (to_room @ camera.world_from_camera[:3, 3])[[0, 2]]
-    points = np.array([to_room @ c for obj in objects for c in obj.corners_m]).reshape(-1, 3)[:, [0, 2]]
-    seen = np.array([to_room @ p for p in _floor_in_view(camera)]).reshape(-1, 3)[:, [0, 2]] - camera_xz
-    seen = seen * (1.0 + VIEW_MARGIN_M / np.maximum(np.linalg.norm(seen, axis=1, keepdims=True), 1e-9)) + camera_xz
-    candidates = [np.array([camera_xz]), seen, points + 0.0]
-    every = np.concatenate([c for c in candidates if len(c)])
-    far = min(every[:, 1].min() - WALL_GAP_M, camera_xz[1] - 1.5)
-    if not len(points):
-        far = min(far, camera_xz[1] - 4.0)
-    left, right = every[:, 0].min() - WALL_GAP_M, every[:, 0].max() + WALL_GAP_M
-    near = max(camera_xz[1] + 0.5, every[:, 1].max() + WALL_GAP_M)
-    top = max(DEFAULT_CEILING_M, max((o.center_m[1] + 0.5 * o.size_m[1] for o in objects), default=0.0) + 0.2)
-    from_room = frames.rot_y(room_yaw_rad)
-
-    def world(x, y, z):
-        return tuple(float(v) for v in from_room @ np.array([x, y, z]))
-
-    floor = [(left, near), (right, near), (right, far), (left, far)]
-    floor_polygon = tuple((p[0], p[2]) for p in (world(x, 0.0, z) for x, z in floor))
-    walls = (
-        Wall("wall_back", (world(left, 0, far), world(right, 0, far), world(right, top, far), world(left, top, far))),
-        Wall("wall_left", (world(left, 0, near), world(left, 0, far), world(left, top, far), world(left, top, near))),
-        Wall("wall_right", (world(right, 0, far), world(right, 0, near), world(right, top, near),
-                            world(right, top, far))),
-    )
-    return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls,
-                     source="bounds of the objects and of the floor in view, walls along the room's axes")
-
-
-def _floor_in_view(camera: CameraEstimate, max_distance_m: float = 8.0) -> list[np.ndarray]:
-    """World points where the rays through the bottom corners and the bottom centre of the photo meet the
-    floor (those within ``max_distance_m`` of the camera)."""
-    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
-    rotation, origin = camera.world_from_camera[:3, :3], camera.world_from_camera[:3, 3]
-    out = []
-    for u in (0.0, 0.5 * width, float(width)):
-        ray = rotation @ frames.pixel_rays(camera.intrinsics.k_matrix, np.array([u, float(height)]))
-        if ray[1] < -1e-6:
-            point = origin - origin[1] / ray[1] * ray
-            if np.linalg.norm(point - origin) <= max_distance_m:
-                out.append(point)
-    return out

@@ -30,9 +30,7 @@ def node_ready() -> None:
 
 @pytest.fixture(scope="session")
 def chromium_ready() -> None:
-    try:
-        import playwright  # noqa: F401
-        has_playwright = True
-    except ModuleNotFoundError:
-        has_playwright = False
+    import importlib.util
+
+    has_playwright = importlib.util.find_spec("playwright") is not None
     require(has_playwright and shutil.which("chromium") is not None, "playwright and /usr/bin/chromium")

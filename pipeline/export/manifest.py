@@ -7,6 +7,7 @@ import platform
 from importlib import metadata
 
 from ..records import Grounding, Scene
+from ..relations import relations
 from .gltf import unique_names
 
 SCHEMA_VERSION = 1
@@ -16,7 +17,7 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
     """The ``scene.json`` content as a dict (only JSON types)."""
     camera, intrinsics = scene.camera, scene.camera.intrinsics
     names = unique_names([obj.label for obj in scene.objects])
-    return {
+    manifest = {
         "schema_version": SCHEMA_VERSION,
         "frames": {
             "world": "glTF: +Y up, metres, floor at y = 0, camera above the origin, yaw zero looks along -Z",
@@ -84,6 +85,8 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
         "timings_s": timings_s,
         "versions": versions(),
     }
+    manifest["relations"] = relations(manifest)
+    return manifest
 
 
 def versions() -> dict:

@@ -1,0 +1,176 @@
+"""Fit upright 3D boxes to 2D boxes, many at once: the numerical core of the solver.
+
+Each object has five unknowns, ``(x, z, log width, log height, log depth)``: it stands on a given support height
+(its bottom at ``support_y``) with a given yaw. The residuals are, per object, the four sides of the projected
+box against the detected 2D box (in units of the side's pixel noise) and the three log-size deviations from the
+category prior (in units of its spread). A side of a 2D box that touches the photo's border only says the object
+reaches at least that far: it is one-sided.
+
+The objects do not interact, so instead of one ``scipy.optimize.least_squares`` call per object (a few ms each,
+mostly call overhead) they are solved together by :func:`batched_levenberg_marquardt`: Levenberg-Marquardt with
+the same robust loss as scipy's ``soft_l1`` (by iteratively reweighted least squares), each object with its own
+damping and its own acceptance test, every step vectorised over the objects (numpy's batched ``solve``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import frames
+from .priors import SizePrior
+from .records import CameraEstimate, Detection
+
+#: Sides of a 2D box closer than this to the photo border are treated as cut by the border.
+BORDER_MARGIN_PX = 3.0
+#: Pixel noise of a 2D box side: a floor plus a fraction of the box diagonal.
+SIDE_SIGMA_PX = 2.0
+SIDE_SIGMA_FRACTION = 0.02
+#: Nearest distance in front of the camera a box corner may have.
+NEAR_M = 0.15
+#: Objects are not placed farther than this from the camera.
+MAX_DISTANCE_M = 25.0
+#: Smallest relative spread of a size prior (keeps the prior residuals finite).
+MIN_SPREAD = 0.05
+
+
+@dataclass(frozen=True)
+class BoxFit:
+    """One fitted box: centre (3,) and full size (3,) in world metres, its yaw, and its robust cost."""
+
+    center_m: np.ndarray
+    size_m: np.ndarray
+    yaw_rad: float
+    cost: float
+
+
+def cut_sides(box_xyxy_px, width_px: int, height_px: int) -> np.ndarray:
+    """(4,) bool: which sides (x1, y1, x2, y2) of a 2D box touch the photo's border."""
+    x1, y1, x2, y2 = box_xyxy_px
+    return np.array([x1 <= BORDER_MARGIN_PX, y1 <= BORDER_MARGIN_PX, x2 >= width_px - BORDER_MARGIN_PX,
+                     y2 >= height_px - BORDER_MARGIN_PX])
+
+
+def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: CameraEstimate,
+              support_y: np.ndarray, yaw_rad: np.ndarray) -> list[BoxFit]:
+    """Fit one box per detection (jointly, but the objects do not interact)."""
+    count = len(detections)
+    if count == 0:
+        return []
+    k = camera.intrinsics.k_matrix
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    camera_from_world = frames.invert_rigid(camera.world_from_camera)
+    boxes = np.array([d.box_xyxy_px for d in detections], dtype=float)
+    cut = np.array([cut_sides(b, width, height) for b in boxes])
+    sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    log_prior = np.log(np.array([p.size_m for p in prior_list], dtype=float))
+    spread = np.maximum(np.array([p.spread for p in prior_list], dtype=float), MIN_SPREAD)
+    support_y = np.asarray(support_y, dtype=float)
+    yaw_rad = np.asarray(yaw_rad, dtype=float)
+    rotations = np.stack([frames.rot_y(a) for a in yaw_rad])  # (N, 3, 3)
+    # world -> camera for corners: rotate the local corner offsets into the camera frame once per object
+    offsets_cam = np.einsum("ij,njk->nik", camera_from_world[:3, :3], rotations)  # (N, 3, 3)
+    limits = np.array([0.0, 0.0, width, height])
+    outward = np.array([-1.0, -1.0, 1.0, 1.0])
+
+    def residuals(params: np.ndarray) -> np.ndarray:
+        size = np.exp(params[:, 2:5])
+        center = np.column_stack([params[:, 0], support_y + 0.5 * size[:, 1], params[:, 1]])
+        center_cam = center @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
+        local = frames.UNIT_BOX_CORNERS[None, :, :] * (0.5 * size[:, None, :])  # (N, 8, 3)
+        corners_cam = center_cam[:, None, :] + np.einsum("nij,nkj->nki", offsets_cam, local)
+        uv, z = frames.project_points(k, corners_cam)
+        projected = np.column_stack([uv[..., 0].min(1), uv[..., 1].min(1), uv[..., 0].max(1), uv[..., 1].max(1)])
+        side = np.where(cut, np.maximum(outward * (limits - projected), 0.0), projected - boxes) / sigma[:, None]
+        behind = np.maximum(NEAR_M - z, 0.0).sum(axis=1)
+        side = np.where(behind[:, None] > 0, 10.0 + 100.0 * behind[:, None], side)
+        prior_term = (params[:, 2:5] - log_prior) / spread[:, None]
+        return np.concatenate([side, prior_term], axis=1)
+
+    x0 = np.column_stack([
+        np.array([_initial_xz(b, c, p, camera, s) for b, c, p, s in zip(boxes, cut, prior_list, support_y)]),
+        log_prior])
+    params, costs = batched_levenberg_marquardt(residuals, x0)
+    size = np.exp(params[:, 2:5])
+    return [BoxFit(np.array([p[0], s_y + 0.5 * s[1], p[1]]), s, float(a), float(c))
+            for p, s, s_y, a, c in zip(params, size, support_y, yaw_rad, costs)]
+
+
+def soft_l1_cost(residuals: np.ndarray) -> np.ndarray:
+    """(N,) robust cost per row of (N, R) residuals: ``0.5 * sum(2 (sqrt(1 + r^2) - 1))``, scipy's ``soft_l1``."""
+    return (np.sqrt(1.0 + residuals ** 2) - 1.0).sum(axis=1)
+
+
+def batched_levenberg_marquardt(residuals, x0: np.ndarray, max_iterations: int = 60, step: float = 1e-6,
+                                tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """Minimise ``soft_l1_cost(residuals(x))`` row by row for N independent problems at once.
+
+    ``residuals`` maps (N, P) parameters to (N, R) residuals, row n depending on row n only. Jacobians by forward
+    differences (P + 1 evaluations a step, each vectorised over the rows); the robust loss by reweighting
+    (weights ``1 / sqrt(1 + r^2)``, the derivative of ``soft_l1``); damping ``lambda * diag(J^T W J)``
+    (Marquardt 1963), per row, lowered after an accepted step and raised after a rejected one. Returns the
+    (N, P) solution and its (N,) costs.
+    """
+    x = np.array(x0, dtype=float)
+    count, size = x.shape
+    r = residuals(x)
+    cost = soft_l1_cost(r)
+    damping = np.full(count, 1e-2)
+    active = np.ones(count, dtype=bool)
+    eye = np.eye(size)
+    for _ in range(max_iterations):
+        jacobian = np.empty((count, r.shape[1], size))
+        for j in range(size):
+            shifted = x.copy()
+            shifted[:, j] += step
+            jacobian[:, :, j] = (residuals(shifted) - r) / step
+        weights = 1.0 / np.sqrt(1.0 + r ** 2)
+        jtw = np.transpose(jacobian, (0, 2, 1)) * weights[:, None, :]
+        normal = jtw @ jacobian
+        gradient = np.einsum("npr,nr->np", jtw, r)
+        diagonal = np.maximum(np.einsum("npp->np", normal), 1e-12)
+        system = normal + damping[:, None, None] * diagonal[:, :, None] * eye
+        delta = -np.linalg.solve(system, gradient[:, :, None])[:, :, 0]
+        delta[~active] = 0.0
+        trial = x + delta
+        r_trial = residuals(trial)
+        cost_trial = soft_l1_cost(r_trial)
+        better = (cost_trial < cost) & active
+        x[better], r[better] = trial[better], r_trial[better]
+        gain = cost - np.where(better, cost_trial, cost)
+        cost = np.where(better, cost_trial, cost)
+        damping = np.where(better, np.maximum(damping / 3.0, 1e-9), np.minimum(damping * 4.0, 1e9))
+        active &= ~((better & (gain <= tolerance * (1.0 + cost))) | (damping >= 1e9))
+        if not active.any():
+            break
+    return x, cost
+
+
+def _initial_xz(box: np.ndarray, cut: np.ndarray, prior: SizePrior, camera: CameraEstimate,
+                support_y: float) -> np.ndarray:
+    """(x, z) of the box centre: the bottom edge's centre pixel cast onto the support plane, pushed back by half
+    the prior depth; when that ray does not reach the plane, the distance at which the prior height fits."""
+    k = camera.intrinsics.k_matrix
+    rotation, origin = camera.world_from_camera[:3, :3], camera.world_from_camera[:3, 3]
+    ray = rotation @ frames.pixel_rays(k, np.array([0.5 * (box[0] + box[2]), box[3]]))
+    horizontal = np.array([ray[0], 0.0, ray[2]])
+    horizontal /= max(np.linalg.norm(horizontal), 1e-9)
+    if not cut[3] and ray[1] < -1e-3 and support_y < origin[1]:
+        point = origin + (support_y - origin[1]) / ray[1] * ray
+    else:
+        distance = camera.intrinsics.fy_px * prior.size_m[1] / max(box[3] - box[1], 1.0)
+        point = origin + ray / np.linalg.norm(ray) * distance
+    reach = np.linalg.norm(point - origin)
+    point = origin + (point - origin) * min(1.0, MAX_DISTANCE_M / max(reach, 1e-9))
+    centre = point + horizontal * 0.5 * prior.size_m[2]
+    return np.array([centre[0], centre[2]])
+
+
+def faces_camera(fit: BoxFit, camera: CameraEstimate) -> BoxFit:
+    """The same box turned by pi if needed so that its front (local +z) faces the camera."""
+    front = frames.rot_y(fit.yaw_rad) @ np.array([0.0, 0.0, 1.0])
+    if front @ (camera.world_from_camera[:3, 3] - fit.center_m) >= 0:
+        return BoxFit(fit.center_m, fit.size_m, frames.wrap_angle(fit.yaw_rad), fit.cost)
+    return BoxFit(fit.center_m, fit.size_m, frames.wrap_angle(fit.yaw_rad + math.pi), fit.cost)
