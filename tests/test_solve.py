@@ -87,3 +87,34 @@ def test_box_covering_whole_image_and_no_detections():
     assert len(scene.objects) == 1 and np.all(np.isfinite(scene.objects[0].corners_m))
     empty = solve(Grounding((), "none", "test"), camera)
     assert empty.objects == () and len(empty.room.walls) == 3
+
+
+def test_five_hundred_random_detections_end_cleanly():
+    rng = np.random.default_rng(3)
+    truth = make_scene([])
+    labels = ["chair", "bed", "lamp", "床", "<b>sofa</b>", "thing", "table", "plant"]
+    detections = []
+    for index in range(500):
+        x1, y1 = rng.uniform(0, 1000), rng.uniform(0, 760)
+        x2, y2 = min(1024.0, x1 + rng.uniform(2, 400)), min(768.0, y1 + rng.uniform(2, 400))
+        detections.append(Detection(labels[index % len(labels)], (x1, y1, x2, y2), index))
+    scene = solve(Grounding(tuple(detections), "pixels", "test"), camera_for(truth))
+    assert len(scene.objects) == 500
+    assert all(np.all(np.isfinite(obj.corners_m)) for obj in scene.objects)
+    assert [obj.detection_index for obj in scene.objects] == list(range(500))
+
+
+def test_objects_cut_by_the_border_and_touching():
+    """A wardrobe cut by the left border and two nightstands touching each other."""
+    truth = make_scene([on_floor("wardrobe", -2.1, -3.2), on_floor("nightstand", 0.25, -3.5),
+                        on_floor("nightstand", 0.75, -3.5)])
+    detections = truth.detections()
+    assert detections[0].box_xyxy_px[0] == 0.0  # really cut
+    scene = solve(truth.grounding(), camera_for(truth))
+    for obj, box in zip(scene.objects[1:], truth.boxes[1:]):
+        assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < CENTER_EXACT_M
+    # the cut wardrobe still stands where its visible part says: its right side and depth match
+    wardrobe = scene.objects[0]
+    assert wardrobe.corners_m[:, 0].max() == pytest.approx(truth.boxes[0].corners_m[:, 0].max(), abs=0.1)
+    gap = scene.objects[2].corners_m[:, 0].min() - scene.objects[1].corners_m[:, 0].max()
+    assert gap == pytest.approx(0.0, abs=0.05)
