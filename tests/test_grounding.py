@@ -103,3 +103,98 @@ def test_empty_list_and_no_file():
     assert read_grounding(None, W, H).detections == ()
     with pytest.raises(UserError, match="not found"):
         read_grounding("/nonexistent/grounding.json", W, H)
+
+
+# ---------------------------------------------------------------------------------------------- Qwen3-VL bbox_3d
+
+QWEN3_3D_ANSWER = """I found these objects in the bedroom:
+```json
+[
+  {"bbox_3d": [-0.62, 0.41, 3.05, 1.62, 0.58, 2.08, 0.0, 0.06, 0.0], "label": "bed"},
+  {"bbox_2d": [702, 118, 968, 842],
+   "bbox_3d": [1.35, -0.05, 3.6, 1.1, 2.05, 0.6, 0.0, -0.48, 0.0], "label": "wardrobe"},
+  {"bbox_2d": [405, 505, 470, 640], "label": "lamp"},
+  {"bbox_3d": [0.55, 0.65, 2.4, 0.45, 0.5, 0.4, 0.02, 0.97, -0.01], "label": "nightstand"}
+]
+```"""
+
+
+def test_mixed_bbox_2d_and_bbox_3d_answer():
+    grounding = parse_grounding(QWEN3_3D_ANSWER, W, H)
+    assert grounding.format == "qwen3"  # decided by the 2D boxes only
+    bed, wardrobe, lamp, nightstand = grounding.detections
+    assert [d.label for d in grounding.detections] == ["bed", "wardrobe", "lamp", "nightstand"]
+    assert [d.detection_index for d in grounding.detections] == [0, 1, 2, 3]
+    # 3D only: the rectangle around the box projected with the cookbook's 60-degree camera, clipped to the photo.
+    assert bed.box_xyxy_source == "bbox_3d_virtual_camera"
+    center, size, rotation = frames.camera_box_from_qwen3_bbox3d(json.loads(
+        QWEN3_3D_ANSWER.split("```json")[1].split("```")[0])[0]["bbox_3d"])
+    np.testing.assert_allclose(bed.box_3d_cam_arrays[0], center)
+    np.testing.assert_allclose(bed.box_3d_cam_arrays[1], size)
+    np.testing.assert_allclose(bed.box_3d_cam_arrays[2], rotation)
+    rect = frames.image_rect_of_camera_box(frames.qwen3_virtual_intrinsics(W, H), center, size, rotation)
+    np.testing.assert_allclose(bed.box_xyxy_px, np.clip(rect, 0, [W, H, W, H]))
+    assert len(bed.box_3d_cam) == 3 and len(bed.box_3d_cam[2]) == 9
+    # Both: the 2D box (qwen3 0..1000) gives box_xyxy_px, the 3D box is kept.
+    assert wardrobe.box_xyxy_source == "bbox_2d" and wardrobe.box_3d_cam is not None
+    np.testing.assert_allclose(wardrobe.box_xyxy_px, frames.pixels_from_qwen3(np.array([702, 118, 968, 842.0]), W, H))
+    # 2D only: unchanged behaviour.
+    assert lamp.box_3d_cam is None and lamp.box_xyxy_source == "bbox_2d"
+    # A yaw near 180 degrees is kept as given (canonicalised later, in frames.upright_box_from_camera_box).
+    assert nightstand.box_3d_cam_arrays[2][0, 0] < -0.9
+    assert not [w for w in grounding.warnings if "skipped" in w]
+
+
+def test_bad_bbox_3d_entries_are_warned_and_skipped_with_index_named():
+    good = [0.0, 0.3, 3.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    entries = [
+        {"bbox_3d": [0.0, 0.3, -2.0, 1, 1, 1, 0, 0, 0], "label": "behind"},          # 0: z <= 0
+        {"bbox_3d": [0.0, 0.3, 0.0, 1, 1, 1, 0, 0, 0], "label": "at camera"},        # 1: z == 0
+        {"bbox_3d": [float("nan"), 0.3, 3.0, 1, 1, 1, 0, 0, 0], "label": "nan"},    # 2: NaN
+        {"bbox_3d": [0.0, 0.3, 3.0, 1, 1, 1, 0], "label": "seven"},                 # 3: 7 numbers
+        {"bbox_3d": [0.0, 0.3, 3.0, 1, 0, 1, 0, 0, 0], "label": "flat"},            # 4: zero size
+        {"bbox_3d": [0.0, 0.3, 3.0, 1, -1, 1, 0, 0, 0], "label": "negative"},       # 5: negative size
+        {"bbox_3d": "1 2 3", "label": "text"},                                       # 6: not numbers
+        {"bbox_3d": [0.0, 0.3, 3.0, 1, 1, float("inf"), 0, 0, 0], "label": "inf"},  # 7: inf
+        {"bbox_3d": good, "label": "kept"},                                          # 8
+    ]
+    grounding = parse_grounding(json.dumps(entries), W, H)
+    assert [d.detection_index for d in grounding.detections] == [8]
+    for index in range(8):
+        (warning,) = [w for w in grounding.warnings if f"entry {index} " in w]
+        assert "bbox_3d" in warning and "skipped" in warning
+    joined = " ".join(grounding.warnings)
+    assert "behind the camera" in joined and "7 numbers, not 9" in joined and "not finite" in joined
+    assert "not positive" in joined
+
+
+def test_wild_sizes_clipped_and_bad_3d_next_to_good_2d():
+    entries = [
+        {"bbox_3d": [0.0, 0.3, 8.0, 45.0, 1.0, 1.0, 0, 0, 0], "label": "huge"},
+        {"bbox_2d": [100, 100, 300, 300], "bbox_3d": [0, 0, -1, 1, 1, 1, 0, 0, 0], "label": "2d ok"},
+        {"bbox_2d": [1, 2], "bbox_3d": [0.0, 0.3, 3.0, 1, 1, 1, 0, 0, 0], "label": "3d ok"},
+    ]
+    grounding = parse_grounding(json.dumps(entries), W, H, format="pixels")
+    huge, two_d, three_d = grounding.detections
+    assert huge.box_3d_cam[1] == (20.0, 1.0, 1.0)
+    assert any("entry 0" in w and "clipped to 20 m" in w for w in grounding.warnings)
+    assert two_d.box_3d_cam is None and two_d.box_xyxy_px == (100.0, 100.0, 300.0, 300.0)
+    assert any("entry 1" in w and "bbox_3d ignored" in w for w in grounding.warnings)
+    assert three_d.box_xyxy_source == "bbox_3d_virtual_camera"
+    assert any("entry 2" in w and "bbox_3d is used instead" in w for w in grounding.warnings)
+
+
+def test_bbox_3d_reaching_the_camera_and_single_object_answer():
+    # A bed whose near end is behind the camera still gives a detection, clipped to the photo.
+    near = json.dumps({"bbox_3d": [0.0, 0.9, 0.7, 1.6, 0.5, 2.1, 0, 0, 0], "label": "bed"})
+    (bed,) = parse_grounding(near, W, H).detections
+    assert bed.box_xyxy_px[0] == 0.0 and bed.box_xyxy_px[2] == W and bed.box_xyxy_px[3] == H
+    assert bed.box_xyxy_px[1] > 0.0
+
+
+def test_point_2d_entries_skipped_with_clear_warning():
+    text = json.dumps([{"point_2d": [500, 500], "label": "lamp"}, {"bbox_2d": [1, 1, 50, 50], "label": "cup"}])
+    grounding = parse_grounding(text, W, H, format="pixels")
+    assert [d.label for d in grounding.detections] == ["cup"]
+    (warning,) = grounding.warnings
+    assert "entry 0 (lamp)" in warning and "point" in warning and "bbox_2d or bbox_3d" in warning
