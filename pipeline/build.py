@@ -102,7 +102,9 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         manifest["outputs"] = {"glb": "scene.glb", "page": "index.html", "overlay": "overlay.png",
                                "manifest": "scene.json"}
         title = f"room3d · {photo.path.name}"
-        page = timed("export_page", render_page, manifest, glb, title)
+        # the page needs no relations: keep it light
+        page_data = {key: value for key, value in manifest.items() if key != "relations"}
+        page = timed("export_page", render_page, page_data, glb, title)
         (staging / "index.html").write_text(page, encoding="utf-8")
         (staging / "scene.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         _replace(staging, out_dir)

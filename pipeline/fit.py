@@ -54,8 +54,13 @@ def cut_sides(box_xyxy_px, width_px: int, height_px: int) -> np.ndarray:
 
 
 def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: CameraEstimate,
-              support_y: np.ndarray, yaw_rad: np.ndarray) -> list[BoxFit]:
-    """Fit one box per detection (jointly, but the objects do not interact)."""
+              support_y: np.ndarray, yaw_rad: np.ndarray, center_prior_xz: np.ndarray | None = None,
+              center_sigma_m: np.ndarray | None = None) -> list[BoxFit]:
+    """Fit one box per detection (jointly, but the objects do not interact).
+
+    ``center_prior_xz`` (N, 2) optionally pulls a box's centre towards a position (a model's 3D box), with noise
+    ``center_sigma_m`` (N,); rows of NaN mean no such prior.
+    """
     count = len(detections)
     if count == 0:
         return []
@@ -72,6 +77,10 @@ def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: 
     rotations = np.stack([frames.rot_y(a) for a in yaw_rad])  # (N, 3, 3)
     # world -> camera for corners: rotate the local corner offsets into the camera frame once per object
     offsets_cam = np.einsum("ij,njk->nik", camera_from_world[:3, :3], rotations)  # (N, 3, 3)
+    position = np.full((count, 2), np.nan) if center_prior_xz is None else np.asarray(center_prior_xz, float)
+    has_position = np.all(np.isfinite(position), axis=1)
+    position = np.where(has_position[:, None], position, 0.0)
+    position_sigma = np.ones(count) if center_sigma_m is None else np.asarray(center_sigma_m, dtype=float)
     limits = np.array([0.0, 0.0, width, height])
     outward = np.array([-1.0, -1.0, 1.0, 1.0])
 
@@ -87,7 +96,8 @@ def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: 
         behind = np.maximum(NEAR_M - z, 0.0).sum(axis=1)
         side = np.where(behind[:, None] > 0, 10.0 + 100.0 * behind[:, None], side)
         prior_term = (params[:, 2:5] - log_prior) / spread[:, None]
-        return np.concatenate([side, prior_term], axis=1)
+        position_term = np.where(has_position[:, None], (params[:, :2] - position) / position_sigma[:, None], 0.0)
+        return np.concatenate([side, prior_term, position_term], axis=1)
 
     x0 = np.column_stack([
         np.array([_initial_xz(b, c, p, camera, s) for b, c, p, s in zip(boxes, cut, prior_list, support_y)]),

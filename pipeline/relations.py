@@ -2,7 +2,8 @@
 wardrobe?", "what is left of the sofa?" or "how much room is there between the desk and the wall?".
 
 :func:`relations` works on the ``scene.json`` dict (``objects[]`` with ``name``, ``center``, ``size``, ``yaw``;
-``camera.world_from_camera``; ``room.walls[]`` with ``name`` and ``plane``) and returns JSON-ready data:
+``camera.world_from_camera``; ``room.walls[]`` with ``name`` and ``plane``, or ``corners`` as in sample truth
+files) and returns JSON-ready data:
 
 - ``pairs``: one entry per pair of objects ``a``, ``b`` (``a`` before ``b`` in ``objects[]``), describing **b
   relative to a**:
@@ -45,6 +46,7 @@ import numpy as np
 
 from . import frames
 from .errors import UserError
+from .records import Wall
 
 #: Offsets (metres) smaller than this along an axis are no left/right or front/behind relation.
 DEAD_ZONE_M = 0.10
@@ -286,12 +288,15 @@ def _walls(names: list[str], corners: np.ndarray, walls: list) -> dict:
     planes, wall_names = [], []
     for index, wall in enumerate(walls):
         try:
-            plane = np.asarray(wall["plane"], dtype=float).reshape(4)
-        except (KeyError, TypeError, ValueError):
-            raise UserError(f"room wall {index} has no valid plane [nx, ny, nz, d]") from None
+            if "plane" in wall:
+                plane = np.asarray(wall["plane"], dtype=float).reshape(4)
+            else:  # sample truth files give the corners only
+                plane = Wall(str(wall.get("name")), np.asarray(wall["corners"], dtype=float).reshape(4, 3)).plane
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise UserError(f"room wall {index} has no valid plane [nx, ny, nz, d] or corners") from None
         normal = np.linalg.norm(plane[:3])
         if not np.isfinite(plane).all() or normal < 1e-9:
-            raise UserError(f"room wall {index} has no valid plane [nx, ny, nz, d]")
+            raise UserError(f"room wall {index} has no valid plane [nx, ny, nz, d] or corners")
         planes.append(plane / normal)
         wall_names.append(str(wall.get("name") or f"wall{index}"))
     if not planes or not names:

@@ -30,6 +30,8 @@ SCALE_ITERATIONS = 4
 SUPPORT_BIAS = 2.0
 #: A floor contact this much farther than every other object is taken to be outside the room.
 BEYOND_ROOM_M = 1.5
+#: Relative depth noise of a model's 3D box position (the model guesses a virtual camera).
+BOX_3D_DEPTH_SPREAD = 0.15
 #: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
 WALL_WEIGHT = 4.0
 
@@ -94,13 +96,20 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     """Every detection as an :class:`ObjectBox`: first all on the floor, then, for objects whose bottom edge lies
     on a flat-topped object, also on that object's top; each keeps the better explanation."""
     warnings: list[str] = []
-    detections = list(grounding.detections)
+    detections, box_priors = _from_3d_boxes(grounding.detections, camera, warnings)
     prior_list = [priors.lookup(d.label) for d in detections]
+    prior_list = [_blend_size(prior, box_priors.get(d.detection_index)) for d, prior in zip(detections, prior_list)]
+    origin = camera.world_from_camera[:3, 3]
+    position = np.array([box_priors[d.detection_index][0][[0, 2]] if d.detection_index in box_priors
+                         else (np.nan, np.nan) for d in detections]).reshape(-1, 2)
+    sigma = np.array([BOX_3D_DEPTH_SPREAD * np.linalg.norm(box_priors[d.detection_index][0] - origin)
+                      if d.detection_index in box_priors else 1.0 for d in detections])
+    pulls = {"center_prior_xz": position, "center_sigma_m": sigma}
     for detection, prior in zip(detections, prior_list):
         if prior.category == priors.UNKNOWN:
             warnings.append(f"no size prior for label {detection.label!r} (entry {detection.detection_index}): "
                             "used a generic box")
-    chosen = _fit_both_axes(detections, prior_list, camera, np.zeros(len(detections)), room_yaw_rad)
+    chosen = _fit_both_axes(detections, prior_list, camera, np.zeros(len(detections)), room_yaw_rad, **pulls)
     floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
     notes: list[list[str]] = [[] for _ in detections]
 
@@ -117,7 +126,7 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     if supported:
         heights = np.array([box.center_m[1] + 0.5 * box.size_m[1] for box in supporters])
         on_top = _fit_both_axes([detections[i] for i in supported], [prior_list[i] for i in supported], camera,
-                                heights, room_yaw_rad)
+                                heights, room_yaw_rad, position[supported], sigma[supported])
         origin = camera.world_from_camera[:3, 3]
         reach = [np.linalg.norm(box.corners_m - origin, axis=1).max() for box in floor_boxes]
         for i, supporter, top in zip(supported, supporters, on_top):
@@ -143,13 +152,55 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     return tuple(objects), candidates, warnings
 
 
-def _fit_both_axes(detections, prior_list, camera, support_y, room_yaw_rad):
+def _fit_both_axes(detections, prior_list, camera, support_y, room_yaw_rad, center_prior_xz=None,
+                   center_sigma_m=None):
     """Per detection, ``(best fit, (fit along the room's x axis, fit along its z axis))``; the best faces the
     camera (a box turned by pi is the same box)."""
     count = len(detections)
-    along_x = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad))
-    along_z = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad + 0.5 * math.pi))
+    pulls = {"center_prior_xz": center_prior_xz, "center_sigma_m": center_sigma_m}
+    along_x = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad), **pulls)
+    along_z = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad + 0.5 * math.pi),
+                        **pulls)
     return [(faces_camera(min(a, b, key=lambda fit: fit.cost), camera), (a, b)) for a, b in zip(along_x, along_z)]
+
+
+def _from_3d_boxes(detections, camera: CameraEstimate, warnings: list[str]):
+    """Detections with a model's 3D box (Qwen3-VL ``bbox_3d``, given for the model's virtual camera) moved to the
+    photo's real camera (:func:`frames.camera_box_for_intrinsics`, trusting the model's metric size). A detection
+    whose 2D box was derived from the 3D box gets it again with the real camera. Returns the detections and, per
+    detection index, the model box as a world upright box ``(center_m, size_m, yaw_rad)``: a prior, not truth."""
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    virtual = frames.qwen3_virtual_intrinsics(width, height)
+    out, box_priors = [], {}
+    for detection in detections:
+        arrays = detection.box_3d_cam_arrays
+        if arrays is None:
+            out.append(detection)
+            continue
+        center, size, rotation = frames.camera_box_for_intrinsics(*arrays, virtual, camera.intrinsics.k_matrix)
+        if detection.box_xyxy_source == "bbox_3d_virtual_camera":
+            rect = frames.image_rect_of_camera_box(camera.intrinsics.k_matrix, center, size, rotation)
+            clipped = None if rect is None else np.clip(rect, 0.0, [width, height, width, height])
+            if clipped is None or min(clipped[2] - clipped[0], clipped[3] - clipped[1]) < 1.0:
+                warnings.append(f"the 3D box of entry {detection.detection_index} ({detection.label!r}) is not in "
+                                "view with this camera; skipped")
+                continue
+            detection = dataclasses.replace(detection, box_xyxy_px=tuple(map(float, clipped)))
+        box_priors[detection.detection_index] = frames.upright_box_from_camera_box(
+            center, size, rotation, camera.world_from_camera)
+        out.append(detection)
+    return out, box_priors
+
+
+def _blend_size(prior: priors.SizePrior, box_prior) -> priors.SizePrior:
+    """The size prior of an object the model also gave a 3D box for: the geometric mean of the category's
+    typical size and the model's (the model's alone for unknown categories)."""
+    if box_prior is None:
+        return prior
+    size = np.asarray(box_prior[1], dtype=float)
+    if prior.category != priors.UNKNOWN:
+        size = np.sqrt(size * np.asarray(prior.size_m))
+    return dataclasses.replace(prior, size_m=tuple(float(v) for v in size))
 
 
 def _object_box(detection: Detection, prior: priors.SizePrior, fit: BoxFit, notes: tuple = ()) -> ObjectBox:

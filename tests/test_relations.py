@@ -11,7 +11,7 @@ from pipeline import frames
 from pipeline.build import BuildOptions, build
 from pipeline.cli import main
 from pipeline.errors import UserError
-from pipeline.export.manifest import wall_plane
+from pipeline.records import Wall
 from pipeline.relations import (DEAD_ZONE_M, MAX_OBJECTS_ALL_PAIRS, MAX_PAIR_GAP_M, describe, pair, relations)
 from tests.conftest import SAMPLES
 
@@ -32,7 +32,7 @@ def box(name, center, size, yaw=0.0, label=None):
 def wall(name, floor_left, floor_right, height=2.6):
     (x0, z0), (x1, z1) = floor_left, floor_right
     corners = [[x0, 0.0, z0], [x1, 0.0, z1], [x1, height, z1], [x0, height, z0]]
-    return {"name": name, "corners": corners, "plane": wall_plane(corners)}
+    return {"name": name, "corners": corners, "plane": Wall(name, corners).plane.tolist()}
 
 
 def scene(objects, yaw_rad=0.0, pitch_rad=-0.2, roll_rad=0.0, walls=()):
@@ -334,3 +334,23 @@ def test_cli_relations_errors(tmp_path, capsys):
     _one_line_error(capsys, "no object named 'sofa'")
     assert main(["relations", str(good), "--between", "bed", "chair"]) == 0
     assert capsys.readouterr().out.startswith("the chair is 1.5 m from the bed (0.8 m gap), to its right")
+
+
+def test_sample_truth_on_top_of_agrees():
+    """On the samples' true boxes (labels only, walls as corners), ``on_top_of`` is exactly truth's ``on_top_of``
+    and every object stands clear of the walls."""
+    from tests.conftest import sample_dirs
+
+    samples = sample_dirs()
+    if not samples:
+        pytest.skip("no samples")
+    for sample in samples:
+        truth = json.loads((sample / "truth.json").read_text())
+        rel = relations(truth)
+        names = list(rel["walls"])
+        expected = {(names[obj["on_top_of"]], names[k]) for k, obj in enumerate(truth["objects"])
+                    if obj.get("on_top_of") is not None}
+        found = {(e["a"], e["b"]) for e in rel["pairs"] if "on_top_of" in e["relations"]}
+        found |= {(e["b"], e["a"]) for e in rel["pairs"] if "under" in e["relations"]}
+        assert found == expected, sample.name
+        assert all(row["nearest_gap_m"] > 0.0 for row in rel["walls"].values()), sample.name

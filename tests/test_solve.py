@@ -118,3 +118,28 @@ def test_objects_cut_by_the_border_and_touching():
     assert wardrobe.corners_m[:, 0].max() == pytest.approx(truth.boxes[0].corners_m[:, 0].max(), abs=0.1)
     gap = scene.objects[2].corners_m[:, 0].min() - scene.objects[1].corners_m[:, 0].max()
     assert gap == pytest.approx(0.0, abs=0.05)
+
+
+def test_qwen3_bbox_3d_only_input_is_solved():
+    """Qwen3-VL 3D boxes alone (for its virtual camera) land where the truth is, with the real camera."""
+    import json
+
+    from pipeline.grounding import parse_grounding
+
+    truth = bedroom()
+    k_real = truth.intrinsics.k_matrix
+    virtual = frames.qwen3_virtual_intrinsics(truth.intrinsics.width_px, truth.intrinsics.height_px)
+    entries = []
+    for box in truth.boxes:
+        cam_box = frames.camera_box_from_upright_box(box.center_m, box.size_m, box.yaw_rad, truth.world_from_camera)
+        seen_by_model = frames.camera_box_for_intrinsics(*cam_box, k_real, virtual)
+        entries.append({"bbox_3d": [round(v, 4) for v in frames.qwen3_bbox3d_from_camera_box(*seen_by_model)],
+                        "label": box.label})
+    grounding = parse_grounding("```json\n" + json.dumps(entries) + "\n```", 1024, 768, format="qwen3")
+    assert len(grounding.detections) == len(truth.boxes)
+    scene = solve(grounding, camera_for(truth))
+    for obj, box in zip(scene.objects, truth.boxes):
+        if obj.label == "wardrobe":  # cut by two borders: its 2D box says little, its 3D box is the prior
+            assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < 0.3
+            continue
+        assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < CENTER_EXACT_M, obj.label
