@@ -1,6 +1,6 @@
 """Solver time for scenes of 1, 10, 20, 50 (and more) objects: median over repeats, one core.
 
-    .venv/bin/python benchmarks/bench_solve.py [--repeats 5] [--counts 1 10 20 50 200]
+    .venv/bin/python -m benchmarks.bench_solve [--repeats 5] [--counts 1 10 20 50 200]   (from the repo root)
 
 Scenes are synthetic (tests/synthetic.py): objects of known categories on the floor of a 6 x 8 m room, seen by a
 camera at 1.45 m pitched down 12 degrees; their exact 2D boxes are the input. The camera height is a prior, so the
@@ -13,11 +13,9 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 LABELS = ["chair", "nightstand", "armchair", "plant", "side table", "dresser", "bookshelf", "sofa", "bed", "desk"]
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Consistency checks of the sample scenes: truth.json vs the grounding files vs depth.png vs photo.png.
 
-    PYTHONPATH=. .venv/bin/python samples/check_truth.py            # every samples/<scene>/
-    PYTHONPATH=. .venv/bin/python samples/check_truth.py samples/living_01
+    .venv/bin/python samples/check_truth.py            # every samples/<scene>/
+    .venv/bin/python samples/check_truth.py samples/living_01
 
 Uses only the five files of each scene and ``pipeline.frames``. Per scene it checks:
 

@@ -4,9 +4,9 @@ and what Qwen3-VL / Qwen2.5-VL grounding would answer for it.
 
 Run from the repository root (``pipeline`` must be importable; before the package is installed use ``PYTHONPATH=.``)::
 
-    PYTHONPATH=. .venv/bin/python samples/generate.py                 # all scenes, then the checks
-    PYTHONPATH=. .venv/bin/python samples/generate.py --only living_01 --samples 32
-    PYTHONPATH=. .venv/bin/python samples/generate.py --no-render --out /tmp/x   # truth + grounding only
+    .venv/bin/python samples/generate.py                 # all scenes, then the checks
+    .venv/bin/python samples/generate.py --only living_01 --samples 32
+    .venv/bin/python samples/generate.py --no-render --out /tmp/x   # truth + grounding only
 
 Each scene is built in numpy from its own fixed seed (``SCENES``): room, camera, furniture, materials, lights. All
 geometry is made here in the glTF world frame of CONVENTIONS.md and converted to Blender's frame with
