@@ -267,8 +267,7 @@ def test_empty_and_bad_scenes():
 @pytest.fixture(scope="module")
 def built_sample(tmp_path_factory):
     sample = SAMPLES / "bedroom_01"
-    if not (sample / "photo.png").is_file():
-        pytest.skip("samples/bedroom_01 is missing")
+    assert (sample / "photo.png").is_file(), "samples/bedroom_01 is part of the repository"
     out = tmp_path_factory.mktemp("relations") / "out"
     build(sample / "photo.png", out, BuildOptions(grounding=sample / "grounding.qwen3.json"))
     return out
@@ -342,8 +341,7 @@ def test_sample_truth_on_top_of_agrees():
     from tests.conftest import sample_dirs
 
     samples = sample_dirs()
-    if not samples:
-        pytest.skip("no samples")
+    assert samples, "the sample scenes are part of the repository"
     for sample in samples:
         truth = json.loads((sample / "truth.json").read_text())
         rel = relations(truth)

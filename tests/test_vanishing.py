@@ -306,8 +306,7 @@ def _sample_report():
 
 def test_sample_renders():
     rows = _sample_report()
-    if not rows:
-        pytest.skip("no sample scenes")
+    assert rows, "the sample scenes are part of the repository"
     print("\nscene                focal source     f err%  pitch err  roll err  gravity  yaw err  conf")
     for r in rows:
         focal = "   --" if r["focal_err_pct"] is None else f"{r['focal_err_pct']:+6.2f}"
