@@ -14,3 +14,7 @@ YAW_EXACT_RAD = 0.02
 BLENDER_M = 0.01
 #: Camera pose stored in scene.json vs the one given by flags.
 POSE_ATOL = 1e-9
+#: Pixels: a box sent through a model's (integer) coordinates and back lands this close to where it was.
+ROUND_TRIP_PX = 1.5
+#: Seconds a failing model-server call may run past its time budget.
+BUDGET_SLACK_S = 1.0
