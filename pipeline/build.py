@@ -31,7 +31,8 @@ class BuildOptions:
     """Options of ``room3d build``; every field is optional."""
 
     grounding: Path | None = None
-    """Grounding file: the model's answer with 2D boxes and labels (JSON, fenced or not)."""
+    """Grounding file: the model's answer with 2D boxes and labels (JSON, fenced or not), a room-layout answer
+    (``{"room_type": .., "layout": {..}}``, see ``pipeline/layout.py``), or both."""
     grounding_format: str = "auto"
     """Coordinates of the grounding boxes: auto, qwen2.5, qwen3 or pixels."""
     focal_px: float | None = None
@@ -89,6 +90,7 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         "exif_orientation": photo.exif_orientation,
         "exif_focal_35mm_mm": photo.focal_35mm_mm,
         "grounding": str(options.grounding) if options.grounding else None,
+        "grounding_has_layout": grounding.layout is not None,
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
     }
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,11 @@ knows the camera, re-projects the box with it. A bbox_3d is refused, with a warn
 ``MAX_BOX_3D_SIZE_M`` are clipped, with a warning.
 
 Points (``point_2d``) are not boxes: such entries are skipped with a warning.
+
+Room-layout answers (``pipeline/layout.py``): a JSON object with a ``layout`` or ``room_type`` key is kept as
+``Grounding.layout`` (without its list of boxes, if it has one). Without boxes the format is ``layout``; an answer
+may hold both (``{"objects": [{bbox_2d, label}, ...], "layout": {...}}``, a list of boxes with such an object in
+it, or a second fenced JSON block), and then both are kept.
 """
 
 from __future__ import annotations
@@ -104,6 +109,12 @@ def parse_grounding(
     if format not in FORMATS:
         raise UserError(f"unknown grounding format {format!r}: choose one of {', '.join(FORMATS)}")
     payload = extract_json(text)
+    payload, layout = split_layout(payload)
+    if layout is None:
+        layout = _layout_elsewhere(text)
+    if layout is not None and not _has_boxes(payload):
+        return Grounding(detections=(), format="layout", format_reason="a room-layout answer (no boxes)",
+                         source=source, layout=layout, entries_total=0)
     entries, declared = _entries(payload)
     warnings: list[str] = []
     raw: list[_Entry] = []
@@ -138,11 +149,56 @@ def parse_grounding(
     return Grounding(
         detections=tuple(detections),
         format=chosen,
-        format_reason=reason,
+        format_reason=reason if layout is None else f"{reason}; with a room-layout answer",
         source=source,
         warnings=tuple(warnings),
         entries_total=len(entries),
+        layout=layout,
     )
+
+
+def is_layout(value) -> bool:
+    """Whether a JSON value is a room-layout answer: an object with a ``layout`` or ``room_type`` key."""
+    return isinstance(value, dict) and ("layout" in value or "room_type" in value)
+
+
+def split_layout(payload):
+    """``(payload without the layout, layout or None)``: the layout object of an answer, and what is left for the
+    boxes (an object's box list stays; a layout object inside a list of boxes is taken out of it)."""
+    if is_layout(payload):
+        layout = {k: v for k, v in payload.items() if not (k in _LIST_KEYS and _is_box_list(v))}
+        return payload, layout
+    if isinstance(payload, list):
+        layouts = [item for item in payload if is_layout(item)]
+        if layouts:
+            return [item for item in payload if not is_layout(item)], layouts[0]
+    return payload, None
+
+
+def _is_box_list(value) -> bool:
+    return isinstance(value, list) and any(isinstance(item, dict) and _has_box_key(item) for item in value)
+
+
+def _has_box_key(entry: dict) -> bool:
+    return any(key in entry for key in _BOX_KEYS + (_BOX_3D_KEY, "point_2d"))
+
+
+def _has_boxes(payload) -> bool:
+    """Whether an answer holds any box (or point) entry."""
+    if isinstance(payload, dict):
+        return _has_box_key(payload) or any(_is_box_list(payload.get(key)) for key in _LIST_KEYS)
+    if isinstance(payload, list):
+        return _is_box_list(payload) or any(not isinstance(item, dict) for item in payload)
+    return False
+
+
+def _layout_elsewhere(text: str):
+    """A room-layout object in another fenced JSON block of the answer (boxes in one block, layout in another)."""
+    for match in re.finditer(r"```(?:json|JSON)?\s*\n?(.*?)(?:```|$)", text, re.S):
+        value = _first_json(match.group(1))
+        if is_layout(value):
+            return value
+    return None
 
 
 def extract_json(text: str):

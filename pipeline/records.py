@@ -78,7 +78,11 @@ class Detection:
 
 @dataclass(frozen=True)
 class Grounding:
-    """Parsed grounding: usable detections, the coordinate format used and why, and what was dropped."""
+    """Parsed grounding: usable detections, the coordinate format used and why, and what was dropped.
+
+    layout : a free-form room-layout answer (the JSON object with ``layout`` / ``room_type``, as the model gave
+             it, without its list of boxes) when the answer holds one, else None (``pipeline/layout.py``)
+    """
 
     detections: tuple[Detection, ...]
     format: str
@@ -86,6 +90,7 @@ class Grounding:
     source: str | None = None
     warnings: tuple[str, ...] = ()
     entries_total: int = 0
+    layout: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -42,23 +42,38 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
 
     ``room_yaw_rad`` defaults to the camera estimate's. When the camera height is only a prior and
     ``refine_scale`` is on, the height (hence the scene's scale) is refined from the objects' sizes: see
-    :func:`refine_camera_height`.
+    :func:`refine_camera_height`. A grounding with a room-layout answer (``grounding.layout``) is solved by
+    :func:`layout.solve_with_layout` (the layout alone, or the 2D boxes helped by the layout).
     """
+    if grounding.layout is not None:
+        from .layout import solve_with_layout
+
+        return solve_with_layout(grounding, camera, room_yaw_rad, refine_scale)
+    return solve_boxes(grounding, camera, room_yaw_rad, refine_scale)
+
+
+def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
+                refine_scale: bool = True, size_priors: dict | None = None,
+                wall_normals: dict | None = None) -> Scene:
+    """:func:`solve` for the 2D (and 3D) boxes alone. ``size_priors`` (detection index -> :class:`SizePrior`)
+    replaces the category's prior of those detections; ``wall_normals`` (detection index -> world outward normals
+    of the walls it may stand against) makes those objects turn their back to one of those walls."""
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
-    objects, fits, warnings = _solve_objects(grounding, camera, room_yaw)
+    objects, fits, warnings = _solve_objects(grounding, camera, room_yaw, size_priors)
     if refine_scale and camera.height_source == "prior":
         for _ in range(SCALE_ITERATIONS):
-            height = refine_camera_height(objects, grounding, camera)
+            height = refine_camera_height(objects, grounding, camera, size_priors)
             if height is None or abs(math.log(height / camera.height_m)) < 0.005:
                 break
             camera = with_camera_height(camera, height, "prior+object_sizes")
-            objects, fits, warnings = _solve_objects(grounding, camera, room_yaw)
-    objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw))
+            objects, fits, warnings = _solve_objects(grounding, camera, room_yaw, size_priors)
+    objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw), wall_normals)
     room = room_shell(objects, camera, room_yaw)
     return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
 
 
-def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate) -> float | None:
+def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
+                         size_priors: dict | None = None) -> float | None:
     """The camera height that makes the floor-standing objects as tall as their category says, combined in log
     space with the hand-held prior (weights 1 / spread^2). Every length of a floor-contact solution scales with
     the camera height, so one ratio per object measures the scale. None when no object can vote (unknown
@@ -71,7 +86,7 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate) 
     weight_sum = 1.0 / CAMERA_HEIGHT_SPREAD ** 2
     votes = 0
     for obj in objects:
-        prior = priors.lookup(obj.label)
+        prior = (size_priors or {}).get(obj.detection_index) or priors.lookup(obj.label)
         x1, y1, x2, y2 = boxes[obj.detection_index]
         cut = y1 <= BORDER_MARGIN_PX or y2 >= height - BORDER_MARGIN_PX or x1 <= BORDER_MARGIN_PX \
             or x2 >= width - BORDER_MARGIN_PX
@@ -92,12 +107,12 @@ def with_camera_height(camera: CameraEstimate, height_m: float, source: str) -> 
                                height_source=source)
 
 
-def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float):
+def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float, size_priors: dict | None = None):
     """Every detection as an :class:`ObjectBox`: first all on the floor, then, for objects whose bottom edge lies
     on a flat-topped object, also on that object's top; each keeps the better explanation."""
     warnings: list[str] = []
     detections, box_priors = _from_3d_boxes(grounding.detections, camera, warnings)
-    prior_list = [priors.lookup(d.label) for d in detections]
+    prior_list = [(size_priors or {}).get(d.detection_index) or priors.lookup(d.label) for d in detections]
     prior_list = [_blend_size(prior, box_priors.get(d.detection_index)) for d, prior in zip(detections, prior_list)]
     origin = camera.world_from_camera[:3, 3]
     position = np.array([box_priors[d.detection_index][0][[0, 2]] if d.detection_index in box_priors
@@ -245,15 +260,20 @@ def _find_supporter(detection: Detection, candidates: list[tuple[Detection, Obje
     return best
 
 
-def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, tuple[BoxFit, BoxFit]], room: RoomShell) -> tuple:
+def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, tuple[BoxFit, BoxFit]], room: RoomShell,
+                   wall_normals: dict | None = None) -> tuple:
     """Objects that stand against a wall (wardrobes, beds, sofas: ``against_wall`` in the priors) turn their back
     to the nearest wall: among the fits of both horizontal axes, each either way round, the one that minimises
-    the fit cost plus ``WALL_WEIGHT`` times the squared gap between its back face and a wall it faces."""
+    the fit cost plus ``WALL_WEIGHT`` times the squared gap between its back face and a wall it faces.
+    ``wall_normals`` (detection index -> world outward normals, from a room-layout answer) limits an object (of
+    any category) to the turns whose back faces one of those walls (a wall behind the camera counts as no gap)."""
     planes = [wall.plane for wall in room.walls]
+    wall_normals = wall_normals or {}
     out = []
     for obj in objects:
         both = fits.get(obj.detection_index)
-        if both is None or not planes or not priors.lookup(obj.label).against_wall or any(
+        wanted = wall_normals.get(obj.detection_index)
+        if both is None or not planes or (wanted is None and not priors.lookup(obj.label).against_wall) or any(
                 note.startswith("stands on") for note in obj.notes):
             out.append(obj)
             continue
@@ -262,8 +282,12 @@ def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, tuple[BoxFit,
             for turn in (0.0, math.pi):
                 yaw = candidate.yaw_rad + turn
                 back = -(frames.rot_y(yaw) @ np.array([0.0, 0.0, 1.0]))
+                if wanted is not None and not any(float(np.asarray(n) @ back) > 0.7 for n in wanted):
+                    continue
                 back_face = candidate.center_m + back * 0.5 * candidate.size_m[2]
                 gaps = [plane[:3] @ back_face + plane[3] for plane in planes if -(plane[:3] @ back) > 0.7]
+                if not gaps and wanted is not None:
+                    gaps = [0.0]
                 if not gaps:
                     continue
                 score = candidate.cost + WALL_WEIGHT * min(max(g, 0.0) for g in gaps) ** 2
