@@ -51,6 +51,14 @@ class BuildOptions:
     """max_pixels of the Qwen2.5-VL processor that produced the grounding."""
     force: bool = False
     """Replace the output folder if it exists."""
+    vlm: str | None = None
+    """API base of an OpenAI-compatible server to ask for the grounding (instead of a grounding file)."""
+    vlm_model: str | None = None
+    """Model name on that server."""
+    task: str = "grounding_2d"
+    """What to ask the model: grounding_2d, grounding_3d or layout."""
+    vlm_timeout_s: float = 30.0
+    """Total time budget for the model call, retries included."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,22 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         return result
 
     photo = timed("photo", load_photo, photo_path, max_pixels=options.max_pixels)
-    grounding = timed("grounding", read_grounding, options.grounding, photo.width_px, photo.height_px,
-                      format=options.grounding_format, qwen25_max_pixels=options.qwen25_max_pixels)
+    answer = None
+    if options.vlm:
+        from . import vlm
+
+        if options.grounding is not None:
+            raise UserError("give either --grounding or --vlm, not both")
+        if not options.vlm_model:
+            raise UserError(f"--vlm needs --vlm-model (the served models are listed at {options.vlm}/models)")
+        answer = timed("vlm", vlm.ask_server, photo, options.vlm, options.vlm_model, task=options.task,
+                       timeout_s=options.vlm_timeout_s,
+                       grounding_format=None if options.grounding_format == "auto" else options.grounding_format,
+                       qwen25_max_pixels=min(options.qwen25_max_pixels, vlm.QWEN25_SEND_MAX_PIXELS))
+        grounding = timed("grounding", vlm.grounding_from_answer, answer)
+    else:
+        grounding = timed("grounding", read_grounding, options.grounding, photo.width_px, photo.height_px,
+                          format=options.grounding_format, qwen25_max_pixels=options.qwen25_max_pixels)
     camera = timed("camera", estimate_camera, photo, focal_px=options.focal_px, fov_deg=options.fov_deg,
                    camera_height_m=options.camera_height_m, pitch_deg=options.pitch_deg,
                    roll_deg=options.roll_deg)
@@ -91,14 +113,18 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         "exif_focal_35mm_mm": photo.focal_35mm_mm,
         "grounding": str(options.grounding) if options.grounding else None,
         "grounding_has_layout": grounding.layout is not None,
+        "vlm": None if answer is None else vlm.answer_record(answer),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
     }
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the result is a folder to share and serve
     finished = False
     try:
         glb = timed("export_glb", scene_to_glb, scene)
         (staging / "scene.glb").write_bytes(glb)
+        if answer is not None:  # the raw answer, replayable offline with --grounding
+            vlm.save_answer(answer, staging)
         timed("export_overlay", draw_overlay, scene, photo.rgb, staging / "overlay.png", grounding.detections)
         manifest = scene_manifest(scene, grounding, inputs, timings)
         manifest["outputs"] = {"glb": "scene.glb", "page": "index.html", "overlay": "overlay.png",

@@ -26,6 +26,10 @@ def _build(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels,
         qwen25_max_pixels=args.qwen25_max_pixels,
         force=args.force,
+        vlm=args.vlm,
+        vlm_model=args.vlm_model,
+        task=args.task,
+        vlm_timeout_s=args.vlm_timeout,
     )
     result = build(args.photo, args.out, options)
     for warning in result.warnings:
@@ -191,8 +195,8 @@ def parser() -> argparse.ArgumentParser:
                                 description="Build scene.glb, scene.json, index.html and overlay.png for PHOTO.")
     build.add_argument("photo", type=Path, help="the room photo (JPEG, PNG, ...)")
     build.add_argument("-o", "--out", type=Path, required=True, help="output folder (must not exist, see --force)")
-    build.add_argument("--grounding", type=Path, help="the model's answer: JSON list of {bbox_2d, label}, "
-                       "fenced or with prose around it")
+    build.add_argument("--grounding", type=Path, help="the model's answer saved in a file: a JSON list of "
+                       "{bbox_2d | bbox_3d, label}, or a room-layout description, fenced or with prose around it")
     build.add_argument("--grounding-format", choices=FORMATS, default="auto",
                        help="coordinates of the grounding boxes; auto decides by the rules in pipeline/grounding.py")
     focal = build.add_mutually_exclusive_group()
@@ -208,6 +212,15 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--qwen25-max-pixels", type=int, default=frames.QWEN25_MAX_PIXELS,
                        help="max_pixels of the Qwen2.5-VL processor that made the grounding")
     build.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    build.add_argument("--vlm", metavar="URL", help="ask a vision-language model served behind an OpenAI-compatible "
+                       "API (vLLM, SGLang, Ollama), e.g. http://127.0.0.1:8000/v1; the API key is read from "
+                       "ROOM3D_API_KEY (or OPENAI_API_KEY)")
+    build.add_argument("--vlm-model", metavar="NAME", help="model name on that server, e.g. "
+                       "Qwen/Qwen2.5-VL-7B-Instruct")
+    build.add_argument("--task", choices=("grounding_2d", "grounding_3d", "layout"), default="grounding_2d",
+                       help="what to ask the model: 2D boxes, Qwen3-VL 3D boxes, or a room-layout description")
+    build.add_argument("--vlm-timeout", type=float, default=30.0, metavar="S",
+                       help="total seconds for the model call, retries included")
     build.set_defaults(handler=_build)
 
     camera = commands.add_parser("camera", help="estimate the camera of a photo (focal, FOV, pitch, roll)",

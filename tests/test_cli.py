@@ -109,3 +109,44 @@ def test_every_command_has_help():
         assert sub.description or sub.format_help(), name
         for action in sub._actions:
             assert action.help, f"{name} {action.dest} has no help"
+
+
+def test_build_asks_a_model_server(tmp_path, capsys):
+    """`room3d build --vlm URL --vlm-model NAME` against a real chat-completions server on 127.0.0.1: the
+    Qwen3-VL answer becomes the scene, and the raw answer is saved beside it, replayable offline."""
+    from tests.chat_server import ChatServer, reply
+    from tests.conftest import SAMPLES
+
+    sample = SAMPLES / "bedroom_01"
+    answer = (sample / "grounding.qwen3.json").read_text()
+    out = tmp_path / "out"
+    with ChatServer([reply(answer)]) as server:
+        code = main(["build", str(sample / "photo.png"), "-o", str(out), "--vlm", server.url,
+                     "--vlm-model", "Qwen/Qwen3-VL-8B-Instruct"])
+        assert code == 0, capsys.readouterr().err
+        request = server.requests[0]
+    assert request.body["model"] == "Qwen/Qwen3-VL-8B-Instruct"
+    assert request.body["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+    scene = json.loads((out / "scene.json").read_text())
+    truth = json.loads((sample / "truth.json").read_text())
+    assert len(scene["objects"]) == len(truth["objects"])
+    assert scene["inputs"]["vlm"]["model"] == "Qwen/Qwen3-VL-8B-Instruct"
+    assert (out / "vlm_answer.txt").read_text() == answer
+    replay = tmp_path / "replay"
+    assert main(["build", str(sample / "photo.png"), "-o", str(replay), "--grounding", str(out / "vlm_answer.txt"),
+                 "--grounding-format", "qwen3"]) == 0
+    replayed = json.loads((replay / "scene.json").read_text())
+    np.testing.assert_allclose([o["center"] for o in replayed["objects"]], [o["center"] for o in scene["objects"]],
+                               atol=1e-6)
+
+
+def test_build_with_an_unreachable_server_fails_cleanly(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    from tests.conftest import SAMPLES
+
+    bad(tmp_path, ["build", str(SAMPLES / "bedroom_01" / "photo.png"), "-o", str(tmp_path / "o"), "--vlm",
+                   f"http://127.0.0.1:{port}/v1", "--vlm-model", "m", "--vlm-timeout", "2"], capsys, "no answer")
