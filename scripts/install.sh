@@ -19,10 +19,14 @@ if [ "$want_test" = 1 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+# pip's build warnings go to a log; it is shown only when the install fails
+pip_install() {
+  .venv/bin/pip install -q --disable-pip-version-check "$@" > .venv/pip.log 2>&1 || { cat .venv/pip.log; exit 1; }
+}
+pip_install --upgrade pip
 if [ "$want_test" = 1 ]; then
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+  pip_install -e '.[test]'
   (cd viewer && npm ci --no-audit --no-fund --loglevel=error)
 else
-  .venv/bin/pip install -q --disable-pip-version-check -e .
+  pip_install -e .
 fi
