@@ -62,6 +62,13 @@ def estimate_camera(
     width, height = photo.width_px, photo.height_px
     notes: list[str] = []
     focal, source, confidence = _given_focal(photo, focal_px, fov_deg, notes)
+    if camera_height_m is not None and not (math.isfinite(camera_height_m) and 0.1 <= camera_height_m <= 10.0):
+        raise UserError(f"--camera-height {camera_height_m} m is not plausible (0.1 to 10 m)")
+    height_m = DEFAULT_CAMERA_HEIGHT_M if camera_height_m is None else float(camera_height_m)
+
+    for name, value in (("pitch", pitch_deg), ("roll", roll_deg)):
+        if value is not None and not (math.isfinite(value) and abs(value) < 80.0):
+            raise UserError(f"--{name}-deg must be within +-80 degrees")
 
     lines = None
     if use_lines:
@@ -80,17 +87,12 @@ def estimate_camera(
     if focal is None:
         focal, source, confidence = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height), "default", 0.2
         notes.append(f"no focal length known: assumed a {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent phone camera")
-        if lines is not None:  # the attitude was found with a free focal: find it again with the one now fixed
+        if lines is not None and lines.focal_source == "vanishing_points":
+            # the attitude was found with a free focal that was not believed: find it again with this one (when
+            # the focal was not observable, the line estimate already used this same default)
             lines = estimate_manhattan(photo.rgb, focal_px=focal) or lines
     intrinsics = Intrinsics.from_focal(focal, width, height)
 
-    if camera_height_m is not None and not (math.isfinite(camera_height_m) and 0.1 <= camera_height_m <= 10.0):
-        raise UserError(f"--camera-height {camera_height_m} m is not plausible (0.1 to 10 m)")
-    height_m = DEFAULT_CAMERA_HEIGHT_M if camera_height_m is None else float(camera_height_m)
-
-    for name, value in (("pitch", pitch_deg), ("roll", roll_deg)):
-        if value is not None and not (math.isfinite(value) and abs(value) < 80.0):
-            raise UserError(f"--{name}-deg must be within +-80 degrees")
     if lines is not None:
         pitch, roll, attitude_source, attitude_confidence = (
             lines.pitch_rad, lines.roll_rad, "vanishing_points", lines.confidence)

@@ -47,6 +47,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from . import frames
+from .camera import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
 
 #: Segments shorter than this fraction of the working image's diagonal are dropped (noise, texture).
 MIN_SEGMENT_FRACTION = 0.025
@@ -79,10 +80,6 @@ FOCAL_HFOV_RANGE_DEG = (25.0, 120.0)
 FINITE_VP_MIN_ANGLE_DEG = 6.0
 #: ... and when the fit's standard error of the focal is below this fraction of it.
 MAX_FOCAL_REL_STD = 0.03
-#: Default focal when it is neither given nor observable: a phone's main camera, 26 mm equivalent (as camera.py).
-DEFAULT_FOCAL_35MM_MM = 26.0
-#: Diagonal of a 35 mm film frame (mm).
-FILM_35MM_DIAGONAL_MM = math.hypot(36.0, 24.0)
 #: A vertical family further than this from the image's vertical axis gets a note (degrees).
 VERTICAL_FAR_OFF_DEG = 40.0
 #: Photos (or ``max_side_px``) smaller than this on their long side get proportionally less confidence.
@@ -611,7 +608,8 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
     hfov_lo, hfov_hi = FOCAL_HFOV_RANGE_DEG
     focal_range_n = (1.0 / math.tan(math.radians(0.5 * hfov_hi)), 1.0 / math.tan(math.radians(0.5 * hfov_lo)))
     rng = np.random.default_rng(SEED)
-    default_focal_px = DEFAULT_FOCAL_35MM_MM / FILM_35MM_DIAGONAL_MM * math.hypot(width, height)
+    # when the focal is neither given nor observable: camera.py's default (a phone's main camera)
+    default_focal_px = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height)
 
     if focal_px is not None:
         fit = _search(lines, focal_px / lines.s, focal_range_n, rng)
