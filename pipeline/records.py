@@ -149,6 +149,48 @@ class CameraEstimate:
     lines: object | None = field(default=None, repr=False)
 
 
+#: Kinds of :class:`DepthMap` values.
+DEPTH_KINDS = ("metric_depth", "relative_depth", "relative_disparity")
+
+
+@dataclass(frozen=True)
+class DepthMap:
+    """A per-pixel depth estimate aligned with the photo (same size, EXIF-rotated).
+
+    values : (H, W) float32   per ``kind``:
+                              ``metric_depth``: metres along the camera's optical axis (OpenCV z), not along the ray;
+                              ``relative_depth``: proportional to depth up to an unknown scale and shift
+                              (``z = a * v + b``);
+                              ``relative_disparity``: affine-invariant inverse depth (``1 / z = a * v + b``), what
+                              Depth Anything V2's relative models give.
+    valid  : (H, W) bool      pixels with a usable value (sky, holes, zeros and non-finite values are False)
+    kind                      one of :data:`DEPTH_KINDS`: the solver never guesses it
+    source                    where it came from: ``file:PATH`` or ``hf:MODEL``
+    focal_px                  the depth model's own focal estimate in pixels of the photo (Depth Pro's field of
+                              view), a focal candidate for the camera stage; None when it gave none
+    """
+
+    values: np.ndarray = field(repr=False)
+    valid: np.ndarray = field(repr=False)
+    kind: str
+    source: str
+    focal_px: float | None = None
+
+    def __post_init__(self):
+        if self.kind not in DEPTH_KINDS:
+            raise ValueError(f"depth kind {self.kind!r} is not one of {DEPTH_KINDS}")
+        if self.values.shape != self.valid.shape or self.values.ndim != 2:
+            raise ValueError(f"depth values {self.values.shape} and mask {self.valid.shape} must be one (H, W)")
+
+    @property
+    def width_px(self) -> int:
+        return int(self.values.shape[1])
+
+    @property
+    def height_px(self) -> int:
+        return int(self.values.shape[0])
+
+
 @dataclass(frozen=True)
 class ObjectBox:
     """One solved object: an upright oriented box in the world frame (CONVENTIONS.md).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs room3d into .venv. With --test: also the system tools the tests drive (Chromium, Blender, fonts) and
+# Installs room3d into .venv. With --test: every extra (torch CPU, transformers, open3d, the web app), the system
+# tools the tests drive (Chromium, Blender, fonts, the libraries open3d needs) and
 # the viewer's npm packages (three, esbuild, the Khronos glTF validator).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ if [ "$want_test" = 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -q
   $sudo_cmd apt-get install -y -q --no-install-recommends \
-    chromium blender python3-numpy fonts-dejavu-core >/dev/null
+    chromium blender python3-numpy fonts-dejavu-core libusb-1.0-0 libvulkan1 mesa-vulkan-drivers >/dev/null
   command -v npm >/dev/null || $sudo_cmd apt-get install -y -q nodejs npm >/dev/null
 fi
 
