@@ -192,6 +192,24 @@ class DepthMap:
 
 
 @dataclass(frozen=True)
+class PointCloud:
+    """Coloured points in the world frame (CONVENTIONS.md), e.g. a depth map unprojected through the camera.
+
+    positions_m : (N, 3) float32   world metres (+Y up, floor y = 0)
+    colors_rgb  : (N, 3) uint8     colour of each point (from the photo)
+    source                         what made it (``depth:file:PATH``, ``depth:hf:MODEL``)
+    """
+
+    positions_m: np.ndarray = field(repr=False)
+    colors_rgb: np.ndarray = field(repr=False)
+    source: str
+
+    @property
+    def count(self) -> int:
+        return int(self.positions_m.shape[0])
+
+
+@dataclass(frozen=True)
 class ObjectBox:
     """One solved object: an upright oriented box in the world frame (CONVENTIONS.md).
 

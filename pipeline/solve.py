@@ -17,7 +17,7 @@ import numpy as np
 
 from . import frames, priors
 from .fit import BORDER_MARGIN_PX, MAX_DISTANCE_M, BoxFit, faces_camera, fit_boxes
-from .records import CameraEstimate, Detection, Grounding, ObjectBox, RoomShell, Scene
+from .records import CameraEstimate, DepthMap, Detection, Grounding, ObjectBox, RoomShell, Scene
 from .room import room_shell
 
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
@@ -37,7 +37,7 @@ WALL_WEIGHT = 4.0
 
 
 def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
-          refine_scale: bool = True) -> Scene:
+          refine_scale: bool = True, depth: DepthMap | None = None) -> Scene:
     """Solve every usable detection into an :class:`ObjectBox` and bound the scene with a :class:`RoomShell`.
 
     ``room_yaw_rad`` defaults to the camera estimate's. When the camera height is only a prior and
