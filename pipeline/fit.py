@@ -71,7 +71,7 @@ def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: 
     cut = np.array([cut_sides(b, width, height) for b in boxes])
     sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     log_prior = np.log(np.array([p.size_m for p in prior_list], dtype=float))
-    spread = np.maximum(np.array([p.spread for p in prior_list], dtype=float), MIN_SPREAD)
+    spread = np.maximum(np.array([p.spreads for p in prior_list], dtype=float), MIN_SPREAD)  # (N, 3)
     support_y = np.asarray(support_y, dtype=float)
     yaw_rad = np.asarray(yaw_rad, dtype=float)
     rotations = np.stack([frames.rot_y(a) for a in yaw_rad])  # (N, 3, 3)
@@ -95,7 +95,7 @@ def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: 
         side = np.where(cut, np.maximum(outward * (limits - projected), 0.0), projected - boxes) / sigma[:, None]
         behind = np.maximum(NEAR_M - z, 0.0).sum(axis=1)
         side = np.where(behind[:, None] > 0, 10.0 + 100.0 * behind[:, None], side)
-        prior_term = (params[:, 2:5] - log_prior) / spread[:, None]
+        prior_term = (params[:, 2:5] - log_prior) / spread
         position_term = np.where(has_position[:, None], (params[:, :2] - position) / position_sigma[:, None], 0.0)
         return np.concatenate([side, prior_term, position_term], axis=1)
 

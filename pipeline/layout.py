@@ -2710,7 +2710,7 @@ def solve_with_layout(grounding: Grounding, camera: CameraEstimate, room_yaw_rad
         if spec.size_source.startswith("layout"):
             spread = size_words()["named_spread"] if spec.size_source != "layout_scaled_prior" else spec.prior.spread
             size_priors[index] = dataclasses.replace(spec.prior, size_m=tuple(float(v) for v in spec.size),
-                                                     spread=float(spread))
+                                                     spread=float(spread), spread_whd=None)
         walls = []
         if spec.anchor is not None and spec.anchor[0] == "wall" and spec.anchor[1] is not None:
             walls = [spec.anchor[1]]

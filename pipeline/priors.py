@@ -14,7 +14,8 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class SizePrior:
-    """size_m : (3,) typical full extents (width, height, depth) in metres; spread : relative std dev."""
+    """size_m : (3,) typical full extents (width, height, depth) in metres; spread : relative std dev of an extent;
+    spread_whd : (3,) relative std dev of width, height and depth each, or None (then ``spread`` for all three)."""
 
     category: str
     size_m: tuple[float, float, float]
@@ -22,6 +23,12 @@ class SizePrior:
     support: str
     against_wall: bool
     holds_objects: bool = False
+    spread_whd: tuple[float, float, float] | None = None
+
+    @property
+    def spreads(self) -> tuple[float, float, float]:
+        """Relative std dev of (width, height, depth)."""
+        return self.spread_whd if self.spread_whd is not None else (self.spread,) * 3
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,8 +36,10 @@ def _table() -> tuple[dict[str, SizePrior], dict[str, str], SizePrior]:
     data = json.loads(_DATA.read_text(encoding="utf-8"))
     priors, names = {}, {}
     for category, entry in data["categories"].items():
+        whd = entry.get("spread_whd")
         priors[category] = SizePrior(category, tuple(entry["size_m"]), entry["spread"], entry["support"],
-                                     entry["against_wall"], entry["holds_objects"])
+                                     entry["against_wall"], entry["holds_objects"],
+                                     None if whd is None else tuple(float(v) for v in whd))
         for name in [category, *entry["synonyms"]]:
             names[normalise(name)] = category
     fb = data["fallback"]

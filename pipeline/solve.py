@@ -24,8 +24,8 @@ from .room import room_shell
 SUPPORT_MARGIN_M = 0.25
 #: Relative spread of hand-held camera heights around the prior (1.4 m +- 12 % covers 1.2-1.6 m).
 CAMERA_HEIGHT_SPREAD = 0.12
-#: Rounds of "solve, measure the scale from the objects' sizes, solve again".
-SCALE_ITERATIONS = 4
+#: Half-range of the search over the scene's scale (log of the camera height ratio) from its prior.
+SCALE_SEARCH_LOG = 0.6
 #: Cost head start of a category's usual support (floor or furniture) when choosing where an object stands.
 SUPPORT_BIAS = 2.0
 #: A floor contact this much farther than every other object is taken to be outside the room.
@@ -61,10 +61,8 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
     objects, fits, warnings = _solve_objects(grounding, camera, room_yaw, size_priors)
     if refine_scale and camera.height_source == "prior":
-        for _ in range(SCALE_ITERATIONS):
-            height = refine_camera_height(objects, grounding, camera, size_priors)
-            if height is None or abs(math.log(height / camera.height_m)) < 0.005:
-                break
+        height = refine_camera_height(objects, grounding, camera, size_priors, room_yaw)
+        if height is not None and abs(math.log(height / camera.height_m)) > 1e-4:
             camera = with_camera_height(camera, height, "prior+object_sizes")
             objects, fits, warnings = _solve_objects(grounding, camera, room_yaw, size_priors)
     objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw), wall_normals)
@@ -73,30 +71,52 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
 
 
 def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
-                         size_priors: dict | None = None) -> float | None:
-    """The camera height that makes the floor-standing objects as tall as their category says, combined in log
-    space with the hand-held prior (weights 1 / spread^2). Every length of a floor-contact solution scales with
-    the camera height, so one ratio per object measures the scale. None when no object can vote (unknown
-    categories, boxes cut at the top or bottom, objects standing on others)."""
+                         size_priors: dict | None = None, room_yaw_rad: float | None = None) -> float | None:
+    """The camera height (the scene's metric scale) that best explains the floor-standing objects' 2D boxes
+    under their size priors, with the hand-held prior on the height: the minimum over ``log h`` of the summed
+    robust fit costs plus ``0.5 * (log(h / 1.4 m) / CAMERA_HEIGHT_SPREAD)^2``. A MAP estimate of the scale
+    jointly with the boxes, not a vote of already-regularised sizes (which shrinks towards the prior).
+
+    Fitting at height ``s * h`` with priors ``P`` is fitting at ``h`` with priors ``P / s``, scaled by ``s`` (the
+    solver is scale-equivariant, tested), so every candidate scale is fitted in one batched call: a coarse grid
+    over ``log s``, a finer one around its best point, then a parabola through the best three. None when no
+    object can vote (unknown categories, objects standing on others)."""
     from .camera import DEFAULT_CAMERA_HEIGHT_M
 
-    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
-    boxes = {d.detection_index: d.box_xyxy_px for d in grounding.detections}
-    log_sum = math.log(DEFAULT_CAMERA_HEIGHT_M) / CAMERA_HEIGHT_SPREAD ** 2
-    weight_sum = 1.0 / CAMERA_HEIGHT_SPREAD ** 2
-    votes = 0
+    by_index = {d.detection_index: d for d in grounding.detections}
+    detections, prior_list = [], []
     for obj in objects:
         prior = (size_priors or {}).get(obj.detection_index) or priors.lookup(obj.label)
-        x1, y1, x2, y2 = boxes[obj.detection_index]
-        cut = y1 <= BORDER_MARGIN_PX or y2 >= height - BORDER_MARGIN_PX or x1 <= BORDER_MARGIN_PX \
-            or x2 >= width - BORDER_MARGIN_PX
-        if prior.category == priors.UNKNOWN or cut or obj.corners_m[:, 1].min() > 1e-6:
+        if prior.category == priors.UNKNOWN or obj.corners_m[:, 1].min() > 1e-6 or \
+                obj.detection_index not in by_index:
             continue
-        weight = 1.0 / max(prior.spread, 0.05) ** 2
-        log_sum += weight * (math.log(camera.height_m) + math.log(prior.size_m[1] / obj.size_m[1]))
-        weight_sum += weight
-        votes += 1
-    return math.exp(log_sum / weight_sum) if votes else None
+        detections.append(by_index[obj.detection_index])
+        prior_list.append(prior)
+    if not detections:
+        return None
+    room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
+    log_h0 = math.log(camera.height_m)
+
+    def costs(log_scales: np.ndarray) -> np.ndarray:
+        scales = np.exp(log_scales)
+        count = len(detections)
+        batch = [d for _ in scales for d in detections]
+        scaled = [dataclasses.replace(p, size_m=tuple(v / s for v in p.size_m)) for s in scales for p in prior_list]
+        fits = _fit_both_axes(batch, scaled, camera, np.zeros(len(batch)), room_yaw)
+        fit_cost = np.array([fit.cost for fit, _ in fits]).reshape(len(scales), count).sum(axis=1)
+        height = (log_h0 + log_scales - math.log(DEFAULT_CAMERA_HEIGHT_M)) / CAMERA_HEIGHT_SPREAD
+        return fit_cost + 0.5 * height ** 2
+
+    grid = np.linspace(-SCALE_SEARCH_LOG, SCALE_SEARCH_LOG, 9)
+    best = grid[int(np.argmin(costs(grid)))]
+    step = grid[1] - grid[0]
+    fine = best + np.linspace(-step, step, 7)
+    values = costs(fine)
+    i = int(np.clip(np.argmin(values), 1, len(fine) - 2))
+    (x0, x1, x2), (y0, y1, y2) = fine[i - 1:i + 2], values[i - 1:i + 2]
+    denominator = (y0 - 2 * y1 + y2)
+    offset = 0.5 * (y0 - y2) / denominator * (x1 - x0) if denominator > 1e-12 else 0.0
+    return math.exp(log_h0 + x1 + float(np.clip(offset, x0 - x1, x2 - x1)))
 
 
 def with_camera_height(camera: CameraEstimate, height_m: float, source: str) -> CameraEstimate:

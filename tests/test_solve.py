@@ -1,16 +1,18 @@
 """The solver against synthetic scenes with known camera and boxes."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from pipeline import frames
+from pipeline import frames, priors
 from pipeline.camera import estimate_camera
 from pipeline.records import Detection, Grounding, Photo
-from pipeline.solve import solve
-from tests.synthetic import bedroom, make_scene, on_floor
-from tests.tolerances import CENTER_EXACT_M, REPROJECTION_PX, SIZE_EXACT_M, YAW_EXACT_RAD
+from pipeline.solve import solve, solve_boxes
+from tests.synthetic import TruthBox, bedroom, make_scene, on_floor
+from tests.tolerances import (CENTER_EXACT_M, HEIGHT_FROM_SIZES_REL, REPROJECTION_PX, SCALE_EQUIVARIANCE_ATOL_M,
+                              SIZE_EXACT_M, YAW_EXACT_RAD)
 
 
 def camera_for(scene, scale=1.0):
@@ -143,3 +145,41 @@ def test_qwen3_bbox_3d_only_input_is_solved():
             assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < 0.3
             continue
         assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < CENTER_EXACT_M, obj.label
+
+
+def _scaled_priors(boxes, scale):
+    return {index: dataclasses.replace(priors.lookup(box.label),
+                                       size_m=tuple(scale * v for v in priors.lookup(box.label).size_m))
+            for index, box in enumerate(boxes)}
+
+
+@pytest.mark.parametrize("scale", [0.5, 0.8, 1.25, 2.0])
+def test_scaling_the_scene_and_the_camera_height_scales_the_answer(scale):
+    """Metric scale is the camera height's: the same photo of a room ``scale`` times larger, taken from ``scale``
+    times higher (with size priors of the same room), gives every box ``scale`` times larger and farther."""
+    truth = bedroom()
+    larger = make_scene([TruthBox(b.label, b.center_m * scale, b.size_m * scale, b.yaw_rad) for b in truth.boxes],
+                        height_m=truth.height_m * scale)
+    np.testing.assert_allclose([d.box_xyxy_px for d in larger.detections()],
+                               [d.box_xyxy_px for d in truth.detections()], atol=1e-6)  # the same photo
+    base = solve_boxes(truth.grounding(), camera_for(truth), size_priors=_scaled_priors(truth.boxes, 1.0))
+    scaled = solve_boxes(larger.grounding(), camera_for(larger), size_priors=_scaled_priors(truth.boxes, scale))
+    assert scaled.camera.height_m == pytest.approx(scale * base.camera.height_m)
+    for a, b in zip(base.objects, scaled.objects):
+        np.testing.assert_allclose(b.corners_m, scale * a.corners_m, atol=SCALE_EQUIVARIANCE_ATOL_M * scale)
+        assert a.notes == b.notes and a.yaw_rad == pytest.approx(b.yaw_rad)
+
+
+@pytest.mark.parametrize("true_height_m", [1.2, 1.6])
+def test_object_sizes_set_the_scale_when_the_camera_height_is_unknown(true_height_m):
+    """Prior-sized objects seen from an unknown height: the scene's scale (the camera height) comes from them."""
+    truth = bedroom()
+    truth = make_scene(list(truth.boxes), height_m=true_height_m)
+    photo = Photo(path=None, rgb=np.zeros((768, 1024, 3), np.uint8))
+    camera = estimate_camera(photo, focal_px=truth.intrinsics.fx_px, pitch_deg=truth.pitch_deg,
+                             roll_deg=truth.roll_deg)
+    assert camera.height_source == "prior"
+    scene = solve(truth.grounding(), camera)
+    assert scene.camera.height_m == pytest.approx(true_height_m, rel=HEIGHT_FROM_SIZES_REL)
+    for obj, box in zip(scene.objects, truth.boxes):
+        assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < HEIGHT_FROM_SIZES_REL * 6, obj.label
