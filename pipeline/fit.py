@@ -15,6 +15,7 @@ damping and its own acceptance test, every step vectorised over the objects (num
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,59 +54,160 @@ def cut_sides(box_xyxy_px, width_px: int, height_px: int) -> np.ndarray:
                      y2 >= height_px - BORDER_MARGIN_PX])
 
 
+#: Depth agreement: pixel samples per object (a grid of this many by this many inside its 2D box) ...
+DEPTH_GRID = 6
+#: ... in the middle part of the box (this fraction of its width and height), where the object itself is seen.
+DEPTH_INNER = 0.6
+#: Noise of an object's depth from a depth map: a fraction of the distance plus a floor (metres).
+DEPTH_SIGMA_REL = 0.05
+DEPTH_SIGMA_M = 0.03
+
+
+@dataclass(frozen=True)
+class DepthSamples:
+    """Observed depth at a few pixels inside each object's 2D box.
+
+    rays_cam : (N, M, 3) float   camera-frame directions of the sampled pixels, scaled so that z = 1
+    depth_m  : (N, M) float      observed planar depth (OpenCV z, metres), NaN where the map has no value
+    """
+
+    rays_cam: np.ndarray
+    depth_m: np.ndarray
+
+
+def depth_samples(detections: list[Detection], depth, k_matrix: np.ndarray) -> DepthSamples:
+    """Sample a metric :class:`~pipeline.records.DepthMap` (``values`` in metres, ``valid``) on a small grid in
+    the middle of every detection's 2D box."""
+    steps = (np.arange(DEPTH_GRID) + 0.5) / DEPTH_GRID
+    rays, observed = [], []
+    height, width = depth.values.shape
+    for detection in detections:
+        x1, y1, x2, y2 = detection.box_xyxy_px
+        cx, cy, hw, hh = 0.5 * (x1 + x2), 0.5 * (y1 + y2), 0.5 * DEPTH_INNER * (x2 - x1), 0.5 * DEPTH_INNER * (y2 - y1)
+        u, v = np.meshgrid(cx - hw + 2 * hw * steps, cy - hh + 2 * hh * steps)
+        uv = np.column_stack([u.ravel(), v.ravel()])
+        col = np.clip(uv[:, 0].astype(int), 0, width - 1)
+        row = np.clip(uv[:, 1].astype(int), 0, height - 1)
+        values = depth.values[row, col].astype(float)
+        observed.append(np.where(depth.valid[row, col] & np.isfinite(values) & (values > 0), values, np.nan))
+        rays.append(frames.pixel_rays(k_matrix, uv))
+    if not detections:
+        return DepthSamples(np.zeros((0, DEPTH_GRID ** 2, 3)), np.zeros((0, DEPTH_GRID ** 2)))
+    return DepthSamples(np.array(rays), np.array(observed))
+
+
+def ray_box_depth(rays_cam: np.ndarray, center_cam: np.ndarray, axes_cam: np.ndarray,
+                  half_size: np.ndarray) -> np.ndarray:
+    """(N, M) planar depth where camera rays (N, M, 3; z = 1) from the camera centre first meet boxes (centres
+    (N, 3), axes as the columns of (N, 3, 3), half extents (N, 3)); NaN where a ray misses its box (slab test)."""
+    origin_local = -np.einsum("nji,nj->ni", axes_cam, center_cam)  # (N, 3)
+    direction_local = np.einsum("nji,nmj->nmi", axes_cam, rays_cam)  # (N, M, 3)
+    safe = np.where(np.abs(direction_local) < 1e-12, 1e-12, direction_local)
+    t1 = (-half_size[:, None, :] - origin_local[:, None, :]) / safe
+    t2 = (half_size[:, None, :] - origin_local[:, None, :]) / safe
+    t_near = np.minimum(t1, t2).max(axis=2)
+    t_far = np.maximum(t1, t2).min(axis=2)
+    hit = (t_far >= np.maximum(t_near, 0.0)) & (t_near > 0)
+    return np.where(hit, t_near, np.nan)
+
+
+class BoxTerms:
+    """The residuals of N upright boxes against their 2D boxes, size priors, optional position priors and
+    optional depth samples; shared by the per-object fits and the joint refinement (:mod:`refine`).
+
+    Parameters per box (rows of ``params``): ``(x, z, log width, log height, log depth)``; the bottom of box n is
+    at ``support_y[n]`` and its yaw is ``yaw_rad[n]``.
+    """
+
+    def __init__(self, detections, prior_list, camera: CameraEstimate, yaw_rad, center_prior_xz=None,
+                 center_sigma_m=None, depth: DepthSamples | None = None):
+        count = len(detections)
+        self.k = camera.intrinsics.k_matrix
+        width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+        self.camera_from_world = frames.invert_rigid(camera.world_from_camera)
+        self.boxes = np.array([d.box_xyxy_px for d in detections], dtype=float).reshape(-1, 4)
+        self.cut = np.array([cut_sides(b, width, height) for b in self.boxes]).reshape(-1, 4)
+        self.sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * np.hypot(self.boxes[:, 2] - self.boxes[:, 0],
+                                                                    self.boxes[:, 3] - self.boxes[:, 1])
+        self.log_prior = np.log(np.array([p.size_m for p in prior_list], dtype=float)).reshape(-1, 3)
+        self.spread = np.maximum(np.array([p.spreads for p in prior_list], dtype=float), MIN_SPREAD).reshape(-1, 3)
+        self.yaw_rad = np.asarray(yaw_rad, dtype=float)
+        rotations = np.stack([frames.rot_y(a) for a in self.yaw_rad]) if count else np.zeros((0, 3, 3))
+        # the box's own axes in the camera frame, once per object
+        self.axes_cam = np.einsum("ij,njk->nik", self.camera_from_world[:3, :3], rotations)  # (N, 3, 3)
+        position = np.full((count, 2), np.nan) if center_prior_xz is None else np.asarray(center_prior_xz, float)
+        self.has_position = np.all(np.isfinite(position), axis=1)
+        self.position = np.where(self.has_position[:, None], position, 0.0)
+        self.position_sigma = np.ones(count) if center_sigma_m is None else np.asarray(center_sigma_m, float)
+        self.limits = np.array([0.0, 0.0, width, height])
+        self.depth = depth
+        if depth is not None:
+            observed = depth.depth_m
+            level = _row_median(observed) if observed.size else []
+            self.depth_sigma = DEPTH_SIGMA_REL * np.nan_to_num(np.asarray(level, float), nan=1.0) + DEPTH_SIGMA_M
+
+    @property
+    def width(self) -> int:
+        return 4 + 3 + 2 + (1 if self.depth is not None else 0)
+
+    def residuals(self, params: np.ndarray, support_y: np.ndarray) -> np.ndarray:
+        """(N, R) residuals: 4 box sides (pixels / noise; one-sided where cut by the border), 3 log-size
+        deviations (/ spread), 2 position deviations (/ noise, 0 without a position prior) and, with depth
+        samples, the median depth difference over the samples that see the box (/ noise)."""
+        size = np.exp(params[:, 2:5])
+        center = np.column_stack([params[:, 0], support_y + 0.5 * size[:, 1], params[:, 1]])
+        center_cam = center @ self.camera_from_world[:3, :3].T + self.camera_from_world[:3, 3]
+        local = frames.UNIT_BOX_CORNERS[None, :, :] * (0.5 * size[:, None, :])  # (N, 8, 3)
+        corners_cam = center_cam[:, None, :] + np.einsum("nij,nkj->nki", self.axes_cam, local)
+        uv, z = frames.project_points(self.k, corners_cam)
+        projected = np.column_stack([uv[..., 0].min(1), uv[..., 1].min(1), uv[..., 0].max(1), uv[..., 1].max(1)])
+        outward = np.array([-1.0, -1.0, 1.0, 1.0])
+        side = np.where(self.cut, np.maximum(outward * (self.limits - projected), 0.0),
+                        projected - self.boxes) / self.sigma[:, None]
+        behind = np.maximum(NEAR_M - z, 0.0).sum(axis=1)
+        side = np.where(behind[:, None] > 0, 10.0 + 100.0 * behind[:, None], side)
+        prior_term = (params[:, 2:5] - self.log_prior) / self.spread
+        position_term = np.where(self.has_position[:, None],
+                                 (params[:, :2] - self.position) / self.position_sigma[:, None], 0.0)
+        terms = [side, prior_term, position_term]
+        if self.depth is not None:
+            predicted = ray_box_depth(self.depth.rays_cam, center_cam, self.axes_cam, 0.5 * size)
+            difference = predicted - self.depth.depth_m
+            terms.append((np.nan_to_num(_row_median(difference), nan=0.0) / self.depth_sigma)[:, None])
+        return np.concatenate(terms, axis=1)
+
+
+def _row_median(values: np.ndarray) -> np.ndarray:
+    """Median of each row's finite values; NaN for a row with none (quietly)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(values, axis=1)
+
+
 def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: CameraEstimate,
               support_y: np.ndarray, yaw_rad: np.ndarray, center_prior_xz: np.ndarray | None = None,
-              center_sigma_m: np.ndarray | None = None) -> list[BoxFit]:
+              center_sigma_m: np.ndarray | None = None, depth: DepthSamples | None = None,
+              max_iterations: int = 60, x0: np.ndarray | None = None) -> list[BoxFit]:
     """Fit one box per detection (jointly, but the objects do not interact).
 
     ``center_prior_xz`` (N, 2) optionally pulls a box's centre towards a position (a model's 3D box), with noise
-    ``center_sigma_m`` (N,); rows of NaN mean no such prior.
+    ``center_sigma_m`` (N,); rows of NaN mean no such prior. ``depth`` (:func:`depth_samples` of a metric depth
+    map) adds the agreement of each box's visible surface with the observed depth.
     """
-    count = len(detections)
-    if count == 0:
+    if len(detections) == 0:
         return []
-    k = camera.intrinsics.k_matrix
-    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
-    camera_from_world = frames.invert_rigid(camera.world_from_camera)
-    boxes = np.array([d.box_xyxy_px for d in detections], dtype=float)
-    cut = np.array([cut_sides(b, width, height) for b in boxes])
-    sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    log_prior = np.log(np.array([p.size_m for p in prior_list], dtype=float))
-    spread = np.maximum(np.array([p.spreads for p in prior_list], dtype=float), MIN_SPREAD)  # (N, 3)
+    terms = BoxTerms(detections, prior_list, camera, yaw_rad, center_prior_xz, center_sigma_m, depth)
     support_y = np.asarray(support_y, dtype=float)
-    yaw_rad = np.asarray(yaw_rad, dtype=float)
-    rotations = np.stack([frames.rot_y(a) for a in yaw_rad])  # (N, 3, 3)
-    # world -> camera for corners: rotate the local corner offsets into the camera frame once per object
-    offsets_cam = np.einsum("ij,njk->nik", camera_from_world[:3, :3], rotations)  # (N, 3, 3)
-    position = np.full((count, 2), np.nan) if center_prior_xz is None else np.asarray(center_prior_xz, float)
-    has_position = np.all(np.isfinite(position), axis=1)
-    position = np.where(has_position[:, None], position, 0.0)
-    position_sigma = np.ones(count) if center_sigma_m is None else np.asarray(center_sigma_m, dtype=float)
-    limits = np.array([0.0, 0.0, width, height])
-    outward = np.array([-1.0, -1.0, 1.0, 1.0])
-
-    def residuals(params: np.ndarray) -> np.ndarray:
-        size = np.exp(params[:, 2:5])
-        center = np.column_stack([params[:, 0], support_y + 0.5 * size[:, 1], params[:, 1]])
-        center_cam = center @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
-        local = frames.UNIT_BOX_CORNERS[None, :, :] * (0.5 * size[:, None, :])  # (N, 8, 3)
-        corners_cam = center_cam[:, None, :] + np.einsum("nij,nkj->nki", offsets_cam, local)
-        uv, z = frames.project_points(k, corners_cam)
-        projected = np.column_stack([uv[..., 0].min(1), uv[..., 1].min(1), uv[..., 0].max(1), uv[..., 1].max(1)])
-        side = np.where(cut, np.maximum(outward * (limits - projected), 0.0), projected - boxes) / sigma[:, None]
-        behind = np.maximum(NEAR_M - z, 0.0).sum(axis=1)
-        side = np.where(behind[:, None] > 0, 10.0 + 100.0 * behind[:, None], side)
-        prior_term = (params[:, 2:5] - log_prior) / spread
-        position_term = np.where(has_position[:, None], (params[:, :2] - position) / position_sigma[:, None], 0.0)
-        return np.concatenate([side, prior_term, position_term], axis=1)
-
-    x0 = np.column_stack([
-        np.array([_initial_xz(b, c, p, camera, s) for b, c, p, s in zip(boxes, cut, prior_list, support_y)]),
-        log_prior])
-    params, costs = batched_levenberg_marquardt(residuals, x0)
+    if x0 is None:
+        x0 = np.column_stack([
+            np.array([_initial_xz(b, c, p, camera, s) for b, c, p, s in
+                      zip(terms.boxes, terms.cut, prior_list, support_y)]),
+            terms.log_prior])
+    params, costs = batched_levenberg_marquardt(lambda x: terms.residuals(x, support_y), x0,
+                                                max_iterations=max_iterations)
     size = np.exp(params[:, 2:5])
     return [BoxFit(np.array([p[0], s_y + 0.5 * s[1], p[1]]), s, float(a), float(c))
-            for p, s, s_y, a, c in zip(params, size, support_y, yaw_rad, costs)]
+            for p, s, s_y, a, c in zip(params, size, support_y, terms.yaw_rad, costs)]
 
 
 def soft_l1_cost(residuals: np.ndarray) -> np.ndarray:

@@ -24,6 +24,8 @@ class SizePrior:
     against_wall: bool
     holds_objects: bool = False
     spread_whd: tuple[float, float, float] | None = None
+    open_below: bool = False
+    tucks_under: bool = False
 
     @property
     def spreads(self) -> tuple[float, float, float]:
@@ -39,7 +41,8 @@ def _table() -> tuple[dict[str, SizePrior], dict[str, str], SizePrior]:
         whd = entry.get("spread_whd")
         priors[category] = SizePrior(category, tuple(entry["size_m"]), entry["spread"], entry["support"],
                                      entry["against_wall"], entry["holds_objects"],
-                                     None if whd is None else tuple(float(v) for v in whd))
+                                     None if whd is None else tuple(float(v) for v in whd),
+                                     entry.get("open_below", False), entry.get("tucks_under", False))
         for name in [category, *entry["synonyms"]]:
             names[normalise(name)] = category
     fb = data["fallback"]

@@ -16,14 +16,17 @@ import math
 import numpy as np
 
 from . import frames, priors
-from .fit import BORDER_MARGIN_PX, MAX_DISTANCE_M, BoxFit, faces_camera, fit_boxes
+from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, depth_samples, faces_camera, fit_boxes
 from .records import CameraEstimate, DepthMap, Detection, Grounding, ObjectBox, RoomShell, Scene
+from .refine import refine_jointly
 from .room import room_shell
 
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
 SUPPORT_MARGIN_M = 0.25
 #: Relative spread of hand-held camera heights around the prior (1.4 m +- 12 % covers 1.2-1.6 m).
 CAMERA_HEIGHT_SPREAD = 0.12
+#: Levenberg-Marquardt steps per candidate scale (the costs need not be converged to compare scales).
+SCALE_ITERATIONS = 8
 #: Half-range of the search over the scene's scale (log of the camera height ratio) from its prior.
 SCALE_SEARCH_LOG = 0.6
 #: Cost head start of a category's usual support (floor or furniture) when choosing where an object stands.
@@ -49,23 +52,30 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
         from .layout import solve_with_layout
 
         return solve_with_layout(grounding, camera, room_yaw_rad, refine_scale)
-    return solve_boxes(grounding, camera, room_yaw_rad, refine_scale)
+    return solve_boxes(grounding, camera, room_yaw_rad, refine_scale, depth=depth)
 
 
 def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
                 refine_scale: bool = True, size_priors: dict | None = None,
-                wall_normals: dict | None = None) -> Scene:
+                wall_normals: dict | None = None, depth: DepthMap | None = None) -> Scene:
     """:func:`solve` for the 2D (and 3D) boxes alone. ``size_priors`` (detection index -> :class:`SizePrior`)
     replaces the category's prior of those detections; ``wall_normals`` (detection index -> world outward normals
-    of the walls it may stand against) makes those objects turn their back to one of those walls."""
+    of the walls it may stand against) makes those objects turn their back to one of those walls. ``depth``
+    (metric) adds each box's agreement with the observed depth to its fit."""
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
-    objects, fits, warnings = _solve_objects(grounding, camera, room_yaw, size_priors)
+    notes: list[str] = []
+    depth = _metric_depth(depth, notes)
+    objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth)
     if refine_scale and camera.height_source == "prior":
         height = refine_camera_height(objects, grounding, camera, size_priors, room_yaw)
         if height is not None and abs(math.log(height / camera.height_m)) > 1e-4:
             camera = with_camera_height(camera, height, "prior+object_sizes")
-            objects, fits, warnings = _solve_objects(grounding, camera, room_yaw, size_priors)
+            objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth)
+    warnings = notes + warnings
     objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw), wall_normals)
+    objects, overlaps = refine_jointly(objects, inputs.detections, inputs.priors, camera, room_yaw,
+                                       inputs.depth_samples, inputs.depth_rows)
+    warnings += overlaps
     room = room_shell(objects, camera, room_yaw)
     return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
 
@@ -84,7 +94,7 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
     from .camera import DEFAULT_CAMERA_HEIGHT_M
 
     by_index = {d.detection_index: d for d in grounding.detections}
-    detections, prior_list = [], []
+    detections, prior_list, start = [], [], []
     for obj in objects:
         prior = (size_priors or {}).get(obj.detection_index) or priors.lookup(obj.label)
         if prior.category == priors.UNKNOWN or obj.corners_m[:, 1].min() > 1e-6 or \
@@ -92,25 +102,30 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
             continue
         detections.append(by_index[obj.detection_index])
         prior_list.append(prior)
+        start.append([obj.center_m[0], obj.center_m[2], *np.log(obj.size_m)])
     if not detections:
         return None
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
     log_h0 = math.log(camera.height_m)
+    yaws = np.array([o.yaw_rad for o in objects if o.detection_index in {d.detection_index for d in detections}])
 
     def costs(log_scales: np.ndarray) -> np.ndarray:
+        # each object keeps its axis and starts from its solution at the current height: the 2D box fixes where
+        # it stands, so a new scale mostly changes how far its size is from the prior
         scales = np.exp(log_scales)
         count = len(detections)
         batch = [d for _ in scales for d in detections]
         scaled = [dataclasses.replace(p, size_m=tuple(v / s for v in p.size_m)) for s in scales for p in prior_list]
-        fits = _fit_both_axes(batch, scaled, camera, np.zeros(len(batch)), room_yaw)
-        fit_cost = np.array([fit.cost for fit, _ in fits]).reshape(len(scales), count).sum(axis=1)
+        fits = fit_boxes(batch, scaled, camera, np.zeros(len(batch)), np.tile(yaws, len(scales)),
+                         max_iterations=SCALE_ITERATIONS, x0=np.tile(np.array(start), (len(scales), 1)))
+        fit_cost = np.array([fit.cost for fit in fits]).reshape(len(scales), count).sum(axis=1)
         height = (log_h0 + log_scales - math.log(DEFAULT_CAMERA_HEIGHT_M)) / CAMERA_HEIGHT_SPREAD
         return fit_cost + 0.5 * height ** 2
 
-    grid = np.linspace(-SCALE_SEARCH_LOG, SCALE_SEARCH_LOG, 9)
+    grid = np.linspace(-SCALE_SEARCH_LOG, SCALE_SEARCH_LOG, 7)
     best = grid[int(np.argmin(costs(grid)))]
     step = grid[1] - grid[0]
-    fine = best + np.linspace(-step, step, 7)
+    fine = best + np.linspace(-step, step, 5)
     values = costs(fine)
     i = int(np.clip(np.argmin(values), 1, len(fine) - 2))
     (x0, x1, x2), (y0, y1, y2) = fine[i - 1:i + 2], values[i - 1:i + 2]
@@ -127,7 +142,26 @@ def with_camera_height(camera: CameraEstimate, height_m: float, source: str) -> 
                                height_source=source)
 
 
-def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float, size_priors: dict | None = None):
+@dataclasses.dataclass(frozen=True)
+class _FitInputs:
+    """What each object was fitted with, by detection index (for the joint refinement)."""
+
+    detections: dict
+    priors: dict
+    depth_samples: DepthSamples | None
+    depth_rows: dict
+
+
+def _metric_depth(depth: DepthMap | None, warnings: list[str]) -> DepthMap | None:
+    """The depth map the fits may use: metric depth as it is; other kinds are not used (with a warning)."""
+    if depth is None or depth.kind == "metric_depth":
+        return depth
+    warnings.append(f"depth of kind {depth.kind} ({depth.source}) was not used by the solver: only metric depth is")
+    return None
+
+
+def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float, size_priors: dict | None = None,
+                   depth: DepthMap | None = None):
     """Every detection as an :class:`ObjectBox`: first all on the floor, then, for objects whose bottom edge lies
     on a flat-topped object, also on that object's top; each keeps the better explanation."""
     warnings: list[str] = []
@@ -139,7 +173,8 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                          else (np.nan, np.nan) for d in detections]).reshape(-1, 2)
     sigma = np.array([BOX_3D_DEPTH_SPREAD * np.linalg.norm(box_priors[d.detection_index][0] - origin)
                       if d.detection_index in box_priors else 1.0 for d in detections])
-    pulls = {"center_prior_xz": position, "center_sigma_m": sigma}
+    samples = None if depth is None else depth_samples(detections, depth, camera.intrinsics.k_matrix)
+    pulls = {"center_prior_xz": position, "center_sigma_m": sigma, "depth": samples}
     for detection, prior in zip(detections, prior_list):
         if prior.category == priors.UNKNOWN:
             warnings.append(f"no size prior for label {detection.label!r} (entry {detection.detection_index}): "
@@ -161,7 +196,9 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     if supported:
         heights = np.array([box.center_m[1] + 0.5 * box.size_m[1] for box in supporters])
         on_top = _fit_both_axes([detections[i] for i in supported], [prior_list[i] for i in supported], camera,
-                                heights, room_yaw_rad, position[supported], sigma[supported])
+                                heights, room_yaw_rad, position[supported], sigma[supported],
+                                None if samples is None else DepthSamples(samples.rays_cam[supported],
+                                                                          samples.depth_m[supported]))
         origin = camera.world_from_camera[:3, 3]
         reach = [np.linalg.norm(box.corners_m - origin, axis=1).max() for box in floor_boxes]
         for i, supporter, top in zip(supported, supporters, on_top):
@@ -184,15 +221,19 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
             note.append("generic size prior")
         objects.append(_object_box(detection, prior, fit, tuple(note)))
     candidates = {d.detection_index: both for d, (_, both) in zip(detections, chosen)}
-    return tuple(objects), candidates, warnings
+    inputs = _FitInputs({d.detection_index: d for d in detections},
+                        {d.detection_index: p for d, p in zip(detections, prior_list)},
+                        samples, {d.detection_index: row for row, d in enumerate(detections)})
+    return tuple(objects), candidates, warnings, inputs
 
 
 def _fit_both_axes(detections, prior_list, camera, support_y, room_yaw_rad, center_prior_xz=None,
-                   center_sigma_m=None):
+                   center_sigma_m=None, depth: DepthSamples | None = None, max_iterations: int = 60):
     """Per detection, ``(best fit, (fit along the room's x axis, fit along its z axis))``; the best faces the
     camera (a box turned by pi is the same box)."""
     count = len(detections)
-    pulls = {"center_prior_xz": center_prior_xz, "center_sigma_m": center_sigma_m}
+    pulls = {"center_prior_xz": center_prior_xz, "center_sigma_m": center_sigma_m, "depth": depth,
+             "max_iterations": max_iterations}
     along_x = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad), **pulls)
     along_z = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad + 0.5 * math.pi),
                         **pulls)

@@ -15,6 +15,11 @@ SCALE_EQUIVARIANCE_ATOL_M = 1e-6
 #: height is unknown (the hand-held prior, 1.4 m +- 12 %, pulls it a little; from the prior alone the error
 #: would be 17 % for a 1.2 m camera).
 HEIGHT_FROM_SIZES_REL = 0.05
+#: Joint refinement: boxes kept apart overlap at most this much (metres; a penetration of 1 cm costs as much as
+#: one unit of a box's fit residuals) ...
+JOINT_OVERLAP_M = 0.02
+#: ... and stay this close to the truth when one of their 2D boxes is 25 px too wide.
+JOINT_CENTER_M = 0.1
 #: Yaw, same situation (radians; modulo pi, a box turned by pi is the same box).
 YAW_EXACT_RAD = 0.02
 #: Blender import: locations and dimensions agree with scene.json within 1 cm.
@@ -28,3 +33,33 @@ POSE_ATOL = 1e-9
 ROUND_TRIP_PX = 1.5
 #: Seconds a failing model-server call may run past its time budget.
 BUDGET_SLACK_S = 1.0
+#: Page, photo view: a pixel counts as drawn by the boxes when a colour channel changes by more than this (0..255)
+#: between screenshots with and without the boxes.
+PHOTO_VIEW_DIFF_LEVEL = 6
+#: Page, photo view: least IoU between each box as drawn and as projected with scene.json's camera.
+PHOTO_VIEW_IOU = 0.9
+#: Page, photo view: largest gap (photo pixels) between the centroids of a box as drawn and as projected.
+PHOTO_VIEW_PX = 1.0
+#: Page, photo view: a camera turned by this much (degrees) must put every box more than 4 × PHOTO_VIEW_PX off.
+PHOTO_VIEW_TURN_DEG = 3.0
+#: Page, measure tool: distance between two clicked surface points vs the true one (metres).
+MEASURE_M = 0.01
+#: Page, code view: mesh bounds rebuilt by the generated three.js code vs the viewer's (metres; 4 decimals kept).
+CODE_VIEW_M = 0.001
+#: Depth: scale recovered by aligning a relative map (made from a sample's true depth) to the true floor, relative.
+#: The samples' depth is quantised to 1 mm and their rugs lie a few millimetres above the floor.
+DEPTH_ALIGN_SCALE_REL = 0.05
+#: Depth: median relative error of the aligned metric depth against the true depth.
+DEPTH_ALIGN_MEDIAN_REL = 0.015
+#: Depth: camera height found by floor_from_depth on a sample's true depth vs truth.json (metres), and the tilt of
+#: the floor normal it finds (radians).
+FLOOR_HEIGHT_M = 0.03
+FLOOR_NORMAL_RAD = 0.02
+#: Depth: a point of a cloud made from true depth lies on a true surface (floor, walls, ceiling, box) within this
+#: (metres; the furniture meshes fill their truth boxes only roughly) ...
+POINT_ON_SURFACE_M = 0.05
+#: ... for at least this share of the points (edge pixels that survive outlier removal make the rest).
+POINT_ON_SURFACE_FRACTION = 0.97
+#: Seconds a build with a model id that is neither local nor cached may take to fail offline (hub retries would
+#: take ~95 s).
+OFFLINE_FAIL_S = 30.0

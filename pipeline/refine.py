@@ -1,0 +1,254 @@
+"""Joint refinement: the solved boxes together, so that no two of them interpenetrate.
+
+The per-object fits (:mod:`fit`) ignore one another; two boxes whose 2D boxes overlap in the photo (a nightstand
+beside a bed, two armchairs side by side) can then end up inside each other. Here the objects that interpenetrate,
+with their supports, are refitted at once by Levenberg-Marquardt with the ``soft_l1`` loss (block-sparse: one forward
+difference per parameter serves all objects):
+each keeps its own residuals (2D box sides, size prior, position and depth terms: :class:`fit.BoxTerms`) and every
+interpenetrating pair adds its penetration depth. Yaws (one of the room's axes, already chosen) and supports stay
+fixed; an object standing on another stands on that object's refitted top.
+
+Boxes are upright and turned to the room's axes, so in the room's frame they are axis-aligned: the penetration of
+two boxes is the smaller horizontal overlap when they overlap along all three axes, else zero. A table or desk
+(``open_below``) may hold the chairs (``tucks_under``) pushed under it; flat or wall-hung things (rugs, pictures)
+and pairs where one stands on the other are never pushed apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from . import frames, priors
+from .fit import BoxTerms, DepthSamples
+from .records import CameraEstimate, Detection, ObjectBox
+
+#: Penetration depth (metres) that costs as much as one unit of a box's fit residuals.
+PENETRATION_SIGMA_M = 0.01
+#: Pairs of boxes closer than this (metres, horizontally) take part in the joint refinement.
+PAIR_MARGIN_M = 0.05
+#: Bound on the joint refinement's Levenberg-Marquardt steps.
+MAX_ITERATIONS = 30
+#: Forward-difference step of the Jacobian (metres or log-size units).
+STEP = 1e-6
+#: Largest group of mutually overlapping objects refitted together (beyond it they are left as fitted).
+MAX_GROUP = 40
+#: Categories never pushed apart from anything (flat on the floor or laid on furniture).
+NEVER_APART = {"rug", "pillow", "curtain"}
+
+
+def penetration_m(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarray) -> np.ndarray:
+    """(...) penetration depth of axis-aligned boxes (corners ``lo``/``hi``, (..., 3), x y z of the room's
+    frame): the smaller of the x and z overlaps when they overlap along all three axes, else 0."""
+    overlap = np.minimum(hi_a, hi_b) - np.maximum(lo_a, lo_b)
+    inside = np.all(overlap > 0, axis=-1)
+    return np.where(inside, np.minimum(overlap[..., 0], overlap[..., 2]), 0.0)
+
+
+def room_frame_extents(objects: list[ObjectBox], room_yaw_rad: float) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 3) lower and upper corners of the boxes in the room's frame (boxes turned to the room's axes)."""
+    to_room = frames.rot_y(-room_yaw_rad)
+    corners = np.array([obj.corners_m @ to_room.T for obj in objects]).reshape(-1, 8, 3)
+    return corners.min(axis=1), corners.max(axis=1)
+
+
+def may_interpenetrate(a: ObjectBox, b: ObjectBox) -> bool:
+    """Whether two solved boxes may legitimately share space (a chair under a desk, a rug under a bed)."""
+    pa, pb = priors.lookup(a.label), priors.lookup(b.label)
+    if pa.category in NEVER_APART or pb.category in NEVER_APART or "wall" in (pa.support, pb.support):
+        return True
+    if (pa.open_below and pb.tucks_under) or (pb.open_below and pa.tucks_under):
+        return True
+    return any(note == f"stands on {other.label}" for x, other in ((a, b), (b, a)) for note in x.notes)
+
+
+def interpenetrating_pairs(objects: list[ObjectBox], room_yaw_rad: float, margin_m: float = 0.0) -> list:
+    """Index pairs (i < j) of boxes that interpenetrate (by more than ``-margin_m``) and may not."""
+    lo, hi = room_frame_extents(objects, room_yaw_rad)
+    grow = np.array([margin_m, 0.0, margin_m])
+    pairs = []
+    for i in range(len(objects)):
+        depth = penetration_m(lo[i] - grow, hi[i] + grow, lo[i + 1:], hi[i + 1:])
+        for j in np.nonzero(depth > 0)[0] + i + 1:
+            if not may_interpenetrate(objects[i], objects[j]):
+                pairs.append((i, int(j)))
+    return pairs
+
+
+def refine_jointly(objects: tuple[ObjectBox, ...], detections: dict[int, Detection], prior_list: dict[int, object],
+                   camera: CameraEstimate, room_yaw_rad: float, depth: DepthSamples | None = None,
+                   depth_rows: dict[int, int] | None = None) -> tuple[tuple[ObjectBox, ...], list[str]]:
+    """Push interpenetrating boxes apart, refitting them together (see the module's docstring).
+
+    ``detections`` and ``prior_list`` map detection index -> the detection and size prior each box was fitted
+    with; ``depth`` (with ``depth_rows``: detection index -> its row) adds the depth term. Returns the boxes
+    (untouched when none interpenetrate) and notes for the warnings.
+    """
+    objects = list(objects)
+    if len(objects) < 2:
+        return tuple(objects), []
+    pairs = interpenetrating_pairs(objects, room_yaw_rad)
+    if not pairs:
+        return tuple(objects), []
+    by_label = {}
+    for i, obj in enumerate(objects):
+        by_label.setdefault(obj.label, []).append(i)
+    support = np.full(len(objects), -1)
+    for i, obj in enumerate(objects):
+        for note in obj.notes:
+            if note.startswith("stands on "):
+                candidates = [j for j in by_label.get(note[len("stands on "):], []) if j != i]
+                if candidates:  # the supporter: the one whose top is where this box's bottom is
+                    bottom = obj.corners_m[:, 1].min()
+                    support[i] = min(candidates, key=lambda j: abs(objects[j].corners_m[:, 1].max() - bottom))
+    # groups that interact: pairs and support links; each group is refitted on its own
+    group_of = list(range(len(objects)))
+
+    def root(k: int) -> int:
+        while group_of[k] != k:
+            group_of[k] = group_of[group_of[k]]
+            k = group_of[k]
+        return k
+
+    for i, j in [*pairs, *((k, int(support[k])) for k in range(len(objects)) if support[k] >= 0)]:
+        group_of[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for k in range(len(objects)):
+        groups.setdefault(root(k), []).append(k)
+    warnings, left_alone = [], set()
+    for members in groups.values():
+        inside = [(i, j) for i, j in pairs if root(i) == root(members[0])]
+        if not inside:
+            continue
+        if len(members) > MAX_GROUP:
+            warnings.append(f"{len(members)} objects overlap one another: too many to separate, left as fitted")
+            left_alone.update(members)
+            continue
+        _refine_group(objects, members, inside, support, detections, prior_list, camera, room_yaw_rad, depth,
+                      depth_rows)
+    moved = {}
+    for i, j in pairs:
+        moved.setdefault(i, []).append(objects[j].label)
+        moved.setdefault(j, []).append(objects[i].label)
+    for k, others in moved.items():
+        objects[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes,
+                                                            "kept out of " + ", ".join(sorted(set(others)))))
+    for i, j in interpenetrating_pairs(objects, room_yaw_rad, margin_m=-PENETRATION_SIGMA_M):
+        if i in left_alone:
+            continue
+        depth_cm = 100 * float(penetration_m(*_pair_extents(objects, i, j, room_yaw_rad)))
+        warnings.append(f"{objects[i].label!r} and {objects[j].label!r} (entries {objects[i].detection_index} and "
+                        f"{objects[j].detection_index}) still overlap by {depth_cm:.0f} cm: their 2D boxes and "
+                        "sizes leave no room for both")
+    return tuple(objects), warnings
+
+
+def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, support: np.ndarray, detections: dict,
+                  prior_list: dict, camera: CameraEstimate, room_yaw_rad: float, depth: DepthSamples | None,
+                  depth_rows: dict | None) -> None:
+    """Refit the objects ``active`` (indices into ``objects``, replaced in place) with their ``pairs``."""
+    active = sorted(active)
+    position = {k: n for n, k in enumerate(active)}
+    detections_in = [detections[objects[k].detection_index] for k in active]
+    priors_in = [prior_list[objects[k].detection_index] for k in active]
+    samples = None
+    if depth is not None and depth_rows is not None:
+        rows = [depth_rows[objects[k].detection_index] for k in active]
+        samples = DepthSamples(depth.rays_cam[rows], depth.depth_m[rows])
+    terms = BoxTerms(detections_in, priors_in, camera, [objects[k].yaw_rad for k in active], depth=samples)
+    base_y = np.array([objects[k].corners_m[:, 1].min() for k in active])
+    supporter = np.array([position.get(int(support[k]), -1) for k in active])
+    on_floor_supporter = np.array([s >= 0 and base_y[s] < 1e-6 for s in supporter])
+    x0 = np.array([[objects[k].center_m[0], objects[k].center_m[2], *np.log(objects[k].size_m)] for k in active])
+    to_room = frames.rot_y(-room_yaw_rad)
+    yaw_rel = np.array([objects[k].yaw_rad - room_yaw_rad for k in active])
+    swap = np.abs(np.sin(yaw_rel)) > np.abs(np.cos(yaw_rel))  # width along the room's z
+    pair_index = np.array([(position[i], position[j]) for i, j in pairs])
+    count = len(active)
+
+    def support_y(params: np.ndarray) -> np.ndarray:
+        tops = np.exp(params[:, 3])
+        return np.where(on_floor_supporter, tops[np.maximum(supporter, 0)], base_y)
+
+    def boxes_room(params: np.ndarray, y0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        size = np.exp(params[:, 2:5])
+        extent = np.column_stack([np.where(swap, size[:, 2], size[:, 0]), size[:, 1],
+                                  np.where(swap, size[:, 0], size[:, 2])])
+        center = np.column_stack([params[:, 0], y0 + 0.5 * size[:, 1], params[:, 1]]) @ to_room.T
+        return center - 0.5 * extent, center + 0.5 * extent
+
+    def apart(params: np.ndarray, y0: np.ndarray) -> np.ndarray:
+        lo, hi = boxes_room(params, y0)
+        a, b = pair_index[:, 0], pair_index[:, 1]
+        return penetration_m(lo[a], hi[a], lo[b], hi[b]) / PENETRATION_SIGMA_M
+
+    def evaluate(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y0 = support_y(params)
+        return terms.residuals(params, y0), apart(params, y0)
+
+    def jacobian(params: np.ndarray, own: np.ndarray, pair: np.ndarray):
+        """Per-object blocks (count, R, 5) and pair blocks (pairs, 2, 5). An object's own residuals depend on its
+        own parameters only (a supporter's height enters the residuals, not this Jacobian), so one shifted
+        evaluation per parameter serves every object at once; the cheap pair terms get their own."""
+        y0 = support_y(params)
+        own_jacobian = np.empty((count, own.shape[1], 5))
+        pair_jacobian = np.zeros((len(pair_index), 2, 5))
+        for j in range(5):
+            shifted = params.copy()
+            shifted[:, j] += STEP
+            own_jacobian[:, :, j] = (terms.residuals(shifted, y0) - own) / STEP
+            for side in (0, 1):
+                one = params.copy()
+                one[pair_index[:, side], j] += STEP
+                pair_jacobian[:, side, j] = (apart(one, y0) - pair) / STEP
+        return own_jacobian, pair_jacobian
+
+    params = x0.copy()
+    own, pair = evaluate(params)
+    cost = _cost(own, pair)
+    damping = 1e-2
+    for _ in range(MAX_ITERATIONS):
+        own_jacobian, pair_jacobian = jacobian(params, own, pair)
+        w_own, w_pair = 1.0 / np.sqrt(1.0 + own ** 2), 1.0 / np.sqrt(1.0 + pair ** 2)  # soft_l1 by reweighting
+        blocks = np.zeros((count, count, 5, 5))
+        own_blocks = np.einsum("nrp,nr,nrq->npq", own_jacobian, w_own, own_jacobian)
+        blocks[np.arange(count), np.arange(count)] += own_blocks
+        gradient = np.einsum("nrp,nr->np", own_jacobian, w_own * own)
+        pair_blocks = np.einsum("r,rip,rkq->rikpq", w_pair, pair_jacobian, pair_jacobian)
+        for side_i in (0, 1):
+            np.add.at(gradient, pair_index[:, side_i], pair_jacobian[:, side_i] * (w_pair * pair)[:, None])
+            for side_k in (0, 1):
+                np.add.at(blocks, (pair_index[:, side_i], pair_index[:, side_k]), pair_blocks[:, side_i, side_k])
+        normal = blocks.transpose(0, 2, 1, 3).reshape(count * 5, count * 5)
+        gradient = gradient.ravel()
+        diagonal = np.maximum(np.diag(normal), 1e-12)
+        trial = params - np.linalg.solve(normal + damping * np.diag(diagonal), gradient).reshape(count, 5)
+        own_trial, pair_trial = evaluate(trial)
+        cost_trial = _cost(own_trial, pair_trial)
+        if cost_trial < cost:
+            gain = cost - cost_trial
+            params, own, pair, cost = trial, own_trial, pair_trial, cost_trial
+            damping = max(damping / 3.0, 1e-9)
+            if gain <= 1e-6 * (1.0 + cost):
+                break
+        else:
+            damping *= 4.0
+            if damping > 1e9:
+                break
+    y0 = support_y(params)
+    for n, k in enumerate(active):
+        size = np.exp(params[n, 2:5])
+        objects[k] = dataclasses.replace(
+            objects[k], center_m=(float(params[n, 0]), float(y0[n] + 0.5 * size[1]), float(params[n, 1])),
+            size_m=tuple(float(v) for v in size))
+
+
+def _cost(own: np.ndarray, pair: np.ndarray) -> float:
+    """soft_l1 cost of all residuals (as :func:`fit.soft_l1_cost`)."""
+    return float((np.sqrt(1.0 + own ** 2) - 1.0).sum() + (np.sqrt(1.0 + pair ** 2) - 1.0).sum())
+
+
+def _pair_extents(objects, i, j, room_yaw_rad):
+    lo, hi = room_frame_extents([objects[i], objects[j]], room_yaw_rad)
+    return lo[0], hi[0], lo[1], hi[1]
