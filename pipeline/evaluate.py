@@ -132,8 +132,10 @@ def score_scene(name: str, truth: dict, solved: dict) -> tuple[CameraScore, list
     return camera, objects
 
 
-def solve_sample(sample: Path, given: str = "none", grounding_name: str = "grounding.qwen3.json") -> dict:
-    """Run the pipeline in memory on a sample folder; returns the ``scene.json`` dict (nothing is written)."""
+def solve_sample(sample: Path, given: str = "none", grounding_name: str = "grounding.qwen3.json",
+                 depth_name: str | None = None) -> dict:
+    """Run the pipeline in memory on a sample folder; returns the ``scene.json`` dict (nothing is written).
+    ``depth_name`` (e.g. ``depth.png``, the sample's metric depth) adds that depth map, as ``--depth file:``."""
     from .camera import estimate_camera
     from .export.manifest import scene_manifest
     from .grounding import read_grounding
@@ -150,14 +152,23 @@ def solve_sample(sample: Path, given: str = "none", grounding_name: str = "groun
         flags.update(camera_height_m=truth["camera"]["height_m"], pitch_deg=truth["camera"]["pitch_deg"],
                      roll_deg=truth["camera"]["roll_deg"])
     camera = estimate_camera(photo, **flags)
-    return scene_manifest(solve(grounding, camera), grounding, {"photo": str(sample / "photo.png")}, {})
+    depth = scale = None
+    if depth_name is not None:
+        from .depth import depth_for_scene, depth_scale, load_depth
+
+        depth = load_depth(f"file:{sample / depth_name}", photo)
+        depth, record = depth_for_scene(depth, camera)
+        scale = depth_scale(record)
+    scene = solve(grounding, camera, depth=depth, depth_scale=scale)
+    return scene_manifest(scene, grounding, {"photo": str(sample / "photo.png")}, {})
 
 
-def evaluate(samples: list[Path], given: str = "none") -> tuple[list[CameraScore], list[ObjectScore]]:
+def evaluate(samples: list[Path], given: str = "none", depth_name: str | None = None
+             ) -> tuple[list[CameraScore], list[ObjectScore]]:
     cameras, objects = [], []
     for sample in samples:
         truth = json.loads((sample / "truth.json").read_text())
-        camera, scores = score_scene(sample.name, truth, solve_sample(sample, given))
+        camera, scores = score_scene(sample.name, truth, solve_sample(sample, given, depth_name=depth_name))
         cameras.append(camera)
         objects.extend(scores)
     return cameras, objects

@@ -192,6 +192,23 @@ class DepthMap:
 
 
 @dataclass(frozen=True)
+class DepthScale:
+    """Which metric scale a (metric) depth map's values follow, for the solver's shared scale.
+
+    camera_height_m   the camera height above the floor that the map implies (the floor it shows, or the height a
+                      relative map was aligned with): the map's values scale with the scene's camera height
+    spread            relative std dev of that height as a measurement (a depth sensor ~0.02, a metric depth
+                      model ~0.1), or None when the map says nothing about scale (a relative map aligned to the
+                      camera's prior height)
+    source            what measured it, for scene.json
+    """
+
+    camera_height_m: float
+    spread: float | None
+    source: str
+
+
+@dataclass(frozen=True)
 class PointCloud:
     """Coloured points in the world frame (CONVENTIONS.md), e.g. a depth map unprojected through the camera.
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import frames, priors
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, depth_samples, faces_camera, fit_boxes
-from .records import CameraEstimate, DepthMap, Detection, Grounding, ObjectBox, RoomShell, Scene
+from .records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
 from .refine import refine_jointly
 from .room import room_shell
 
@@ -40,37 +40,59 @@ WALL_WEIGHT = 4.0
 
 
 def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
-          refine_scale: bool = True, depth: DepthMap | None = None) -> Scene:
+          refine_scale: bool = True, depth: DepthMap | None = None, depth_scale: DepthScale | None = None) -> Scene:
     """Solve every usable detection into an :class:`ObjectBox` and bound the scene with a :class:`RoomShell`.
 
     ``room_yaw_rad`` defaults to the camera estimate's. When the camera height is only a prior and
     ``refine_scale`` is on, the height (hence the scene's scale) is refined from the objects' sizes: see
     :func:`refine_camera_height`. A grounding with a room-layout answer (``grounding.layout``) is solved by
-    :func:`layout.solve_with_layout` (the layout alone, or the 2D boxes helped by the layout).
+    :func:`layout.solve_with_layout` (the layout alone, or the 2D boxes helped by the layout). A metric ``depth``
+    map adds depth agreement to the box fits, and with ``depth_scale`` its floor measures the scale (see
+    :func:`solve_boxes`).
     """
     if grounding.layout is not None:
         from .layout import solve_with_layout
 
-        return solve_with_layout(grounding, camera, room_yaw_rad, refine_scale)
-    return solve_boxes(grounding, camera, room_yaw_rad, refine_scale, depth=depth)
+        scene = solve_with_layout(grounding, camera, room_yaw_rad, refine_scale)
+        if depth is not None:
+            scene = dataclasses.replace(scene, warnings=(*scene.warnings, "the depth map is not used with a "
+                                                         "room-layout answer (only with 2D boxes alone)"))
+        return scene
+    return solve_boxes(grounding, camera, room_yaw_rad, refine_scale, depth=depth, depth_scale=depth_scale)
 
 
 def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
                 refine_scale: bool = True, size_priors: dict | None = None,
-                wall_normals: dict | None = None, depth: DepthMap | None = None) -> Scene:
+                wall_normals: dict | None = None, depth: DepthMap | None = None,
+                depth_scale: DepthScale | None = None) -> Scene:
     """:func:`solve` for the 2D (and 3D) boxes alone. ``size_priors`` (detection index -> :class:`SizePrior`)
     replaces the category's prior of those detections; ``wall_normals`` (detection index -> world outward normals
     of the walls it may stand against) makes those objects turn their back to one of those walls. ``depth``
-    (metric) adds each box's agreement with the observed depth to its fit."""
+    (metric) adds each box's agreement with the observed depth to its fit; with ``depth_scale`` the map's
+    floor also measures the camera height (the scale), and the map is rescaled to the height finally chosen."""
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
     notes: list[str] = []
     depth = _metric_depth(depth, notes)
-    objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth)
+    first_depth = None if depth_scale is not None else depth  # a map whose scale may change waits for it
+    objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, first_depth)
+    moved = False
     if refine_scale and camera.height_source == "prior":
-        height = refine_camera_height(objects, grounding, camera, size_priors, room_yaw)
+        measured = depth is not None and depth_scale is not None and depth_scale.spread is not None
+        height = refine_camera_height(
+            objects, grounding, camera, size_priors,
+            prior_m=depth_scale.camera_height_m if measured else None,
+            prior_spread=depth_scale.spread if measured else None)
         if height is not None and abs(math.log(height / camera.height_m)) > 1e-4:
-            camera = with_camera_height(camera, height, "prior+object_sizes")
-            objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth)
+            source = f"{depth_scale.source}+object_sizes" if measured else "prior+object_sizes"
+            camera, moved = with_camera_height(camera, height, source), True
+    if depth is not None and depth_scale is not None:
+        ratio = camera.height_m / depth_scale.camera_height_m
+        depth = dataclasses.replace(depth, values=(depth.values * np.float32(ratio)).astype(np.float32))
+        if abs(math.log(ratio)) > 0.01:
+            notes.append(f"depth rescaled by {ratio:.3f} to the scene's camera height ({camera.height_m:.2f} m; "
+                         f"the depth map's floor says {depth_scale.camera_height_m:.2f} m)")
+    if moved or (depth is not None and depth_scale is not None):
+        objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth)
     warnings = notes + warnings
     objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw), wall_normals)
     objects, overlaps = refine_jointly(objects, inputs.detections, inputs.priors, camera, room_yaw,
@@ -81,10 +103,11 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
 
 
 def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
-                         size_priors: dict | None = None, room_yaw_rad: float | None = None) -> float | None:
+                         size_priors: dict | None = None, prior_m: float | None = None, prior_spread: float | None = None) -> float | None:
     """The camera height (the scene's metric scale) that best explains the floor-standing objects' 2D boxes
-    under their size priors, with the hand-held prior on the height: the minimum over ``log h`` of the summed
-    robust fit costs plus ``0.5 * (log(h / 1.4 m) / CAMERA_HEIGHT_SPREAD)^2``. A MAP estimate of the scale
+    under their size priors, with a prior on the height: the minimum over ``log h`` of the summed robust fit
+    costs plus ``0.5 * (log(h / prior_m) / prior_spread)^2`` (default: hand-held, 1.4 m, ``CAMERA_HEIGHT_SPREAD``;
+    a depth map's floor gives a measured one). A MAP estimate of the scale
     jointly with the boxes, not a vote of already-regularised sizes (which shrinks towards the prior).
 
     Fitting at height ``s * h`` with priors ``P`` is fitting at ``h`` with priors ``P / s``, scaled by ``s`` (the
@@ -93,6 +116,8 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
     object can vote (unknown categories, objects standing on others)."""
     from .camera import DEFAULT_CAMERA_HEIGHT_M
 
+    prior_m = DEFAULT_CAMERA_HEIGHT_M if prior_m is None else prior_m
+    prior_spread = CAMERA_HEIGHT_SPREAD if prior_spread is None else prior_spread
     by_index = {d.detection_index: d for d in grounding.detections}
     detections, prior_list, start = [], [], []
     for obj in objects:
@@ -105,7 +130,6 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
         start.append([obj.center_m[0], obj.center_m[2], *np.log(obj.size_m)])
     if not detections:
         return None
-    room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
     log_h0 = math.log(camera.height_m)
     yaws = np.array([o.yaw_rad for o in objects if o.detection_index in {d.detection_index for d in detections}])
 
@@ -119,7 +143,7 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
         fits = fit_boxes(batch, scaled, camera, np.zeros(len(batch)), np.tile(yaws, len(scales)),
                          max_iterations=SCALE_ITERATIONS, x0=np.tile(np.array(start), (len(scales), 1)))
         fit_cost = np.array([fit.cost for fit in fits]).reshape(len(scales), count).sum(axis=1)
-        height = (log_h0 + log_scales - math.log(DEFAULT_CAMERA_HEIGHT_M)) / CAMERA_HEIGHT_SPREAD
+        height = (log_h0 + log_scales - math.log(prior_m)) / prior_spread
         return fit_cost + 0.5 * height ** 2
 
     grid = np.linspace(-SCALE_SEARCH_LOG, SCALE_SEARCH_LOG, 7)
