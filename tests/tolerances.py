@@ -15,6 +15,11 @@ SCALE_EQUIVARIANCE_ATOL_M = 1e-6
 #: height is unknown (the hand-held prior, 1.4 m +- 12 %, pulls it a little; from the prior alone the error
 #: would be 17 % for a 1.2 m camera).
 HEIGHT_FROM_SIZES_REL = 0.05
+#: Camera height (the scene's scale) from a sensor-like metric depth map's floor, with the hand-held prior
+#: pulling the other way (relative).
+HEIGHT_FROM_DEPTH_REL = 0.02
+#: Box centres in that scene (metres).
+CENTER_WITH_DEPTH_M = 0.08
 #: Joint refinement: boxes kept apart overlap at most this much (metres; a penetration of 1 cm costs as much as
 #: one unit of a box's fit residuals) ...
 JOINT_OVERLAP_M = 0.02
