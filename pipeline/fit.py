@@ -24,8 +24,10 @@ from . import frames
 from .priors import SizePrior
 from .records import CameraEstimate, Detection
 
-#: Sides of a 2D box closer than this to the photo border are treated as cut by the border.
+#: Sides of a 2D box closer than this to the photo border are treated as cut by the border: a few pixels, or a
+#: fraction of the photo's side (a model's box that stops 0.5 % short of the border is as likely cut by it).
 BORDER_MARGIN_PX = 3.0
+BORDER_MARGIN_FRACTION = 0.01
 #: Pixel noise of a 2D box side: a floor plus a fraction of the box diagonal.
 SIDE_SIGMA_PX = 2.0
 SIDE_SIGMA_FRACTION = 0.02
@@ -50,8 +52,9 @@ class BoxFit:
 def cut_sides(box_xyxy_px, width_px: int, height_px: int) -> np.ndarray:
     """(4,) bool: which sides (x1, y1, x2, y2) of a 2D box touch the photo's border."""
     x1, y1, x2, y2 = box_xyxy_px
-    return np.array([x1 <= BORDER_MARGIN_PX, y1 <= BORDER_MARGIN_PX, x2 >= width_px - BORDER_MARGIN_PX,
-                     y2 >= height_px - BORDER_MARGIN_PX])
+    margin_x = max(BORDER_MARGIN_PX, BORDER_MARGIN_FRACTION * width_px)
+    margin_y = max(BORDER_MARGIN_PX, BORDER_MARGIN_FRACTION * height_px)
+    return np.array([x1 <= margin_x, y1 <= margin_y, x2 >= width_px - margin_x, y2 >= height_px - margin_y])
 
 
 #: Depth agreement: pixel samples per object (a grid of this many by this many inside its 2D box) ...
