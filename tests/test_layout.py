@@ -12,7 +12,8 @@ from pipeline import frames
 from pipeline.camera import estimate_camera
 from pipeline.cli import main
 from pipeline.grounding import parse_grounding
-from pipeline.layout import layout_scene, parse_dimensions, parse_length
+from pipeline.layout import layout_scene
+from pipeline.layout_text import parse_dimensions, parse_length
 from pipeline.records import Grounding, Photo
 from pipeline.solve import solve
 from tests.conftest import SAMPLES
