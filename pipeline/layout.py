@@ -271,7 +271,12 @@ def solve_with_layout(grounding: Grounding, camera: CameraEstimate, room_yaw_rad
             camera, world_from_camera=result.camera_pose, room_yaw_rad=result.room_yaw_rad,
             room_yaw_source="layout" if camera.room_yaw_source == "assumed_facing_camera"
             else f"layout+{camera.room_yaw_source}")
-        return Scene(camera=scene_camera, room=result.room, objects=result.objects, warnings=result.warnings)
+        summary = {"room_type": result.room_type, "room_size_m": list(result.room_size_m),
+                   "camera_heading_deg": math.degrees(result.heading_rad),
+                   "camera_room_m": list(result.camera_room_m), "wall_names": dict(result.wall_names),
+                   "objects_from_text": len(result.objects)}
+        return Scene(camera=scene_camera, room=result.room, objects=result.objects, warnings=result.warnings,
+                     layout=summary)
 
     parsed = _parse(layout)
     warnings = parsed.warnings
@@ -334,8 +339,13 @@ def solve_with_layout(grounding: Grounding, camera: CameraEstimate, room_yaw_rad
     if any(all(s is not m for m in matched.values()) for s in parsed.specs):
         added, room = _add_missing(parsed, matched, scene, heading, warnings)
         objects.extend(added)
+    summary = {"room_type": parsed.room_type,
+               "room_size_m": list(parsed.room_size) if parsed.room_size else None,
+               "camera_heading_deg": math.degrees(frames.wrap_angle(heading)), "wall_names": _wall_names(heading),
+               "matched": {str(index): spec.label for index, spec in sorted(matched.items())},
+               "objects_from_text": len(objects) - len(scene.objects)}
     return Scene(camera=scene.camera, room=room, objects=tuple(objects),
-                 warnings=tuple(dict.fromkeys([*scene.warnings, *warnings])))
+                 warnings=tuple(dict.fromkeys([*scene.warnings, *warnings])), layout=summary)
 
 
 def _add_missing(parsed: _Parsed, matched: dict, scene: Scene, heading: float,

@@ -289,3 +289,6 @@ class Scene:
     room: RoomShell
     objects: tuple[ObjectBox, ...]
     warnings: tuple[str, ...] = ()
+    layout: dict | None = None
+    """What a room-layout answer said of the room (``pipeline/layout.py``): room type, size, the camera's compass
+    heading, which compass wall is which solved wall, which layout entries matched detections; None without one."""

@@ -525,6 +525,15 @@ def combined():
     return truth, base, scene
 
 
+def test_combined_scene_says_what_the_layout_matched(combined):
+    truth, base, scene = combined
+    assert base.layout is None
+    assert scene.layout["room_type"] == "bedroom" and scene.layout["wall_names"]["north"] == "wall_back"
+    labels = {int(k): v for k, v in scene.layout["matched"].items()}
+    assert labels[0] == "bed" and "wardrobe" in labels.values()
+    assert scene.layout["objects_from_text"] == len(scene.objects) - len(base.objects) > 0
+
+
 def test_combined_uses_the_size_word_as_the_size_prior(combined):
     truth, base, scene = combined
     bed, base_bed = scene.objects[0], base.objects[0]
@@ -588,6 +597,11 @@ def test_build_from_a_layout_only_answer(tmp_path, capsys):
     scene = json.loads((out / "scene.json").read_text())
     assert scene["grounding"]["format"] == "layout" and scene["inputs"]["grounding_has_layout"] is True
     assert sorted(o["label"] for o in scene["objects"]) == ["bed", "wardrobe", "window"]
+    layout = scene["layout"]  # what the text said of the room, for a user reading scene.json
+    assert layout["room_type"] == "bedroom" and layout["objects_from_text"] == 3
+    assert sorted(layout["wall_names"]) == ["east", "north", "south", "west"]
+    assert sorted(layout["wall_names"].values()) == ["wall_back", "wall_front", "wall_left", "wall_right"]
+    assert math.isfinite(layout["camera_heading_deg"]) and len(layout["room_size_m"]) == 2
     camera = scene["camera"]
     attitude = frames.attitude_from_world_from_camera(np.array(camera["world_from_camera"]))
     assert attitude["pitch_rad"] == pytest.approx(camera["pitch_rad"]) and attitude["yaw_rad"] == pytest.approx(0.0)

@@ -80,6 +80,7 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
             "entries": grounding.entries_total,
             "used": len(grounding.detections),
         },
+        "layout": scene.layout,
         "inputs": inputs,
         "warnings": [*grounding.warnings, *scene.warnings],
         "timings_s": timings_s,
