@@ -27,13 +27,41 @@ def built(tmp_path_factory):
     grounding.write_text(json.dumps([{"bbox_2d": list(d.box_xyxy_px), "label": label}
                                      for d, label in zip(truth.detections(), LABELS)]))
     options = BuildOptions(grounding=grounding, focal_px=truth.intrinsics.fx_px, camera_height_m=truth.height_m,
-                           pitch_deg=truth.pitch_deg, roll_deg=truth.roll_deg)
+                           pitch_deg=truth.pitch_deg, roll_deg=truth.roll_deg, also=("gltf",))
     result = build(photo, folder / "out", options)
     return result.out_dir, json.loads((result.out_dir / "scene.json").read_text())
 
 
 def test_unique_names():
     assert unique_names(["chair", "chair", "floor", "chair"]) == ["chair", "chair.001", "floor.001", "chair.002"]
+
+
+def test_unique_names_fit_blenders_63_bytes():
+    long = "sofa " * 20  # Blender would cut a longer name on import, and two cut names could collide
+    names = unique_names([long, long, "床" * 30])
+    assert names[0] == long[:63] and names[1] == long[:59] + ".001"
+    assert names[2] == "床" * 21  # 3 bytes a character: cut at a character boundary
+    assert all(len(name.encode("utf-8")) <= 63 for name in names)
+
+
+def test_gltf_and_bin_are_the_glb_in_two_files(built):
+    import pygltflib
+
+    out, scene = built
+    assert scene["outputs"]["gltf"] == "scene.gltf" and scene["outputs"]["gltf_buffer"] == "scene.bin"
+    glb = pygltflib.GLTF2.load_binary(str(out / "scene.glb"))
+    document = json.loads((out / "scene.gltf").read_text(encoding="utf-8"))
+    assert document["buffers"] == [{"uri": "scene.bin", "byteLength": len(glb.binary_blob())}]
+    assert (out / "scene.bin").read_bytes() == glb.binary_blob()
+    assert [node["name"] for node in document["nodes"]] == [node.name for node in glb.nodes]
+
+
+def test_unknown_also_output_is_a_user_error(tmp_path):
+    from pipeline.errors import UserError
+
+    with pytest.raises(UserError, match="unknown --also output obj"):
+        build(tmp_path / "missing.png", tmp_path / "out", BuildOptions(also=("gltf", "obj")))
+    assert not (tmp_path / "out").exists()
 
 
 def test_glb_structure_matches_scene_json(built):
@@ -69,6 +97,15 @@ def test_glb_passes_khronos_validator(built, node_ready):
     assert report["issues"]["numWarnings"] == 0, report["issues"]["messages"]
 
 
+def test_gltf_passes_khronos_validator_with_its_bin(built, node_ready):
+    from tests.viewer_tools import validate_gltf
+
+    report = validate_gltf(built[0] / "scene.gltf")
+    assert report["issues"]["numErrors"] == 0, report["issues"]["messages"]
+    assert report["issues"]["numWarnings"] == 0, report["issues"]["messages"]
+    assert [r["uri"] for r in report["info"]["resources"] if r["storage"] == "external"] == ["scene.bin"]
+
+
 def test_script_safe_json_cannot_close_a_script():
     text = script_safe_json({"label": XSS + "&\u2028"})
     assert "<" not in text and ">" not in text and "&" not in text
@@ -83,6 +120,7 @@ def test_page_is_one_offline_file(built):
     # checks that no request is made at all)
     assert not re.search(r"<(script|link|img|iframe)[^>]*\b(src|href)\s*=(?!\s*[\"']?data:)", html, re.IGNORECASE)
     assert XSS not in html  # the label appears only escaped
+    assert re.search(r'<img id="room3d-photo-img" [^>]*src="data:image/jpeg;base64,', html)  # for the photo view
 
 
 def test_page_renders_in_chromium(built, chromium_ready, tmp_path_factory):
@@ -115,3 +153,18 @@ def test_wall_planes_face_into_the_room(built):
         assert camera_position @ normal + d > 0, wall["name"]  # the camera is inside
         for obj in scene["objects"]:
             assert np.all(np.array(obj["corners"]) @ normal + d > -1e-6), (wall["name"], obj["label"])
+
+
+def test_cli_also_takes_a_comma_list_and_repeats(tmp_path, capsys):
+    from pipeline.cli import main
+
+    photo = tmp_path / "room.png"
+    Image.fromarray(np.full((480, 640, 3), 180, np.uint8)).save(photo)
+    assert main(["build", str(photo), "-o", str(tmp_path / "a"), "--also", "gltf,gltf", "--also", "gltf"]) == 0
+    assert json.loads((tmp_path / "a" / "scene.json").read_text())["inputs"]["options"]["also"] == ["gltf"]
+    assert (tmp_path / "a" / "scene.gltf").is_file() and (tmp_path / "a" / "scene.bin").is_file()
+    assert main(["build", str(photo), "-o", str(tmp_path / "b"), "--also", "gltf,obj"]) == 2
+    assert "unknown --also output obj" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+    assert main(["build", str(photo), "-o", str(tmp_path / "c"), "--also", "ply"]) == 2
+    assert "--also ply needs --depth" in capsys.readouterr().err

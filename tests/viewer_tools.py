@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -175,3 +176,111 @@ def validate_glb(path: str | os.PathLike) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"validate.mjs failed (exit {proc.returncode}): {proc.stderr.strip()}")
     return json.loads(proc.stdout)
+
+
+# Validates a .gltf whose buffers are files beside it (only there: a uri that leaves the folder is an error).
+_VALIDATE_GLTF_JS = r"""
+import { readFile } from "node:fs/promises";
+import { basename, dirname, resolve } from "node:path";
+import validator from "gltf-validator";
+const file = resolve(process.argv[1]);
+const folder = dirname(file);
+const report = await validator.validateBytes(new Uint8Array(await readFile(file)), {
+  uri: basename(file),
+  maxIssues: 0,
+  externalResourceFunction: async (uri) => {
+    const path = resolve(folder, decodeURIComponent(uri));
+    if (dirname(path) !== folder) throw new Error(`external resource outside ${folder}: ${uri}`);
+    return new Uint8Array(await readFile(path));
+  },
+});
+process.stdout.write(JSON.stringify(report));
+"""
+
+
+def validate_gltf(path: str | os.PathLike) -> dict:
+    """Khronos glTF-Validator report for a ``.gltf`` file with its external buffers (e.g. ``scene.bin``) beside it.
+
+    ``report["info"]["resources"]`` lists the buffers the validator loaded."""
+    if not (VIEWER_DIR / "node_modules" / "gltf-validator").is_dir():
+        raise RuntimeError(f"{VIEWER_DIR / 'node_modules'} is missing gltf-validator: run `npm ci` in {VIEWER_DIR}")
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not installed (needed for the glTF validator)")
+    proc = subprocess.run(
+        [node, "--input-type=module", "-e", _VALIDATE_GLTF_JS, os.fspath(Path(path).resolve())],
+        cwd=VIEWER_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"glTF validation failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    return json.loads(proc.stdout)
+
+
+class PageLog:
+    """What a page did: console errors/warnings and page errors, non-local requests, dialogs."""
+
+    def __init__(self) -> None:
+        self.console: list[dict] = []
+        self.requests: list[str] = []
+        self.dialogs: list[dict] = []
+
+    def attach(self, page) -> None:
+        def on_console(msg) -> None:
+            if msg.type in ("error", "warning", "assert"):
+                self.console.append({"type": msg.type, "text": msg.text})
+
+        def on_dialog(dialog) -> None:
+            self.dialogs.append({"type": dialog.type, "message": dialog.message})
+            try:
+                dialog.dismiss()
+            except Exception:  # the page may already be closing
+                pass
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda err: self.console.append({"type": "pageerror", "text": str(err)}))
+        page.on("request", lambda req: None if req.url.startswith(_LOCAL_SCHEMES) else self.requests.append(req.url))
+        page.on("dialog", on_dialog)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.console or self.requests or self.dialogs)
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless system Chromium (Playwright ``Browser``), closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError("Chromium not found at /usr/bin/chromium (apt-get install chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def viewer_page(browser, path_or_url, viewport: tuple[int, int] = (1280, 800), timeout_s: float = 30,
+                **context_options):
+    """Open the page in a fresh context and wait for ``window.sceneReady``; yields ``(page, PageLog)``.
+
+    Raises AssertionError with the viewer's error when the scene does not become ready."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True,
+                                  **context_options)
+    try:
+        page = context.new_page()
+        log = PageLog()
+        log.attach(page)
+        page.goto(_to_url(path_or_url), wait_until="load", timeout=timeout_s * 1000)
+        page.wait_for_function(_READY_JS, timeout=timeout_s * 1000)
+        error = page.evaluate("() => window.room3dError ?? null")
+        assert error is None, f"viewer failed: {error}; console: {log.console}"
+        yield page, log
+    finally:
+        context.close()

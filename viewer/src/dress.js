@@ -171,6 +171,7 @@ export function dressScene(root) {
   const roomCentre = (roomBox.isEmpty() ? sceneBox : roomBox).getCenter(new Vector3());
 
   const fading = []; // {material, point, inward, inside, outside}
+  const roomMeshes = []; // {mesh, role}
   let floorBox = null;
   for (const node of roomParts) {
     const name = nodeName(node);
@@ -191,6 +192,8 @@ export function dressScene(root) {
         polygonOffsetUnits: 1,
       });
       mesh.material = mat;
+      mat.userData.facing = true;
+      roomMeshes.push({ mesh, role });
       mesh.renderOrder = role === 'floor' ? RENDER_ORDER.floor : RENDER_ORDER.wall;
       const outline = edgesFor(mesh, '#8a939e', role === 'ceiling' ? 0.25 : 0.6, edgeCache);
       outline.renderOrder = RENDER_ORDER.wall;
@@ -206,9 +209,13 @@ export function dressScene(root) {
 
   // ---- helpers: grid, photo frustum ----------------------------------------------------------
   const helpers = [];
+  let grid = null;
   let gridBox = floorBox && !floorBox.isEmpty() ? floorBox : null;
   if (!gridBox && !sceneBox.isEmpty()) gridBox = sceneBox.clone().expandByScalar(0.5); // no floor: around the objects
-  if (gridBox) helpers.push(makeGrid(gridBox));
+  if (gridBox) {
+    grid = makeGrid(gridBox);
+    helpers.push(grid);
+  }
   const frustum = photoCamera ? makeFrustum(photoCamera, 0.35) : null;
   if (frustum) helpers.push(frustum);
   const photoPosition = photoCamera ? photoCamera.getWorldPosition(new Vector3()) : null;
@@ -219,18 +226,24 @@ export function dressScene(root) {
     photoCameraNode,
     sceneBox,
     helpers,
+    grid,
+    roomNodes: roomParts,
+    roomMeshes,
     /**
      * Fades each room surface the camera is outside of, so the user always looks into the room,
-     * and hides the photo-camera marker near the photo viewpoint.
+     * and hides the photo-camera marker near the photo viewpoint. `fillScale` scales the surfaces'
+     * opacity (lower in photo view, where the photo shows through). Each surface material's
+     * userData.facing says whether the camera is on its inner side (only those can be measured on).
      */
-    updateFading(cameraPosition) {
+    updateFading(cameraPosition, fillScale = 1) {
       // The photo-camera marker is hidden when the view stands at (or very near) the photo viewpoint.
       if (frustum) frustum.visible = cameraPosition.distanceTo(photoPosition) > 0.6;
       const d = new Vector3();
       for (const f of fading) {
         const inside = d.subVectors(cameraPosition, f.point).dot(f.inward) >= 0;
-        const opacity = inside ? f.inside : f.outside;
+        const opacity = (inside ? f.inside : f.outside) * fillScale;
         f.material.opacity = opacity;
+        f.material.userData.facing = inside;
         f.material.visible = opacity > 0.001;
         f.outlineMaterial.opacity = inside ? 0.6 : 0.25;
       }

@@ -20,3 +20,18 @@ export function labelText(label, size) {
   const s = fmtSize(size);
   return s ? `${label} · ${s}` : String(label);
 }
+
+/** Feet and inches, to the nearest inch: 1.52 -> "4 ft 11 in"; under a foot: "7 in". */
+export function fmtFeetInches(metres) {
+  if (!Number.isFinite(metres)) return '?';
+  const sign = metres < 0 ? '-' : '';
+  const inches = Math.round(Math.abs(metres) / 0.0254);
+  const ft = Math.floor(inches / 12);
+  const rest = inches % 12;
+  return ft ? `${sign}${ft} ft ${rest} in` : `${sign}${rest} in`;
+}
+
+/** A distance for the measure tool: "2.41 m · 7 ft 11 in". */
+export function fmtDistance(metres) {
+  return `${fmtMetres(metres)} m · ${fmtFeetInches(metres)}`;
+}

@@ -4,7 +4,9 @@ import {
   DirectionalLight,
   HemisphereLight,
   PerspectiveCamera,
+  Raycaster,
   Scene,
+  Vector2,
   Vector3,
   WebGLRenderer,
 } from 'three';
@@ -12,16 +14,22 @@ import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { CSS2DRenderer } from 'three/addons/renderers/CSS2DRenderer.js';
 
+import { sceneCode } from './codegen.js';
+import { declutter } from './declutter.js';
 import { dressScene } from './dress.js';
+import { Measure } from './measure.js';
 import { fovFromScene, readGlb, readSceneJson } from './payload.js';
+import { applyPhotoProjection, photoCamera, photoFov, photoPose, photoRect } from './photo.js';
+import { readPointCloud } from './points.js';
 import {
-  IDS, byId, fillInfo, fillObjectList, makeLabel, setActiveButton, showPhotoFrame, showStatus, viewportElement,
+  IDS, byId, copyText, downloadBytes, fillInfo, fillObjectList, makeLabel, markListSelection, setActiveButton,
+  showSelection, showStatus, viewportElement,
 } from './ui.js';
-import {
-  NO_INSETS, containFov, lookAtQuaternion, makeTween, overviewPose, photoPose, viewOffsetFor,
-} from './views.js';
+import { NO_INSETS, lookAtQuaternion, makeTween, overviewPose, viewOffsetFor } from './views.js';
 
 const TWEEN_MS = 650;
+const TAP_MAX_PX = 6; // a press that moves less than this is a click/tap, not a drag
+const PHOTO_FILL_SCALE = 0.12; // room surfaces in photo view: light, so the photo shows through
 let failed = false;
 
 function fail(err) {
@@ -41,13 +49,33 @@ function countLoaded(root) {
   return { meshCount, objectCount };
 }
 
+async function loadPhotoImage() {
+  const img = byId(IDS.photoImg);
+  if (!img) return null;
+  try {
+    await img.decode();
+    return img;
+  } catch (err) {
+    img.remove();
+    return null;
+  }
+}
+
+function on(id, event, handler) {
+  const e = byId(id);
+  if (e) e.addEventListener(event, handler);
+  return e;
+}
+
 async function start() {
   showStatus('Loading scene…', false);
   const glb = readGlb();
+  const glbBytes = new Uint8Array(glb.slice(0)); // kept for the download button
   const meta = readSceneJson();
   const host = viewportElement();
+  const photoImgPromise = loadPhotoImage();
 
-  const renderer = new WebGLRenderer({ antialias: true, alpha: true });
+  const renderer = new WebGLRenderer({ antialias: true, alpha: true, preserveDrawingBuffer: false });
   renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
   renderer.setClearColor(0x000000, 0);
   renderer.domElement.className = 'room3d-canvas';
@@ -78,14 +106,29 @@ async function start() {
   scene.add(sun);
   scene.add(root);
   for (const h of dressed.helpers) scene.add(h);
+  const points = readPointCloud();
+  if (points) scene.add(points);
+  const photoImg = await photoImgPromise;
 
   // Labels sit on the top face of each box (local +0.5 of the unit cube, so they follow the scale).
-  const labelObjects = dressed.objects.map((info) => {
+  const labelItems = dressed.objects.map((info) => {
     const label = makeLabel(info);
     label.position.set(0, 0.5, 0);
     info.node.add(label);
-    return label;
+    return { label, info, priority: 0 };
   });
+  const records = new Map();
+  for (const o of Array.isArray(meta.objects) ? meta.objects : []) {
+    if (o && typeof o.name === 'string') records.set(o.name, o);
+  }
+  const byName = new Map(dressed.objects.map((info) => [info.name, info]));
+  const meshToInfo = new Map();
+  for (const info of dressed.objects) {
+    info.node.traverse((m) => {
+      if (m.isMesh) meshToInfo.set(m, info);
+    });
+  }
+  const objectMeshes = [...meshToInfo.keys()];
 
   // ---- camera, controls, views -------------------------------------------------------------
   const camera = new PerspectiveCamera(45, 1, 0.05, 500);
@@ -95,18 +138,22 @@ async function start() {
   controls.screenSpacePanning = true;
 
   const fov = fovFromScene(meta);
-  const photoAspect = (fov && fov.aspect) || (dressed.photoCamera ? dressed.photoCamera.aspect : 0);
+  const photo = photoCamera(meta, dressed.photoCamera);
   const framingBox = dressed.sceneBox.clone();
-  if (dressed.photoCamera) framingBox.expandByPoint(dressed.photoCamera.getWorldPosition(new Vector3()));
+  if (photo) framingBox.expandByPoint(new Vector3().setFromMatrixPosition(photo.matrixWorld));
 
   let view = 'overview';
   let tween = null;
-  let photoLocked = false; // in photo view the camera keeps the exact photo pose (roll included)
+  let tweenGoal = null;
+  let photoLocked = false; // in photo view the camera keeps the exact photo pose and projection
   let needsRender = true;
   let width = 1;
   let height = 1;
   let insets = NO_INSETS;
-  // 1: projection centre moved to the middle of the area not covered by the UI; 0: photo view (none).
+  let photoOpacity = 1;
+  const layers = { room: true, labels: true, points: !!points, objects: true, grid: true };
+  let selected = null;
+  // 1: projection centre moved to the middle of the area not covered by the UI; 0: none.
   const state = { offsetWeight: 1 };
 
   /** Parts of the viewport covered by the top bar and the object panel (CSS px). */
@@ -123,24 +170,64 @@ async function start() {
       const r = panel.getBoundingClientRect();
       if (r.width > 0 && r.height > 0 && r.left - hr.left > hr.width * 0.5) {
         out.right = Math.max(out.right, hr.right - r.left + 8);
+      } else if (r.width > hr.width * 0.6 && r.top - hr.top > hr.height * 0.4) {
+        out.bottom = Math.max(out.bottom, hr.bottom - r.top + 8); // bottom sheet (narrow screens)
       }
     }
     return out;
   }
 
-  function applyViewOffset() {
+  const inPhotoView = () => view === 'photo' && photoLocked && !tween;
+
+  function applyProjection() {
+    if (inPhotoView()) {
+      applyPhotoProjection(camera, photo, width, height);
+      return;
+    }
+    camera.aspect = width / height;
     const w = state.offsetWeight;
     if (w > 0.001) {
       const [ox, oy] = viewOffsetFor(width, height, insets);
       camera.setViewOffset(width, height, ox * w, oy * w, width, height);
-    } else if (camera.view && camera.view.enabled) {
-      camera.clearViewOffset();
+    } else {
+      if (camera.view && camera.view.enabled) camera.clearViewOffset();
+      camera.updateProjectionMatrix();
     }
   }
 
+  /** The photo (behind the transparent canvas) and its frame, placed on the photo's rectangle. */
+  function placePhoto() {
+    const show = inPhotoView();
+    const frame = byId(IDS.photoFrame);
+    const bar = byId(IDS.photoBar);
+    if (bar) bar.hidden = !(show && photoImg);
+    const r = photo ? photoRect(photo, width, height) : null;
+    for (const e of [frame, photoImg]) {
+      if (!e) continue;
+      e.hidden = !show;
+      if (show) {
+        e.style.left = `${r.left}px`;
+        e.style.top = `${r.top}px`;
+        e.style.width = `${r.width}px`;
+        e.style.height = `${r.height}px`;
+      }
+    }
+    if (photoImg) photoImg.style.opacity = String(photoOpacity);
+  }
+
   function poseFor(name) {
-    if (name === 'photo' && dressed.photoCamera) {
-      return photoPose(dressed.photoCamera, photoAspect, width / height, dressed.sceneBox);
+    if (name === 'photo' && photo) {
+      const p = photoPose(photo, dressed.sceneBox);
+      return {
+        name: 'photo',
+        position: p.position,
+        quaternion: p.quaternion,
+        target: p.target,
+        fov: photoFov(photo, width, height),
+        near: 0.02,
+        far: Math.max(100, p.distance * 50),
+        offsetWeight: 0,
+      };
     }
     return overviewPose(framingBox, width, height, insets);
   }
@@ -152,81 +239,82 @@ async function start() {
   }
 
   function finishView(name, goal) {
+    tween = null;
+    tweenGoal = null;
     camera.position.copy(goal.position);
     camera.quaternion.copy(goal.quaternion);
     controls.target.copy(goal.target);
     camera.fov = goal.fov;
     camera.near = goal.near;
     camera.far = goal.far;
-    camera.updateProjectionMatrix();
     state.offsetWeight = goal.offsetWeight;
     photoLocked = name === 'photo';
+    applyProjection();
     if (!photoLocked) controls.update();
-    showPhotoFrame(name === 'photo', width, height, photoAspect);
+    placePhoto();
+    needsRender = true;
+  }
+
+  function moveTo(name, goal, animate) {
+    stopControlsMotion();
+    view = name;
+    setActiveButton(name);
+    photoLocked = false;
+    placePhoto();
+    const reduce = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    if (!animate || reduce) {
+      finishView(name, goal);
+      return;
+    }
+    photoLocked = true; // controls stay out of the way during the move
+    camera.aspect = width / height;
+    const step = makeTween(camera, controls, state, goal, TWEEN_MS);
+    tweenGoal = { name, goal };
+    tween = (now) => {
+      if (step(now)) finishView(name, goal);
+    };
     needsRender = true;
   }
 
   function setView(name, animate = true) {
-    if (name === 'photo' && !dressed.photoCamera) return false;
+    if (name === 'photo' && !photo) return false;
     if (name !== 'photo') name = 'overview';
-    stopControlsMotion();
-    view = name;
-    setActiveButton(name);
-    showPhotoFrame(false);
-    const goal = poseFor(name);
-    const reduce = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-    if (!animate || reduce) {
-      tween = null;
-      finishView(name, goal);
-    } else {
-      photoLocked = true; // controls stay out of the way during the move
-      const step = makeTween(camera, controls, state, goal, TWEEN_MS);
-      tween = (now) => {
-        if (step(now)) {
-          tween = null;
-          finishView(name, goal);
-        }
-      };
-    }
-    needsRender = true;
+    moveTo(name, poseFor(name), animate);
     return true;
   }
 
   function focusObject(info) {
-    stopControlsMotion();
     const dir = camera.position.clone().sub(controls.target).normalize();
     const extent = Math.max(...info.size, 0.3);
     const target = info.node.getWorldPosition(new Vector3());
     const position = target.clone().addScaledVector(dir, Math.max(1.2, extent * 2.8));
     const goal = overviewPose(framingBox, width, height, insets);
     Object.assign(goal, { position, target, quaternion: lookAtQuaternion(position, target) });
-    view = 'free';
-    setActiveButton(view);
-    showPhotoFrame(false);
-    photoLocked = true;
-    const step = makeTween(camera, controls, state, goal, TWEEN_MS);
-    tween = (now) => {
-      if (step(now)) {
-        tween = null;
-        finishView('free', goal);
-      }
-    };
+    moveTo('free', goal, true);
   }
 
+  let userMoving = false;
   controls.addEventListener('start', () => {
-    // The user takes over: leave the exact photo pose / cancel a move.
-    tween = null;
-    if (photoLocked) {
-      photoLocked = false;
-      showPhotoFrame(false);
-    }
-    if (view !== 'free') {
-      view = 'free';
-      setActiveButton(view);
-    }
+    userMoving = true;
+    // The user takes over during a move: finish it at once.
+    if (tweenGoal) finishView(tweenGoal.name, tweenGoal.goal);
+  });
+  controls.addEventListener('end', () => {
+    userMoving = false;
   });
   controls.addEventListener('change', () => {
     needsRender = true;
+    if (photoLocked && !tween) {
+      // The user moved the camera: leave the exact photo pose and projection.
+      photoLocked = false;
+      view = 'free';
+      setActiveButton(view);
+      applyProjection();
+      placePhoto();
+    } else if (userMoving && view !== 'free') {
+      view = 'free';
+      setActiveButton(view);
+    }
   });
 
   function resize() {
@@ -237,35 +325,180 @@ async function start() {
     renderer.domElement.style.height = '100%';
     labelRenderer.setSize(width, height);
     insets = measureInsets();
-    camera.aspect = width / height;
-    if (view === 'photo' && photoLocked && !tween && dressed.photoCamera) {
-      camera.fov = containFov(dressed.photoCamera.fov, photoAspect, camera.aspect);
-      showPhotoFrame(true, width, height, photoAspect);
-    }
-    camera.updateProjectionMatrix();
+    for (const item of labelItems) item.w = 0; // re-measure label sizes
+    applyProjection();
+    placePhoto();
     needsRender = true;
   }
   window.addEventListener('resize', resize);
   resize();
   setView('overview', false);
 
+  // ---- selection -----------------------------------------------------------------------------
+  function select(info, { focus = false } = {}) {
+    if (selected === info && !focus) return;
+    if (selected) setHighlight(selected, false);
+    selected = info || null;
+    if (selected) setHighlight(selected, true);
+    showSelection(selected, selected ? records.get(selected.name) || null : null);
+    markListSelection(selected ? selected.name : null);
+    if (selected && focus) focusObject(selected);
+    needsRender = true;
+  }
+
+  function setHighlight(info, onOff) {
+    for (const m of info.materials) m.opacity = onOff ? 0.62 : 0.3;
+    labelItems[info.index].label.element.classList.toggle('active', onOff);
+  }
+
+  // ---- picking: clicks/taps select, or measure -------------------------------------------------
+  const raycaster = new Raycaster();
+  const ndc = new Vector2();
+
+  function rayAt(x, y) {
+    const r = renderer.domElement.getBoundingClientRect();
+    ndc.set(((x - r.left) / r.width) * 2 - 1, -((y - r.top) / r.height) * 2 + 1);
+    raycaster.setFromCamera(ndc, camera);
+  }
+
+  function pickObject(x, y) {
+    if (!layers.objects) return null;
+    rayAt(x, y);
+    const hit = raycaster.intersectObjects(objectMeshes, false)[0];
+    return hit ? { info: meshToInfo.get(hit.object), point: hit.point } : null;
+  }
+
+  /** The first surface under (x, y) (client px): an object box or a room surface facing the camera. */
+  function pickSurface(x, y) {
+    rayAt(x, y);
+    const targets = layers.objects ? objectMeshes.slice() : [];
+    if (layers.room) {
+      for (const { mesh } of dressed.roomMeshes) if (mesh.material.userData.facing) targets.push(mesh);
+    }
+    const hit = raycaster.intersectObjects(targets, false)[0];
+    if (!hit) return null;
+    return { point: hit.point.clone(), info: meshToInfo.get(hit.object) || null, surface: hit.object };
+  }
+
+  const measure = new Measure(scene, byId(IDS.measureReadout));
+  function setMeasuring(onOff) {
+    measure.setActive(onOff);
+    document.body.classList.toggle('measuring', onOff);
+    const b = byId(IDS.measure);
+    if (b) b.setAttribute('aria-pressed', String(onOff));
+    needsRender = true;
+  }
+
+  function tap(x, y) {
+    if (measure.active) {
+      const hit = pickSurface(x, y);
+      if (hit) measure.add(hit.point);
+      needsRender = true;
+      return;
+    }
+    const hit = pickObject(x, y);
+    select(hit ? hit.info : null);
+  }
+
+  let press = null;
+  renderer.domElement.addEventListener('pointerdown', (e) => {
+    press = e.isPrimary ? { x: e.clientX, y: e.clientY, id: e.pointerId, moved: false } : null;
+  });
+  renderer.domElement.addEventListener('pointermove', (e) => {
+    if (press && e.pointerId === press.id && Math.hypot(e.clientX - press.x, e.clientY - press.y) > TAP_MAX_PX) {
+      press.moved = true;
+    }
+  });
+  renderer.domElement.addEventListener('pointerup', (e) => {
+    if (press && e.pointerId === press.id && !press.moved && e.button <= 0) tap(e.clientX, e.clientY);
+    press = null;
+  });
+
   // ---- UI ----------------------------------------------------------------------------------
-  const bOverview = byId(IDS.overview);
+  on(IDS.overview, 'click', () => setView('overview'));
   const bPhoto = byId(IDS.photo);
-  if (bOverview) bOverview.addEventListener('click', () => setView('overview'));
   if (bPhoto) {
-    if (dressed.photoCamera) bPhoto.addEventListener('click', () => setView('photo'));
+    if (photo) bPhoto.addEventListener('click', () => setView('photo'));
     else {
       bPhoto.disabled = true;
       bPhoto.title = 'This scene has no photo camera';
     }
   }
+  const opacityInput = on(IDS.photoOpacity, 'input', (e) => setPhotoOpacity(Number(e.target.value) / 100));
+  if (opacityInput) photoOpacity = Number(opacityInput.value) / 100;
+  function setPhotoOpacity(v) {
+    photoOpacity = Math.min(1, Math.max(0, Number(v) || 0));
+    if (opacityInput) opacityInput.value = String(Math.round(photoOpacity * 100));
+    placePhoto();
+  }
+
+  function setLayer(name, visible) {
+    if (!(name in layers)) return false;
+    if (name === 'points' && !points) return false;
+    layers[name] = !!visible;
+    if (name === 'room') {
+      for (const n of dressed.roomNodes) n.visible = layers.room;
+      if (dressed.grid) dressed.grid.visible = layers.room && layers.grid;
+    } else if (name === 'grid' && dressed.grid) dressed.grid.visible = layers.room && layers.grid;
+    else if (name === 'labels') for (const item of labelItems) item.label.visible = layers.labels;
+    else if (name === 'points') points.visible = layers.points;
+    else if (name === 'objects') for (const info of dressed.objects) info.node.visible = layers.objects;
+    const box = byId({ room: IDS.showRoom, labels: IDS.showLabels, points: IDS.showPoints }[name]);
+    if (box) box.checked = layers[name];
+    needsRender = true;
+    return true;
+  }
+  on(IDS.showRoom, 'change', (e) => setLayer('room', e.target.checked));
+  on(IDS.showLabels, 'change', (e) => setLayer('labels', e.target.checked));
+  on(IDS.showPoints, 'change', (e) => setLayer('points', e.target.checked));
+  const pointsToggle = byId(IDS.showPointsLabel);
+  if (pointsToggle) pointsToggle.hidden = !points;
+
+  on(IDS.measure, 'click', () => setMeasuring(!measure.active));
+  on(IDS.selClose, 'click', () => select(null));
+
+  const hasMeta = meta && !meta._unreadable && Object.keys(meta).length > 0;
+  on(IDS.glb, 'click', () => downloadBytes(glbBytes, 'model/gltf-binary', 'scene.glb'));
+  const bJson = on(IDS.json, 'click', () => {
+    downloadBytes(new TextEncoder().encode(`${JSON.stringify(meta, null, 1)}\n`), 'application/json', 'scene.json');
+  });
+  if (bJson && !hasMeta) bJson.disabled = true;
+
+  let code = null;
+  const getCode = () => {
+    if (code === null) {
+      const title = byId('room3d-title') ? byId('room3d-title').textContent : document.title;
+      code = sceneCode(dressed.objects, meta.room, title);
+    }
+    return code;
+  };
+  const dialog = byId(IDS.codeDialog);
+  on(IDS.code, 'click', () => {
+    byId(IDS.codeText).textContent = getCode();
+    if (dialog && dialog.showModal) dialog.showModal();
+  });
+  on(IDS.codeClose, 'click', () => dialog && dialog.close());
+  on(IDS.codeCopy, 'click', async (e) => {
+    const button = e.currentTarget;
+    const ok = await copyText(getCode(), byId(IDS.codeText));
+    button.textContent = ok ? 'Copied' : 'Press Ctrl+C';
+    setTimeout(() => {
+      button.textContent = 'Copy';
+    }, 1500);
+  });
+
   window.addEventListener('keydown', (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     const t = e.target;
     if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+    if (dialog && dialog.open) return;
     if (e.key === 'o' || e.key === 'O') setView('overview');
     else if (e.key === 'p' || e.key === 'P') setView('photo');
+    else if (e.key === 'm' || e.key === 'M') setMeasuring(!measure.active);
+    else if (e.key === 'Escape') {
+      if (measure.active) setMeasuring(false);
+      else select(null);
+    }
   });
 
   fillInfo(
@@ -274,13 +507,37 @@ async function start() {
     !!meta._unreadable,
   );
   fillObjectList(dressed.objects, {
-    onHover(info, on) {
-      for (const m of info.materials) m.opacity = on ? 0.6 : 0.3;
-      labelObjects[info.index].element.classList.toggle('active', on);
+    onHover(info, hover) {
+      if (info !== selected) for (const m of info.materials) m.opacity = hover ? 0.6 : 0.3;
+      labelItems[info.index].label.element.classList.toggle('active', hover || info === selected);
       needsRender = true;
     },
-    onClick: focusObject,
+    onClick: (info) => select(info, { focus: true }),
   });
+
+  // ---- the page's API (tests, embedding) -------------------------------------------------------
+  const tmp = new Vector3();
+  /** Client px of a world point in the current view. */
+  function project(p) {
+    tmp.set(p[0], p[1], p[2]).project(camera);
+    const r = renderer.domElement.getBoundingClientRect();
+    return [r.left + ((tmp.x + 1) / 2) * r.width, r.top + ((1 - tmp.y) / 2) * r.height];
+  }
+  /** A client-px point where a click hits the object `name` (its centre, or a face centre), or null. */
+  function clickPoint(name) {
+    const info = byName.get(name);
+    if (!info) return null;
+    info.node.updateMatrixWorld(true);
+    const local = [[0, 0, 0], [0, 0.5, 0], [0, 0, 0.5], [0, 0, -0.5], [0.5, 0, 0], [-0.5, 0, 0], [0, 0.25, 0.5], [0, 0.25, -0.5]];
+    for (const l of local) {
+      const w = new Vector3(l[0] * 0.9, l[1] * 0.9, l[2] * 0.9).applyMatrix4(info.node.matrixWorld);
+      const [x, y] = project([w.x, w.y, w.z]);
+      if (x < 0 || y < 0 || x > width || y > height) continue;
+      const hit = pickObject(x, y);
+      if (hit && hit.info === info && document.elementFromPoint(x, y) === renderer.domElement) return [x, y];
+    }
+    return null;
+  }
 
   window.room3d = {
     objectCount: counts.objectCount,
@@ -288,21 +545,94 @@ async function start() {
     labels: dressed.objects.map((o) => o.label),
     names: dressed.objects.map((o) => o.name),
     objects: dressed.objects.map((o) => ({ name: o.name, label: o.label, category: o.category, size: o.size.slice() })),
-    hasPhotoCamera: !!dressed.photoCamera,
+    hasPhotoCamera: !!photo,
+    hasPhoto: !!photoImg,
+    pointCount: points ? points.geometry.getAttribute('position').count : 0,
     get view() {
       return view;
     },
     setView: (name, animate = false) => setView(name, animate),
+    photoView: (animate = false) => setView('photo', animate),
+    photoRect: () => (photo ? photoRect(photo, width, height) : null),
+    setPhotoOpacity,
+    get layers() {
+      return { ...layers };
+    },
+    setLayer,
+    /** A promise resolved once a frame with every change made so far has been drawn. */
+    nextFrame() {
+      needsRender = true;
+      return new Promise((resolve) => frameWaiters.push(resolve));
+    },
+    setObjectVisible(name, visible) {
+      const info = byName.get(name);
+      if (!info) return false;
+      info.node.visible = !!visible;
+      needsRender = true;
+      return true;
+    },
+    select(name) {
+      const info = byName.get(name);
+      if (name !== null && !info) return false;
+      select(info || null);
+      return true;
+    },
+    get selection() {
+      if (!selected) return null;
+      const card = byId(IDS.selection);
+      return { name: selected.name, label: selected.label, size: selected.size.slice(), text: card ? card.innerText : '' };
+    },
+    project,
+    clickPoint,
+    pick(x, y) {
+      const hit = pickSurface(x, y);
+      return hit ? { point: hit.point.toArray(), name: hit.info ? hit.info.name : hit.surface.userData.name || hit.surface.name } : null;
+    },
+    setMeasuring,
+    get measurement() {
+      return measure.result();
+    },
+    code: getCode,
+    meshBoxes() {
+      const out = [];
+      root.updateMatrixWorld(true);
+      root.traverse((o) => {
+        if (!o.isMesh) return;
+        if (!o.geometry.boundingBox) o.geometry.computeBoundingBox();
+        const b = o.geometry.boundingBox.clone().applyMatrix4(o.matrixWorld);
+        out.push({ min: b.min.toArray(), max: b.max.toArray() });
+      });
+      return out;
+    },
   };
 
   // ---- render loop -------------------------------------------------------------------------
   const camPos = new Vector3();
+  let frameWaiters = [];
   function render() {
     camera.getWorldPosition(camPos);
-    dressed.updateFading(camPos);
-    applyViewOffset();
+    dressed.updateFading(camPos, inPhotoView() ? PHOTO_FILL_SCALE : 1);
+    applyProjection();
+    measure.update(camera);
+    if (inPhotoView()) {
+      // draw only inside the photo's rectangle
+      const r = photoRect(photo, width, height);
+      renderer.setScissorTest(false);
+      renderer.clear();
+      renderer.setScissor(r.left, height - r.top - r.height, r.width, r.height);
+      renderer.setScissorTest(true);
+    } else {
+      renderer.setScissorTest(false);
+    }
     renderer.render(scene, camera);
     labelRenderer.render(scene, camera);
+    if (layers.labels) {
+      for (const item of labelItems) {
+        const d = Math.max(0.3, camPos.distanceTo(item.info.centre));
+        item.priority = item.info === selected ? Infinity : Math.max(...item.info.size) / d;
+      }
+      declutter(labelItems, camera, width, height);
+    }
   }
 
   function frame(now) {
@@ -318,6 +648,11 @@ async function start() {
       needsRender = false;
       render();
     }
+    if (frameWaiters.length && !tween) {
+      const waiting = frameWaiters;
+      frameWaiters = [];
+      requestAnimationFrame(() => waiting.forEach((resolve) => resolve()));
+    }
   }
 
   render();
@@ -325,6 +660,7 @@ async function start() {
   showStatus('', false);
   requestAnimationFrame(() => {
     if (failed) return;
+    window.room3dReadyMs = performance.now();
     window.sceneReady = true; // the first frame with the scene has been rendered
     requestAnimationFrame(frame);
   });

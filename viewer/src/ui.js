@@ -1,7 +1,7 @@
 // DOM side of the viewer. Model text (labels, categories) only ever reaches the DOM through
 // textContent / DOM properties, never through innerHTML or HTML strings.
 import { CSS2DObject } from 'three/addons/renderers/CSS2DRenderer.js';
-import { fmtDeg, fmtSize, labelText } from './format.js';
+import { fmtDeg, fmtFeetInches, fmtMetres, fmtSize, labelText } from './format.js';
 
 export const IDS = {
   viewport: 'room3d-viewport',
@@ -13,6 +13,27 @@ export const IDS = {
   photoFrame: 'room3d-photo-frame',
   topbar: 'room3d-topbar',
   panel: 'room3d-panel',
+  photoImg: 'room3d-photo-img',
+  photoBar: 'room3d-photo-bar',
+  photoOpacity: 'room3d-photo-opacity',
+  measure: 'room3d-btn-measure',
+  measureReadout: 'room3d-measure-readout',
+  code: 'room3d-btn-code',
+  codeDialog: 'room3d-code',
+  codeText: 'room3d-code-text',
+  codeCopy: 'room3d-code-copy',
+  codeClose: 'room3d-code-close',
+  glb: 'room3d-btn-glb',
+  json: 'room3d-btn-json',
+  selection: 'room3d-selection',
+  selLabel: 'room3d-sel-label',
+  selDot: 'room3d-sel-dot',
+  selDetails: 'room3d-sel-details',
+  selClose: 'room3d-sel-close',
+  showRoom: 'room3d-show-room',
+  showLabels: 'room3d-show-labels',
+  showPoints: 'room3d-show-points',
+  showPointsLabel: 'room3d-show-points-label',
 };
 
 function el(tag, className, text) {
@@ -102,6 +123,7 @@ export function fillObjectList(objects, { onHover, onClick }) {
     button.addEventListener('focus', () => onHover(info, true));
     button.addEventListener('blur', () => onHover(info, false));
     button.addEventListener('click', () => onClick(info));
+    button.dataset.name = info.name;
     li.appendChild(button);
     list.appendChild(li);
   }
@@ -114,21 +136,95 @@ export function setActiveButton(view) {
   }
 }
 
-/** Shows the photo's frame (letterbox) in photo view; rect in CSS pixels of the viewport. */
-export function showPhotoFrame(visible, viewW, viewH, photoAspect) {
-  const f = byId(IDS.photoFrame);
-  if (!f) return;
-  if (!visible || !(photoAspect > 0) || !viewW || !viewH) {
-    f.hidden = true;
+/** Marks the list entry of the selected object (or none) and scrolls it into view. */
+export function markListSelection(name) {
+  const list = byId(IDS.objects);
+  if (!list) return;
+  for (const b of list.querySelectorAll('button.object')) {
+    const on = b.dataset.name === name;
+    b.setAttribute('aria-current', String(on));
+    if (on && b.scrollIntoView) b.scrollIntoView({ block: 'nearest' });
+  }
+}
+
+/**
+ * Fills the selection card. `info`: the viewer's object info; `record`: the object of scene.json
+ * (label, category, confidence, size_source, notes, yaw...) or null. Every value goes in as text.
+ */
+export function showSelection(info, record) {
+  const card = byId(IDS.selection);
+  if (!card) return;
+  if (!info) {
+    card.hidden = true;
     return;
   }
-  let w = viewW;
-  let h = viewH;
-  if (viewW / viewH >= photoAspect) w = viewH * photoAspect;
-  else h = viewW / photoAspect;
-  f.style.width = `${w}px`;
-  f.style.height = `${h}px`;
-  f.style.left = `${(viewW - w) / 2}px`;
-  f.style.top = `${(viewH - h) / 2}px`;
-  f.hidden = false;
+  byId(IDS.selLabel).textContent = String(info.label);
+  byId(IDS.selDot).style.backgroundColor = info.colour;
+  const rows = [];
+  const [w, h, d] = info.size;
+  rows.push(['Size', `${fmtMetres(w)} × ${fmtMetres(h)} × ${fmtMetres(d)} m`]);
+  rows.push(['', info.size.map(fmtFeetInches)]); // parts kept whole when the line wraps
+  rows.push(['', 'width × height × depth']);
+  const r = record || {};
+  if (typeof r.category === 'string' && r.category && r.category !== info.label) rows.push(['Category', r.category]);
+  const confidence = typeof r.confidence === 'number' ? r.confidence : info.confidence;
+  if (typeof confidence === 'number') rows.push(['Confidence', confidence.toFixed(2)]);
+  if (typeof r.size_source === 'string' && r.size_source) rows.push(['Size from', r.size_source]);
+  const notes = Array.isArray(r.notes) ? r.notes.filter((n) => typeof n === 'string' && n) : [];
+  if (notes.length) rows.push(['Notes', notes.join('; ')]);
+  const c = info.centre;
+  rows.push(['Centre', `${fmtMetres(c.x)}, ${fmtMetres(c.y)}, ${fmtMetres(c.z)} m`]);
+  rows.push(['Height of top', `${fmtMetres(c.y + h / 2)} m · ${fmtFeetInches(c.y + h / 2)}`]);
+  if (info.name !== info.label) rows.push(['Node', info.name]);
+  const dl = byId(IDS.selDetails);
+  dl.replaceChildren();
+  for (const [k, v] of rows) {
+    dl.appendChild(el('dt', '', k));
+    if (Array.isArray(v)) {
+      const dd = el('dd');
+      v.forEach((part, i) => {
+        if (i) dd.appendChild(document.createTextNode(' × '));
+        dd.appendChild(el('span', 'part', part));
+      });
+      dl.appendChild(dd);
+    } else {
+      dl.appendChild(el('dd', '', String(v)));
+    }
+  }
+  card.hidden = false;
+}
+
+/** Saves bytes as a file through a Blob URL (no network). */
+export function downloadBytes(bytes, type, filename) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = el('a');
+  a.href = url;
+  a.download = filename;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+/** Copies text to the clipboard; falls back to selecting it (the user presses Ctrl+C). */
+export async function copyText(text, codeElement) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch (err) {
+    // permission refused (e.g. a file:// page in some browsers): select instead
+  }
+  const range = document.createRange();
+  range.selectNodeContents(codeElement);
+  const sel = window.getSelection();
+  sel.removeAllRanges();
+  sel.addRange(range);
+  try {
+    return document.execCommand('copy');
+  } catch (err) {
+    return false;
+  }
 }

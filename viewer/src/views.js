@@ -1,4 +1,4 @@
-// Camera framing: the three-quarter overview, the photo viewpoint, and smooth moves between them.
+// Camera framing: the three-quarter overview and smooth moves between views (the photo viewpoint: photo.js).
 import { Box3, MathUtils, Matrix4, Quaternion, Vector3 } from 'three';
 
 const UP = new Vector3(0, 1, 0);
@@ -61,38 +61,6 @@ export function viewOffsetFor(viewW, viewH, safe) {
   const cx = safe.left + freeW / 2 - viewW / 2;
   const cy = safe.top + freeH / 2 - viewH / 2;
   return [-cx, -cy];
-}
-
-/**
- * Vertical fov (degrees) that shows the whole photo frame (photo vfov, photo aspect) in a
- * viewport of aspect `viewAspect` ("contain": letterboxed, never cropped).
- */
-export function containFov(photoFovDeg, photoAspect, viewAspect) {
-  if (!(photoAspect > 0) || viewAspect >= photoAspect) return photoFovDeg;
-  const t = Math.tan(MathUtils.degToRad(photoFovDeg) / 2) * (photoAspect / viewAspect);
-  return MathUtils.radToDeg(2 * Math.atan(t));
-}
-
-/** The photo camera's pose (exact orientation, roll included) and a target along its axis. */
-export function photoPose(photoCamera, photoAspect, viewAspect, box) {
-  photoCamera.updateMatrixWorld(true);
-  const position = new Vector3();
-  const quaternion = new Quaternion();
-  const scale = new Vector3();
-  photoCamera.matrixWorld.decompose(position, quaternion, scale);
-  const forward = new Vector3(0, 0, -1).applyQuaternion(quaternion);
-  let d = 3;
-  if (!box.isEmpty()) d = Math.max(1, box.getCenter(new Vector3()).sub(position).dot(forward));
-  return {
-    name: 'photo',
-    position,
-    target: position.clone().addScaledVector(forward, d),
-    fov: containFov(photoCamera.fov, photoAspect, viewAspect),
-    quaternion,
-    near: 0.02,
-    far: Math.max(100, d * 50),
-    offsetWeight: 0,
-  };
 }
 
 const easeInOutCubic = (t) => (t < 0.5 ? 4 * t * t * t : 1 - Math.pow(-2 * t + 2, 3) / 2);
