@@ -1,5 +1,13 @@
-"""Ask a vision-language model behind an OpenAI-compatible chat-completions API (vLLM, SGLang, Ollama, hosted
-compatible modes) for the grounding of a photo, and keep its answer.
+"""Ask a vision-language model for the grounding of a photo, and keep its answer. Three sources
+(:func:`ask`, ``room3d build --vlm SOURCE``):
+
+* ``http(s)://HOST:PORT/v1``: a model behind an OpenAI-compatible chat-completions API (vLLM, SGLang, Ollama,
+  hosted compatible modes), :func:`ask_server`, below;
+* ``hf:MODEL``: a Qwen2.5-VL / Qwen3-VL model run here with transformers (``pipeline/vlm_local.py``);
+* ``file:PATH``: a recorded answer (a saved ``vlm_answer.txt``, or any model answer), :func:`answer_from_file`.
+
+All three give a :class:`VlmAnswer`, read by the same parser (:func:`grounding_from_answer`) and saved the same
+way (:func:`save_answer`).
 
 One request: ``POST {endpoint}/chat/completions`` with the photo as a JPEG data URL and a prompt rendered from
 ``templates/prompts/{task}.j2`` (wording after the Qwen cookbooks), ``temperature`` 0. Bounded retries with
@@ -33,6 +41,7 @@ size.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import math
@@ -101,11 +110,160 @@ class VlmAnswer:
     max_tokens: int = DEFAULT_MAX_TOKENS
     finish_reason: str | None = None
     notes: tuple[str, ...] = ()
+    backend: str = "server"
+    """``server`` (an OpenAI-compatible API), ``transformers`` (a local model) or ``file`` (a recorded answer)"""
+    device: str | None = None
+    """where a local model ran (``cuda``, ``cpu``); dtype: its precision (``bfloat16``, ``float32``)"""
+    dtype: str | None = None
+    format_reason: str = ""
+    """why ``grounding_format`` is what it is (default: from the model's name)"""
 
     @property
     def scale_to_photo(self) -> tuple[float, float]:
         """``(sx, sy)``: photo pixels per pixel of the image sent."""
         return self.photo_width_px / self.sent_width_px, self.photo_height_px / self.sent_height_px
+
+
+# ---------------------------------------------------------------------------------------------------- the sources
+
+SOURCE_KINDS = ("server", "hf", "file")
+
+
+def parse_source(source: str) -> tuple[str, str]:
+    """``(kind, target)`` of a ``--vlm`` value: ``("server", "http://host:8000/v1")``, ``("hf", "Qwen/...")`` or
+    ``("file", "out/vlm_answer.txt")``. Raises :class:`UserError` for anything else."""
+    text = (source or "").strip()
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    if scheme in ("http", "https"):
+        return "server", normalise_endpoint(text)
+    if scheme in ("hf", "file"):
+        target = text.split(":", 1)[1].strip()
+        if not target:
+            raise UserError(f"--vlm {text}: give what follows {scheme}:, e.g. " +
+                            ("hf:Qwen/Qwen2.5-VL-3B-Instruct" if scheme == "hf" else "file:out/vlm_answer.txt"))
+        return scheme, target
+    hint = "file:" + text if Path(text).expanduser().is_file() else "hf:" + text if "/" in text else None
+    raise UserError(f"--vlm {text!r} is not a model source: give http(s)://HOST:PORT/v1 (a server), "
+                    "hf:MODEL_ID_OR_FOLDER (a local model) or file:PATH (a recorded answer)"
+                    + (f"; did you mean {hint}?" if hint else ""))
+
+
+def ask(
+    photo,
+    source: str,
+    model: str | None = None,
+    task: str = "grounding_2d",
+    *,
+    timeout_s: float = 30.0,
+    grounding_format: str | None = None,
+    qwen25_max_pixels: int = frames.QWEN25_MAX_PIXELS,
+    max_tokens: int | None = None,
+    device: str = "auto",
+    dtype: str = "auto",
+) -> VlmAnswer:
+    """The model's answer about the photo from ``source`` (see :func:`parse_source`).
+
+    model             the model name on a server (required there; unused for ``hf:`` and ``file:``)
+    timeout_s         total budget of a server call (a local model runs to the end, bounded by max_tokens)
+    grounding_format  what the coordinates are (default: from the model's name, config or recorded request)
+    qwen25_max_pixels max_pixels of the Qwen2.5-VL processor: a server or a local model is given an image of at
+                      most this many pixels (and at most ``QWEN25_SEND_MAX_PIXELS``); a recorded answer without
+                      its request record is read as made with it
+    max_tokens        most tokens in the answer (default: ``DEFAULT_MAX_TOKENS`` for a server,
+                      ``vlm_local.DEFAULT_MAX_NEW_TOKENS`` for a local model)
+    device, dtype     where and in what precision a local model runs (``auto``: cuda bf16, else cpu float32)
+    """
+    kind, target = parse_source(source)
+    sent_max_pixels = min(qwen25_max_pixels, QWEN25_SEND_MAX_PIXELS)
+    if kind == "server":
+        if not model:
+            raise UserError(f"--vlm {target} needs --vlm-model (the served models are listed at {target}/models)")
+        return ask_server(photo, target, model, task=task, timeout_s=timeout_s, grounding_format=grounding_format,
+                          qwen25_max_pixels=sent_max_pixels, max_tokens=max_tokens or DEFAULT_MAX_TOKENS)
+    if kind == "hf":
+        from . import vlm_local
+
+        return vlm_local.ask_local(photo, target, task, device=device, dtype=dtype,
+                                   max_new_tokens=max_tokens or vlm_local.DEFAULT_MAX_NEW_TOKENS,
+                                   max_pixels=sent_max_pixels, grounding_format=grounding_format)
+    return answer_from_file(target, photo, task=task, grounding_format=grounding_format,
+                            qwen25_max_pixels=qwen25_max_pixels)
+
+
+def answer_from_file(path, photo, task: str = "grounding_2d", grounding_format: str | None = None,
+                     qwen25_max_pixels: int = frames.QWEN25_MAX_PIXELS) -> VlmAnswer:
+    """A recorded answer read back as a :class:`VlmAnswer` for this photo.
+
+    A ``vlm_answer.txt`` with its ``vlm_request.json`` beside it (as :func:`save_answer` writes them, the record's
+    ``answer_sha256`` matching the text) is read as recorded: the grounding format and the size of the image the
+    model saw come from the record, so it replays exactly. Any other file is read as ``--grounding`` reads it:
+    ``grounding_format`` if given, else chosen by the rules of ``pipeline/grounding.py`` (with
+    ``qwen25_max_pixels`` for the size Qwen2.5-VL saw).
+    """
+    from .grounding import parse_grounding
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise UserError(f"recorded answer not found: {path}" + (" (a folder: give the vlm_answer.txt in it)"
+                                                                if path.is_dir() else ""))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(f"recorded answer is not UTF-8 text: {path}") from None
+    rgb = _photo_rgb(photo)
+    photo_h, photo_w = rgb.shape[:2]
+    if grounding_format is not None and grounding_format not in GROUNDING_FORMATS:
+        raise UserError(f"unknown grounding format {grounding_format!r}: choose one of {', '.join(GROUNDING_FORMATS)}")
+    notes: list[str] = []
+    record = _record_beside(path, text)
+    if record is not None:
+        chosen = grounding_format or record["grounding_format"]
+        sent_w, sent_h = int(record["sent_width_px"]), int(record["sent_height_px"])
+        reason = ("given by the caller" if grounding_format else f"recorded in {REQUEST_FILE} beside the answer "
+                  f"({record.get('format_reason') or 'the model family'})")
+        if (record.get("photo_width_px"), record.get("photo_height_px")) != (photo_w, photo_h):
+            notes.append(f"recorded for a {record.get('photo_width_px')}x{record.get('photo_height_px')} photo, "
+                         f"read against this {photo_w}x{photo_h} one")
+        task, model = record.get("task") or task, record.get("model") or "recorded answer"
+        notes.extend(str(note) for note in record.get("notes") or ())
+    else:
+        chosen, reason = grounding_format, "given by the caller"
+        if chosen is None:
+            try:
+                parsed = parse_grounding(text, photo_w, photo_h, format="auto", name=path.name,
+                                         qwen25_max_pixels=qwen25_max_pixels)
+                chosen, reason = parsed.format, f"{parsed.format_reason} (as --grounding reads a file)"
+            except UserError:
+                chosen = None
+            if chosen not in GROUNDING_FORMATS:  # no boxes in it: a layout, or no JSON at all
+                chosen, reason = "pixels", "no boxes to read"
+        sent_w, sent_h = (frames.qwen25_resized_size(photo_w, photo_h, max_pixels=qwen25_max_pixels)
+                          if chosen == "qwen2.5" else (photo_w, photo_h))
+        model = "recorded answer"
+    return VlmAnswer(
+        text=text, model=model, endpoint=f"file:{path}", task=task, prompt="", grounding_format=chosen,
+        elapsed_s=0.0, attempts=0, sent_width_px=sent_w, sent_height_px=sent_h, photo_width_px=int(photo_w),
+        photo_height_px=int(photo_h), max_tokens=0, finish_reason=None, notes=tuple(notes), backend="file",
+        format_reason=reason,
+    )
+
+
+def _record_beside(path: Path, text: str) -> dict | None:
+    """The ``vlm_request.json`` recorded with the answer ``path``, when it is that answer's record."""
+    record_path = path.with_name(REQUEST_FILE)
+    if path.name != ANSWER_FILE or not record_path.is_file():
+        return None
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        int(record["sent_width_px"]), int(record["sent_height_px"])
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        return None
+    if record.get("grounding_format") not in GROUNDING_FORMATS:
+        return None
+    digest = record.get("answer_sha256")
+    if digest is not None and digest != hashlib.sha256(text.encode("utf-8")).hexdigest():
+        return None  # the answer was edited after it was recorded: read it as any other file
+    return record
 
 
 # ---------------------------------------------------------------------------------------------------- the request
@@ -269,7 +427,7 @@ def normalise_endpoint(endpoint: str) -> str:
     """The API base without a trailing slash or ``/chat/completions``; refuses one without http(s)://."""
     base = endpoint.strip().rstrip("/")
     base = base.removesuffix("/chat/completions")
-    if not re.match(r"^https?://[^/\s]+", base):
+    if not re.match(r"^https?://[^/\s]+", base, re.IGNORECASE):
         raise UserError(f"the endpoint {endpoint!r} is not an http(s) address: give the API base, "
                         "e.g. http://127.0.0.1:8000/v1")
     return base
@@ -287,6 +445,11 @@ def _photo_rgb(photo) -> np.ndarray:
     if rgb.ndim == 2:
         rgb = np.stack([rgb] * 3, axis=-1)
     return np.ascontiguousarray(rgb[..., :3])
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and unprintable characters (a garbage answer's) shown as ``?``."""
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _plural(n: int) -> str:
@@ -472,9 +635,31 @@ def grounding_from_answer(answer: VlmAnswer, format: str | None = None, source: 
     )
     if parsed.format != chosen:  # an answer without boxes the parser names otherwise (a room layout)
         return replace(parsed, detections=detections)
-    reason = ("given by the caller" if format else f"the model family, from the model name {answer.model!r}")
+    reason = ("given by the caller" if format else
+              answer.format_reason or f"the model family, from the model name {answer.model!r}")
     reason += f"; coordinates of the {answer.sent_width_px}x{answer.sent_height_px} image sent, scaled to the photo"
     return replace(parsed, detections=detections, format=chosen, format_reason=reason)
+
+
+def grounding_or_warning(answer: VlmAnswer, format: str | None = None):
+    """:func:`grounding_from_answer`, but an answer with no usable boxes (garbage, prose, an empty answer) gives
+    an empty ``Grounding`` with a warning instead of an error: the model was asked and answered, the scene is
+    built without objects and the raw answer is kept (``vlm_answer.txt``)."""
+    from .records import Grounding
+
+    source = f"{answer.model} at {answer.endpoint}"
+    try:
+        grounding = grounding_from_answer(answer, format)
+    except UserError as error:
+        why = "an empty answer" if not answer.text.strip() else _printable(_one_line(error, 120))
+        warning = f"the model's answer held no usable boxes ({why}); its raw answer is in {ANSWER_FILE}"
+        return Grounding(detections=(), format=format or answer.grounding_format, format_reason="no boxes to read",
+                         source=source, warnings=(warning,))
+    if answer.task in GROUNDING_TASKS and not grounding.detections and grounding.layout is None:
+        warning = (f"the model's answer held no usable boxes ({grounding.entries_total} entries read); its raw "
+                   f"answer is in {ANSWER_FILE}")
+        grounding = replace(grounding, warnings=(*grounding.warnings, warning))
+    return grounding
 
 
 def photo_pixel_grounding(answer: VlmAnswer, format: str | None = None) -> dict:
@@ -518,17 +703,24 @@ def answer_record(answer: VlmAnswer) -> dict:
     record = asdict(answer)
     record.pop("text")
     record["notes"] = list(answer.notes)
-    record["url"] = answer.endpoint + "/chat/completions"
-    record["image"] = {"mime": "image/jpeg", "quality": JPEG_QUALITY, "width_px": answer.sent_width_px,
-                       "height_px": answer.sent_height_px, "data": "not kept"}
+    record["answer_sha256"] = hashlib.sha256(answer.text.encode("utf-8")).hexdigest()
+    if answer.backend == "server":
+        record["url"] = answer.endpoint + "/chat/completions"
+        record["image"] = {"mime": "image/jpeg", "quality": JPEG_QUALITY, "width_px": answer.sent_width_px,
+                           "height_px": answer.sent_height_px, "data": "not kept"}
+    elif answer.backend == "transformers":
+        record["image"] = {"resized": "Lanczos, to the processor's grid", "width_px": answer.sent_width_px,
+                           "height_px": answer.sent_height_px, "data": "not kept"}
     record["temperature"] = 0
     record["coordinates"] = _coordinates_note(answer)
     if answer.task in GROUNDING_TASKS:
-        record["replay"] = (f"room3d build PHOTO --grounding {PIXELS_FILE} (boxes in photo pixels); "
+        record["replay"] = (f"room3d build PHOTO --vlm file:{ANSWER_FILE} (the raw answer, read with this record), "
+                            f"or --grounding {PIXELS_FILE} (boxes in photo pixels, when the answer held JSON); "
                             f"{ANSWER_FILE} is the raw answer in {answer.grounding_format} coordinates of the "
                             f"{answer.sent_width_px}x{answer.sent_height_px} image sent")
     else:
-        record["replay"] = f"room3d build PHOTO --grounding {ANSWER_FILE} (a room-layout answer, no boxes)"
+        record["replay"] = (f"room3d build PHOTO --vlm file:{ANSWER_FILE} or --grounding {ANSWER_FILE} (a room-layout "
+                            "answer, no boxes)")
     return record
 
 

@@ -348,3 +348,62 @@ def test_jpeg_is_quality_90_of_the_sent_size():
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "JPEG" and image.size == (1596, 1204)
     assert base64.b64encode(data)  # what goes into the data URL
+
+
+# ---------------------------------------------------------------------------- sources, replay, unusable answers
+
+
+def test_ask_reaches_a_server_and_its_answer_replays_from_file(tmp_path):
+    """`vlm.ask` with an http(s) source is the server call; its saved answer, replayed with `file:`, lands where
+    the original did, also for Qwen2.5-VL on a photo downscaled before sending (the record holds the size)."""
+    truth = np.array([[600.0, 900.0, 1800.0, 1500.0]])
+
+    def model(request):
+        w, h = request.image_size
+        seen = np.round(truth * [w / 2400, h / 1800, w / 2400, h / 1800]).astype(int).tolist()
+        return reply("```json\n" + json.dumps([{"bbox_2d": seen[0], "label": "bed"}]) + "\n```\nOne bed.")
+
+    photo = big_photo()
+    with ChatServer([model]) as server:
+        answer = vlm.ask(photo, server.url, QWEN25, max_tokens=300)
+    assert server.requests[0].body["max_tokens"] == 300 and answer.backend == "server"
+    vlm.save_answer(answer, tmp_path)
+    record = json.loads((tmp_path / vlm.REQUEST_FILE).read_text())
+    assert record["url"] == server.url + "/chat/completions" and "file:" in record["replay"]
+    replayed = vlm.ask(photo, f"file:{tmp_path / vlm.ANSWER_FILE}")
+    assert replayed.backend == "file" and replayed.model == QWEN25
+    assert (replayed.sent_width_px, replayed.sent_height_px) == (1596, 1204)
+    np.testing.assert_allclose(boxes(vlm.grounding_or_warning(replayed)), truth, atol=ROUND_TRIP_PX)
+
+
+@pytest.mark.parametrize("text, why", [
+    ("I see a bed and a wardrobe.", "not valid JSON"),
+    ("", "an empty answer"),
+    ("[]", "0 entries read"),
+    ('[{"point_2d": [10, 20], "label": "bed"}]', "1 entries read"),
+])
+def test_answer_without_usable_boxes_is_a_warning(text, why):
+    answer = vlm.VlmAnswer(text=text, model=QWEN3, endpoint="http://h:1/v1", task="grounding_2d", prompt="p",
+                           grounding_format="qwen3", elapsed_s=1.0, attempts=1, sent_width_px=640,
+                           sent_height_px=480, photo_width_px=640, photo_height_px=480)
+    grounding = vlm.grounding_or_warning(answer)
+    assert grounding.detections == ()
+    assert any("held no usable boxes" in w and why in w and vlm.ANSWER_FILE in w for w in grounding.warnings)
+
+
+def test_layout_answer_is_no_warning():
+    text = '{"room_type": "bedroom", "layout": {"bed": {"position": "against the back wall"}}}'
+    answer = vlm.VlmAnswer(text=text, model=QWEN3, endpoint="http://h:1/v1", task="layout", prompt="p",
+                           grounding_format="qwen3", elapsed_s=1.0, attempts=1, sent_width_px=640,
+                           sent_height_px=480, photo_width_px=640, photo_height_px=480)
+    grounding = vlm.grounding_or_warning(answer)
+    assert grounding.layout["room_type"] == "bedroom" and not grounding.warnings
+
+
+def test_sources():
+    assert vlm.parse_source(" https://api.example.com/v1/ ") == ("server", "https://api.example.com/v1")
+    assert vlm.parse_source("hf:Qwen/Qwen3-VL-2B-Instruct") == ("hf", "Qwen/Qwen3-VL-2B-Instruct")
+    assert vlm.parse_source("file:/tmp/a b.txt") == ("file", "/tmp/a b.txt")
+    for bad in ("localhost:8000/v1", "Qwen/Qwen3-VL-2B-Instruct", "file:", "s3://bucket/x"):
+        with pytest.raises(UserError):
+            vlm.parse_source(bad)
