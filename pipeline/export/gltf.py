@@ -6,7 +6,11 @@ The world frame is glTF's own (+Y up, metres), so nothing is converted here. Lay
   (-0.5..0.5) with ``scale`` = size, ``rotation`` = the yaw about +Y, ``translation`` = the centre; its ``extras``
   carry ``kind: "object"``, the raw ``label``, ``detection_index``, ``confidence`` and ``category``;
 * the room shell as nodes ``floor``, ``wall_back``, ``wall_left``, ``wall_right`` and ``ceiling`` (``kind: "room"``);
-* ``photo_camera``: a perspective camera at the photo's viewpoint with its vertical field of view.
+* ``photo_camera``: a perspective camera at the photo's viewpoint with its vertical field of view ``yfov`` and
+  ``aspectRatio`` = width / height. glTF has no principal point: a photo whose ``(cx, cy)`` is off its centre gets
+  the field of view of its height (``2 atan(H / 2 fy)``) and the offset is lost (the node's ``extras`` keep
+  ``fx fy cx cy width height``). Blender's importer (3.4) reads ``yfov`` as a vertical sensor fit and leaves the
+  render resolution alone: set it to the photo's size to see the photo's view.
 """
 
 from __future__ import annotations
@@ -25,17 +29,31 @@ _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
 _FLOAT, _UNSIGNED_SHORT = 5126, 5123
 
 
+#: Blender keeps at most this many bytes (UTF-8) of a name; longer node names would be cut on import.
+BLENDER_NAME_MAX_BYTES = 63
+
+
 def unique_names(labels: list[str], reserved: tuple[str, ...] = ROOM_NODE_NAMES + (CAMERA_NODE_NAME,)) -> list[str]:
-    """Node names from labels, made unique the way Blender does: ``chair``, ``chair.001``, ``chair.002``."""
+    """Node names from labels, made unique the way Blender does: ``chair``, ``chair.001``, ``chair.002``.
+
+    Names are cut to Blender's 63 bytes (at a character boundary, the base cut further to leave room for the
+    ``.001`` suffix), so that Blender's objects carry exactly these names.
+    """
     taken, names = set(reserved), []
     for label in labels:
-        name, counter = label, 0
+        name, counter = _cut_utf8(label, BLENDER_NAME_MAX_BYTES), 0
         while name in taken:
             counter += 1
-            name = f"{label}.{counter:03d}"
+            suffix = f".{counter:03d}"
+            name = _cut_utf8(label, BLENDER_NAME_MAX_BYTES - len(suffix)) + suffix
         taken.add(name)
         names.append(name)
     return names
+
+
+def _cut_utf8(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` bytes of UTF-8, never inside a character."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
 
 
 def category_colour(category: str) -> tuple[float, float, float]:
@@ -118,6 +136,21 @@ def scene_to_glb(scene: Scene) -> bytes:
     gltf.scenes = [g.Scene(name="room3d", nodes=list(range(len(nodes))))]
     builder.finish(gltf)
     return b"".join(gltf.save_to_bytes())
+
+
+def glb_to_gltf(glb: bytes, bin_name: str = "scene.bin") -> tuple[str, bytes]:
+    """The same asset as a ``.gltf`` JSON text whose one buffer is the external file ``bin_name``, and that file's
+    bytes. For tools that prefer separate files; nothing but the buffer's ``uri`` changes."""
+    import pygltflib as g
+
+    gltf = g.GLTF2.load_from_bytes(glb)
+    blob = gltf.binary_blob()
+    if len(gltf.buffers) != 1 or blob is None:
+        raise ValueError("expected a GLB with exactly one binary buffer")
+    gltf.destroy_binary_blob()
+    gltf.buffers[0].uri = bin_name
+    gltf.buffers[0].byteLength = len(blob)
+    return gltf.gltf_to_json(), bytes(blob)
 
 
 class _Builder:

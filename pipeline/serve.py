@@ -1,0 +1,504 @@
+"""``room3d serve``: a local web app over :func:`pipeline.build.build`.
+
+Upload a photo (optionally a grounding file, or a model endpoint to ask), follow the build stage by stage, open the
+built ``index.html``; every result stays in the data folder and is listed, newest first, on the front page.
+
+Data folder layout (one folder per job, its id generated here: ``20260125T101500-1a2b3c4d``)::
+
+    DATA/jobs/ID/status.json     state (queued, running, done, failed), stages seen, error line, labels
+    DATA/jobs/ID/thumb.jpg       a thumbnail of the photo, re-encoded by Pillow
+    DATA/jobs/ID/input/          photo.<format> (named after what Pillow found, never after the upload's name),
+                                 grounding.<name>.txt
+    DATA/jobs/ID/out/            what ``room3d build`` writes
+
+Uploads are untrusted: the body is read as a stream and refused past ``max_upload_bytes`` (413); the photo must be
+an image Pillow identifies (its name and declared type are ignored); a grounding file is bounded and read as UTF-8
+text; only generated job ids (checked by :data:`JOB_ID_RE`) and the known output names (:data:`RESULT_FILES`) are
+served, from resolved paths that must stay inside the data folder; at most ``max_jobs`` builds run at once, in
+worker threads (more are refused with a 503 "busy" page). Labels (model text) reach the pages only through jinja2's
+autoescape. A failed build shows its one-line error; tracebacks go to the server's log, never to a page.
+"""
+
+import dataclasses
+import io
+import ipaddress
+import json
+import logging
+import re
+import secrets
+import shutil
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import UserError, missing_extra
+
+log = logging.getLogger("room3d.serve")
+
+#: A job id: UTC time of the upload and 8 random hex digits. Nothing else names a folder.
+JOB_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
+#: The only files served from a job's output folder, with their content types.
+RESULT_FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "scene.glb": "model/gltf-binary",
+    "scene.json": "application/json",
+    "overlay.png": "image/png",
+    "scene.gltf": "model/gltf+json",
+    "scene.bin": "application/octet-stream",
+    "points.ply": "application/octet-stream",
+}
+#: Formats Pillow may identify an uploaded photo as, and the extension it is stored under.
+PHOTO_FORMATS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp", "TIFF": ".tif"}
+#: Largest grounding file accepted (bytes); it is also part of the whole upload's limit.
+MAX_GROUNDING_BYTES = 2 * 1024 * 1024
+#: Largest text field of the form (bytes).
+MAX_FIELD_BYTES = 4096
+#: Longest side of the gallery thumbnails (pixels).
+THUMB_SIDE_PX = 320
+#: After refusing an upload, at most this much of the rest of its body is read and thrown away (bytes, seconds),
+#: so that the browser sees the error page rather than a reset connection.
+DRAIN_MAX_BYTES, DRAIN_MAX_S = 64 * 1024 * 1024, 10.0
+#: The stages :func:`pipeline.build.build` reports, with what the progress page says.
+STAGE_TITLES = {
+    "photo": "reading the photo",
+    "vlm": "asking the model",
+    "depth": "reading the depth map",
+    "grounding": "reading the grounding",
+    "camera": "estimating the camera",
+    "depth_align": "aligning the depth map",
+    "solve": "solving the boxes",
+    "point_cloud": "making the point cloud",
+    "export_glb": "writing the glTF",
+    "export_overlay": "drawing the overlay",
+    "export_page": "writing the page",
+}
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
+_STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
+_OWN_PAGES_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-src 'self'; "
+                  "form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+# The built page is one offline file: inline scripts and data:/blob: URLs, no network at all.
+_RESULT_PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' blob: data:; "
+                    "style-src 'unsafe-inline'; img-src data: blob:; connect-src data: blob:; worker-src blob:; "
+                    "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+
+
+class _TooLarge(Exception):
+    """The request body passed the upload limit."""
+
+
+class Jobs:
+    """The jobs in ``data_dir/jobs``: their folders, their status and the workers that build them."""
+
+    def __init__(self, data_dir: Path, max_jobs: int):
+        self.root = (Path(data_dir) / "jobs").resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.slots = threading.BoundedSemaphore(max_jobs)
+        self.executor = ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix="room3d-build")
+        self._lock = threading.Lock()
+        self._active: dict[str, dict] = {}
+
+    def new_folder(self) -> tuple[str, Path]:
+        """A fresh job id and its (created) folder."""
+        while True:
+            job_id = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(4)}"
+            folder = self.root / job_id
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                continue
+            (folder / "input").mkdir()
+            return job_id, folder
+
+    def folder(self, job_id: str) -> Path | None:
+        """The folder of ``job_id``, or None when the id is not one of ours or leads outside the data folder."""
+        if not JOB_ID_RE.fullmatch(job_id):
+            return None
+        folder = (self.root / job_id).resolve()
+        return folder if folder.parent == self.root and folder.is_dir() else None
+
+    def file(self, job_id: str, *parts: str) -> Path | None:
+        """A file of a job, resolved (links followed) and checked to be inside the data folder; None otherwise."""
+        folder = self.folder(job_id)
+        if folder is None:
+            return None
+        path = folder.joinpath(*parts).resolve()
+        return path if path.is_relative_to(folder) and path.is_file() else None
+
+    def status(self, job_id: str) -> dict | None:
+        """The job's status; one left unfinished by a server that stopped reads as failed."""
+        with self._lock:
+            if job_id in self._active:
+                return dict(self._active[job_id])
+        path = self.file(job_id, "status.json")
+        if path is None:
+            return None
+        try:
+            status = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        if not isinstance(status, dict) or status.get("id") != job_id:
+            return None
+        if status.get("state") in ("queued", "running"):
+            status.update(state="failed", error="interrupted: the server stopped during the build")
+        return status
+
+    def all(self) -> list[dict]:
+        """Every job's status, newest first."""
+        statuses = [self.status(path.name) for path in self.root.iterdir() if JOB_ID_RE.fullmatch(path.name)]
+        return sorted((s for s in statuses if s), key=lambda s: (s.get("created", 0), s["id"]), reverse=True)
+
+    def _update(self, job_id: str, **changes) -> None:
+        with self._lock:
+            status = self._active[job_id]
+            status.update(changes)
+            snapshot = dict(status)
+            if status["state"] in ("done", "failed"):
+                del self._active[job_id]
+            path = self.root / job_id / "status.json"
+            partial = path.with_name(".status.json.partial")
+            partial.write_text(json.dumps(snapshot, indent=1, ensure_ascii=False), encoding="utf-8")
+            partial.replace(path)
+
+    def start(self, job_id: str, status: dict, photo: Path, options) -> None:
+        """Queue the build of ``photo``; the caller holds one of :attr:`slots`, released when the build ends."""
+        with self._lock:
+            self._active[job_id] = {}
+        self._update(job_id, **status)
+        self.executor.submit(self._run, job_id, photo, options)
+
+    def _run(self, job_id: str, photo: Path, options) -> None:
+        from .build import build
+
+        def progress(stage: str) -> None:
+            with self._lock:
+                stages = list(self._active[job_id]["stages"])
+            self._update(job_id, state="running", stage=stage, stages=stages + [stage])
+
+        try:
+            result = build(photo, self.root / job_id / "out", options, progress=progress)
+            self._update(job_id, state="done", stage=None, object_count=result.object_count,
+                         labels=[obj["label"] for obj in result.manifest["objects"]],
+                         warnings=list(result.warnings), outputs=result.manifest["outputs"])
+        except UserError as error:
+            self._update(job_id, state="failed", error=str(error).splitlines()[0] if str(error) else "failed")
+        except Exception as error:  # a bug: its traceback goes to the log, the page gets one line
+            log.exception("build of job %s failed", job_id)
+            self._update(job_id, state="failed", error=f"internal error ({type(error).__name__}); see the server log")
+        finally:
+            self.slots.release()
+
+
+def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 25 * 1024 * 1024,
+               allowed_hosts: list[str] | None = None):
+    """The FastAPI app serving ``data_dir`` (created if missing).
+
+    ``allowed_hosts``: the only ``Host`` headers answered (None: any), against DNS rebinding on a loopback server.
+    Uploads from another site's page (an ``Origin`` that is not this server) are refused.
+    """
+    try:
+        import jinja2
+        from fastapi import FastAPI, Request
+        from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+        from starlette.concurrency import run_in_threadpool
+        from starlette.datastructures import UploadFile
+        from starlette.exceptions import HTTPException
+        from starlette.formparsers import MultiPartException
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+    except ModuleNotFoundError as error:
+        raise missing_extra(error.name or "fastapi", "web") from None
+
+    from .build import BuildOptions
+    from .grounding import FORMATS
+
+    jobs = Jobs(Path(data_dir), max_jobs)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    app = FastAPI(title="room3d", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.jobs = jobs
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts, www_redirect=False)
+    limits = {"max_upload_mb": max_upload_bytes / 1e6, "max_grounding_mb": MAX_GROUNDING_BYTES / 1e6,
+              "max_jobs": max_jobs}
+
+    def page(template: str, status_code: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
+        html = env.get_template(template).render(limits=limits, stage_titles=STAGE_TITLES, **context)
+        return HTMLResponse(html, status_code=status_code,
+                            headers={"Content-Security-Policy": _OWN_PAGES_CSP, "X-Content-Type-Options": "nosniff",
+                                     "Referrer-Policy": "same-origin", **(headers or {})})
+
+    def error_page(status_code: int, message: str, headers: dict | None = None) -> HTMLResponse:
+        return page("error.html.j2", status_code=status_code, headers=headers, status_code_=status_code,
+                    message=message)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, error):
+        message = error.detail if isinstance(error.detail, str) and error.status_code != 404 else "not found"
+        return error_page(error.status_code, message, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request, error):
+        log.exception("request %s failed", request.url.path)
+        return error_page(500, "internal error; see the server log")
+
+    @app.get("/")
+    def index():
+        return page("index.html.j2", jobs=jobs.all(), formats=FORMATS)
+
+    @app.get("/static/{name}")
+    def static(name: str):
+        if name not in _STATIC:
+            raise HTTPException(404)
+        return FileResponse(_TEMPLATES / name, media_type=_STATIC[name], headers={"X-Content-Type-Options": "nosniff"})
+
+    @app.post("/jobs")
+    async def upload(request: Request):
+        origin = request.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+            await _discard_body(request.receive)
+            return error_page(403, "upload refused: it came from another site's page")
+        if not jobs.slots.acquire(blocking=False):
+            await _discard_body(request.receive)
+            return error_page(503, f"busy: {max_jobs} build(s) running, the most this server runs at once; "
+                              "try again in a moment", headers={"Retry-After": "5"})
+        started, form = False, None
+        receive = _LimitedReceive(request.receive, max_upload_bytes)
+        try:
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_upload_bytes:
+                raise _TooLarge
+            form = await Request(request.scope, receive).form(max_files=2, max_fields=8,
+                                                              max_part_size=MAX_FIELD_BYTES)
+            job_id = await run_in_threadpool(_accept, form)
+            started = True
+        except _TooLarge:
+            if not receive.finished:
+                await _discard_body(request.receive)
+            return error_page(413, f"upload too large: the limit is {max_upload_bytes / 1e6:g} MB "
+                              "(photo and grounding file together)")
+        except MultiPartException as error:
+            return error_page(400, f"not a valid upload form: {error.message}")
+        except UserError as error:
+            return error_page(400, str(error))
+        finally:
+            if not started:
+                jobs.slots.release()
+            if form is not None:
+                await form.close()
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+    def _accept(form) -> str:
+        """Check the form, store the inputs and start the build; returns the job id. Runs in a worker thread."""
+        photo = form.get("photo")
+        if not isinstance(photo, UploadFile) or not photo.filename:
+            raise UserError("choose a photo to upload")
+        photo_format, thumbnail = _check_photo(photo.file)
+        grounding_text = None
+        grounding = form.get("grounding")
+        if isinstance(grounding, UploadFile) and grounding.filename:
+            data = grounding.file.read(MAX_GROUNDING_BYTES + 1)
+            if len(data) > MAX_GROUNDING_BYTES:
+                raise UserError(f"grounding file too large: the limit is {MAX_GROUNDING_BYTES / 1e6:g} MB")
+            if data:
+                try:
+                    grounding_text = data.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    raise UserError("the grounding file is not UTF-8 text") from None
+        fields = {key: form.get(key) for key in ("format", "vlm", "vlm_model", "task")}
+        if any(value is not None and not isinstance(value, str) for value in fields.values()):
+            raise UserError("unexpected file in a text field")
+        grounding_format = (fields["format"] or "auto").strip()
+        if grounding_format not in FORMATS:
+            raise UserError(f"unknown grounding format: choose one of {', '.join(FORMATS)}")
+        vlm, vlm_model = (fields["vlm"] or "").strip() or None, (fields["vlm_model"] or "").strip() or None
+        task = (fields["task"] or "grounding_2d").strip()
+        if vlm is not None:
+            if grounding_text is not None:
+                raise UserError("give either a grounding file or a model endpoint, not both")
+            if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", vlm):
+                raise UserError("the model endpoint must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1")
+            if not vlm_model:
+                raise UserError("a model endpoint needs a model name")
+            if task not in ("grounding_2d", "grounding_3d", "layout"):
+                raise UserError("unknown task: choose grounding_2d, grounding_3d or layout")
+
+        job_id, folder = jobs.new_folder()
+        try:
+            return _store_and_start(job_id, folder, photo, photo_format, thumbnail, grounding, grounding_text,
+                                    BuildOptions(grounding_format=grounding_format, vlm=vlm, vlm_model=vlm_model,
+                                                 task=task, also=("gltf",)))
+        except Exception:  # nothing half-stored stays behind
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def _store_and_start(job_id, folder, photo, photo_format, thumbnail, grounding, grounding_text, options) -> str:
+        photo_path = folder / "input" / f"photo{PHOTO_FORMATS[photo_format]}"
+        photo.file.seek(0)
+        with photo_path.open("wb") as out:
+            while chunk := photo.file.read(1 << 20):
+                out.write(chunk)
+        (folder / "thumb.jpg").write_bytes(thumbnail)
+        grounding_path = None
+        if grounding_text is not None:
+            # the name keeps only what the format rules read (pipeline/grounding.py: "qwen3", "qwen2_5", ...)
+            stem = re.sub(r"[^a-z0-9_.]+", "_", Path(grounding.filename).stem.lower())[:40].strip("._") or "answer"
+            grounding_path = folder / "input" / f"grounding.{stem}.txt"
+            grounding_path.write_text(grounding_text, encoding="utf-8")
+        options = dataclasses.replace(options, grounding=grounding_path)
+        status = {"id": job_id, "created": time.time(), "state": "queued", "stage": None, "stages": [],
+                  "error": None, "photo_name": photo.filename[:200],
+                  "grounding_name": grounding.filename[:200] if grounding_path else None,
+                  "vlm": options.vlm, "vlm_model": options.vlm_model, "object_count": None, "labels": [], "warnings": []}
+        jobs.start(job_id, status, photo_path, options)
+        return job_id
+
+    @app.get("/jobs/{job_id}")
+    def job_page(job_id: str):
+        status = jobs.status(job_id) if JOB_ID_RE.fullmatch(job_id) else None
+        if status is None:
+            raise HTTPException(404)
+        if status["state"] == "done":
+            return page("result.html.j2", job=status)
+        return page("progress.html.j2", job=status, headers={"Cache-Control": "no-store"})
+
+    @app.get("/jobs/{job_id}/status.json")
+    def job_status(job_id: str):
+        status = jobs.status(job_id) if JOB_ID_RE.fullmatch(job_id) else None
+        if status is None:
+            raise HTTPException(404)
+        return JSONResponse(status, headers={"Cache-Control": "no-store"})
+
+    @app.get("/jobs/{job_id}/thumb.jpg")
+    def thumbnail(job_id: str):
+        path = jobs.file(job_id, "thumb.jpg")
+        if path is None:
+            raise HTTPException(404)
+        return FileResponse(path, media_type="image/jpeg", headers={"X-Content-Type-Options": "nosniff"})
+
+    @app.get("/jobs/{job_id}/files/{name}")
+    def result_file(job_id: str, name: str):
+        path = jobs.file(job_id, "out", name) if name in RESULT_FILES else None
+        if path is None:
+            raise HTTPException(404)
+        headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+        if name == "index.html":
+            headers["Content-Security-Policy"] = _RESULT_PAGE_CSP
+        else:
+            headers["Content-Disposition"] = f'inline; filename="{name}"'
+        return FileResponse(path, media_type=RESULT_FILES[name], headers=headers)
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return Response(status_code=204)
+
+    return app
+
+
+class _LimitedReceive:
+    """An ASGI ``receive`` that raises :class:`_TooLarge` as soon as the body passes ``max_bytes``."""
+
+    def __init__(self, receive, max_bytes: int):
+        self.receive, self.max_bytes = receive, max_bytes
+        self.seen, self.finished = 0, False
+
+    async def __call__(self):
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            self.finished = not message.get("more_body", False)
+            if self.seen > self.max_bytes:
+                raise _TooLarge
+        return message
+
+
+async def _discard_body(receive) -> None:
+    """Read and drop what is left of a refused request's body (bounded by :data:`DRAIN_MAX_BYTES` and
+    :data:`DRAIN_MAX_S`), so the client is not cut off while still sending and sees the error page."""
+    import asyncio
+
+    async def drain():
+        dropped = 0
+        while dropped <= DRAIN_MAX_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            dropped += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
+    try:
+        await asyncio.wait_for(drain(), DRAIN_MAX_S)
+    except (asyncio.TimeoutError, RuntimeError):  # RuntimeError: the body was already read to its end
+        pass
+
+
+def _check_photo(file) -> tuple[str, bytes]:
+    """``(Pillow format, thumbnail JPEG bytes)`` of an uploaded photo; UserError when it is no image we read."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from .photo import DEFAULT_MAX_PIXELS
+
+    file.seek(0)
+    try:
+        with Image.open(file) as image:
+            if image.format not in PHOTO_FORMATS:
+                raise UserError(f"the photo is a {image.format} image; upload a JPEG, PNG, WebP, BMP or TIFF photo")
+            width, height = image.size
+            if width * height > DEFAULT_MAX_PIXELS:
+                raise UserError(f"the photo has {width * height / 1e6:.0f} megapixels; the limit is "
+                                f"{DEFAULT_MAX_PIXELS / 1e6:.0f}")
+            image.draft("RGB", (THUMB_SIDE_PX, THUMB_SIDE_PX))
+            thumb = ImageOps.exif_transpose(image).convert("RGB")
+            thumb.thumbnail((THUMB_SIDE_PX, THUMB_SIDE_PX))
+            buffer = io.BytesIO()
+            thumb.save(buffer, "JPEG", quality=80)
+            return image.format, buffer.getvalue()
+    except Image.DecompressionBombError:
+        raise UserError(f"the photo has too many pixels: the limit is {DEFAULT_MAX_PIXELS / 1e6:.0f} megapixels") \
+            from None
+    except UnidentifiedImageError:
+        raise UserError("the uploaded photo is not an image (its content was checked, not its name): upload a "
+                        "JPEG, PNG, WebP, BMP or TIFF photo") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UserError(f"the uploaded photo is damaged or truncated: {str(error).splitlines()[0]}") from None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable only from this machine."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080, data_dir: str | Path = "room3d-data", max_jobs: int = 2,
+          max_upload_mb: float = 25.0) -> None:
+    """Run the web app with uvicorn until interrupted."""
+    try:
+        import uvicorn
+    except ModuleNotFoundError:
+        raise missing_extra("uvicorn", "web") from None
+    if max_jobs < 1:
+        raise UserError("--max-jobs must be at least 1")
+    if not max_upload_mb > 0:
+        raise UserError("--max-upload-mb must be positive")
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port must be 0..65535, not {port}")
+    data_dir = Path(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise UserError(f"--data is a file: {data_dir}")
+    if not is_loopback(host):
+        print(f"room3d: warning: serving on {host}, not a loopback address: anyone who can reach it can upload "
+              "photos, read every result and make this machine call the model endpoints they name (no login)",
+              file=sys.stderr)
+    allowed_hosts = ["127.0.0.1", "localhost", "::1", host] if is_loopback(host) else None
+    app = create_app(data_dir, max_jobs=max_jobs, max_upload_bytes=int(max_upload_mb * 1e6),
+                     allowed_hosts=allowed_hosts)
+    logging.basicConfig(level=logging.INFO, format="room3d: %(levelname)s: %(message)s")
+    print(f"room3d: serving {data_dir.resolve()} on http://{host}:{port}/ (Ctrl+C to stop)", file=sys.stderr,
+          flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
