@@ -13,11 +13,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import frames
 from .camera import estimate_camera
 from .errors import UserError
-from .export.gltf import scene_to_glb
+from .export.gltf import glb_to_gltf, scene_to_glb
 from .export.manifest import scene_manifest
 from .export.overlay import draw_overlay
 from .export.page import render_page
@@ -45,6 +46,11 @@ class BuildOptions:
     """Camera pitch in degrees, negative looking down (default: level)."""
     roll_deg: float | None = None
     """Camera roll in degrees (default: 0)."""
+    depth: str | None = None
+    """Depth map of the photo: ``file:PATH`` (.npy in metres or 16-bit .png in millimetres) or ``hf:MODEL`` (Depth
+    Anything V2 or Depth Pro, a Hugging Face id or a local folder). Written as ``points.ply``."""
+    depth_kind: str | None = None
+    """What a depth file holds: metric_depth (default), relative_depth or relative_disparity."""
     max_pixels: int = DEFAULT_MAX_PIXELS
     """Refuse photos with more pixels than this."""
     qwen25_max_pixels: int = frames.QWEN25_MAX_PIXELS
@@ -52,13 +58,23 @@ class BuildOptions:
     force: bool = False
     """Replace the output folder if it exists."""
     vlm: str | None = None
-    """API base of an OpenAI-compatible server to ask for the grounding (instead of a grounding file)."""
+    """Where to get the model's answer (instead of a grounding file): ``http(s)://HOST:PORT/v1`` (an
+    OpenAI-compatible server), ``hf:MODEL_ID_OR_FOLDER`` (a local Qwen2.5-VL / Qwen3-VL with transformers) or
+    ``file:PATH`` (a recorded answer, e.g. a saved vlm_answer.txt)."""
     vlm_model: str | None = None
-    """Model name on that server."""
+    """Model name on that server (servers only)."""
+    vlm_device: str = "auto"
+    """Device of a local model: auto (cuda if available, else cpu), cpu, cuda, cuda:N or mps."""
+    vlm_dtype: str = "auto"
+    """Precision of a local model: auto (bfloat16 on cuda, float32 on cpu), bfloat16, float16 or float32."""
+    vlm_max_tokens: int | None = None
+    """Most tokens in the model's answer (default: 4096 for a server, 1024 for a local model)."""
     task: str = "grounding_2d"
     """What to ask the model: grounding_2d, grounding_3d or layout."""
     vlm_timeout_s: float = 30.0
     """Total time budget for the model call, retries included."""
+    also: tuple[str, ...] = ()
+    """Extra outputs: ``gltf`` writes ``scene.gltf`` + ``scene.bin`` (the GLB as JSON and a separate buffer)."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +85,22 @@ class BuildResult:
     manifest: dict
 
 
-def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = BuildOptions()) -> BuildResult:
-    """Run every stage on one photo and write ``scene.glb``, ``scene.json``, ``index.html`` and ``overlay.png``."""
+#: What ``BuildOptions.also`` accepts (``ply``: ``points.ply``, written whenever depth is given; it needs depth).
+ALSO_OUTPUTS = ("gltf", "ply")
+
+
+def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = BuildOptions(),
+          progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Run every stage on one photo and write ``scene.glb``, ``scene.json``, ``index.html`` and ``overlay.png``.
+
+    ``progress``, if given, is called with the stage's name (``photo``, ``grounding``, ``camera``, ``solve``,
+    ``export_glb`` ...) as each stage starts.
+    """
+    unknown = sorted(set(options.also) - set(ALSO_OUTPUTS))
+    if unknown:
+        raise UserError(f"unknown --also output {', '.join(unknown)} (choose from {', '.join(ALSO_OUTPUTS)})")
+    if "ply" in options.also and not options.depth:
+        raise UserError("--also ply needs --depth: points.ply is the point cloud of the depth map")
     out_dir = Path(out_dir)
     if out_dir.exists() and not options.force:
         raise UserError(f"output folder exists: {out_dir} (use --force to replace it)")
@@ -79,32 +109,52 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
     timings: dict[str, float] = {}
 
     def timed(stage, function, *args, **kwargs):
+        if progress is not None:
+            progress(stage)
         start = time.perf_counter()
         result = function(*args, **kwargs)
         timings[stage] = round(time.perf_counter() - start, 6)
         return result
 
     photo = timed("photo", load_photo, photo_path, max_pixels=options.max_pixels)
+    depth, depth_record, depth_notes = None, None, []
+    if options.depth:
+        from .depth import load_depth
+
+        depth = timed("depth", load_depth, options.depth, photo, kind=options.depth_kind, notes=depth_notes)
     answer = None
     if options.vlm:
         from . import vlm
 
         if options.grounding is not None:
             raise UserError("give either --grounding or --vlm, not both")
-        if not options.vlm_model:
-            raise UserError(f"--vlm needs --vlm-model (the served models are listed at {options.vlm}/models)")
-        answer = timed("vlm", vlm.ask_server, photo, options.vlm, options.vlm_model, task=options.task,
-                       timeout_s=options.vlm_timeout_s,
+        answer = timed("vlm", vlm.ask, photo, options.vlm, options.vlm_model, task=options.task,
+                       timeout_s=options.vlm_timeout_s, max_tokens=options.vlm_max_tokens,
+                       device=options.vlm_device, dtype=options.vlm_dtype,
                        grounding_format=None if options.grounding_format == "auto" else options.grounding_format,
-                       qwen25_max_pixels=min(options.qwen25_max_pixels, vlm.QWEN25_SEND_MAX_PIXELS))
-        grounding = timed("grounding", vlm.grounding_from_answer, answer)
+                       qwen25_max_pixels=options.qwen25_max_pixels)
+        grounding = timed("grounding", vlm.grounding_or_warning, answer)
     else:
         grounding = timed("grounding", read_grounding, options.grounding, photo.width_px, photo.height_px,
                           format=options.grounding_format, qwen25_max_pixels=options.qwen25_max_pixels)
     camera = timed("camera", estimate_camera, photo, focal_px=options.focal_px, fov_deg=options.fov_deg,
                    camera_height_m=options.camera_height_m, pitch_deg=options.pitch_deg,
-                   roll_deg=options.roll_deg)
-    scene = timed("solve", solve, grounding, camera)
+                   roll_deg=options.roll_deg, depth_focal_px=None if depth is None else depth.focal_px)
+    depth_scale = None
+    if depth is not None:
+        from .depth import depth_for_scene, depth_scale as scale_of
+
+        depth, depth_record = timed("depth_align", depth_for_scene, depth, camera, depth_notes)
+        depth_scale = scale_of(depth_record)
+    scene = timed("solve", solve, grounding, camera, depth=depth, depth_scale=depth_scale)
+    point_cloud = None
+    if depth is not None:
+        from .depth import scale_depth
+        from .export.pointcloud import point_cloud_from_depth
+
+        if depth_scale is not None:  # the map follows the scene's camera height, as the solver's fits did
+            depth = scale_depth(depth, scene.camera.height_m / depth_scale.camera_height_m)
+        point_cloud = timed("point_cloud", point_cloud_from_depth, depth, scene.camera, photo.rgb)
 
     inputs = {
         "photo": str(photo.path),
@@ -115,6 +165,7 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         "grounding_has_layout": grounding.layout is not None,
         "vlm": None if answer is None else vlm.answer_record(answer),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+        "depth": depth_record,
     }
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
@@ -123,16 +174,29 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
     try:
         glb = timed("export_glb", scene_to_glb, scene)
         (staging / "scene.glb").write_bytes(glb)
+        if "gltf" in options.also:
+            gltf_text, gltf_bin = glb_to_gltf(glb, "scene.bin")
+            (staging / "scene.gltf").write_text(gltf_text, encoding="utf-8")
+            (staging / "scene.bin").write_bytes(gltf_bin)
         if answer is not None:  # the raw answer, replayable offline with --grounding
             vlm.save_answer(answer, staging)
         timed("export_overlay", draw_overlay, scene, photo.rgb, staging / "overlay.png", grounding.detections)
+        if point_cloud is not None:
+            from .export.pointcloud import write_ply
+
+            write_ply(point_cloud, staging / "points.ply")
         manifest = scene_manifest(scene, grounding, inputs, timings)
+        manifest["warnings"].extend(depth_notes)
         manifest["outputs"] = {"glb": "scene.glb", "page": "index.html", "overlay": "overlay.png",
                                "manifest": "scene.json"}
+        if "gltf" in options.also:
+            manifest["outputs"].update({"gltf": "scene.gltf", "gltf_buffer": "scene.bin"})
+        if point_cloud is not None:
+            manifest["outputs"]["points"] = "points.ply"
         title = f"room3d · {photo.path.name}"
         # the page needs no relations: keep it light
         page_data = {key: value for key, value in manifest.items() if key != "relations"}
-        page = timed("export_page", render_page, page_data, glb, title)
+        page = timed("export_page", render_page, page_data, glb, title, photo_rgb=photo.rgb, point_cloud=point_cloud)
         (staging / "index.html").write_text(page, encoding="utf-8")
         (staging / "scene.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         _replace(staging, out_dir)

@@ -2,7 +2,9 @@
 
 Intrinsics, first that applies (each with its source and a confidence): the user's ``focal_px`` / ``fov_deg`` >
 EXIF ``FocalLengthIn35mmFilm`` > EXIF ``FocalLength`` through the sensor resolution > the vanishing points of the
-photo's lines (:mod:`vanishing`) > a stated default (a phone's main camera). Principal point at the image centre.
+photo's lines (:mod:`vanishing`) > a depth model's field of view (Depth Pro, ``depth_model``) > a stated default
+(a phone's main camera). The depth model goes before vanishing points whose confidence is below
+``LINES_OVER_DEPTH_MODEL_CONFIDENCE``. Principal point at the image centre.
 
 Attitude: the user's pitch and roll, else the vertical vanishing point, else a level camera (low confidence). The
 room's yaw (its walls' heading relative to the camera) comes from the horizontal vanishing points. The camera
@@ -29,6 +31,10 @@ DEFAULT_CAMERA_HEIGHT_M = 1.4
 PLAUSIBLE_HFOV_DEG = (8.0, 130.0)
 #: A vanishing-point estimate below this confidence is not used.
 MIN_LINE_CONFIDENCE = 0.3
+#: A depth model's focal (Depth Pro's field of view) loses to vanishing points at least this confident.
+LINES_OVER_DEPTH_MODEL_CONFIDENCE = 0.6
+#: Confidence given to a depth model's focal: a learned guess, above the default and below measured vanishing points.
+DEPTH_MODEL_FOCAL_CONFIDENCE = 0.5
 
 
 def focal_px_from_35mm(focal_35mm_mm: float, width_px: int, height_px: int) -> float:
@@ -57,8 +63,12 @@ def estimate_camera(
     pitch_deg: float | None = None,
     roll_deg: float | None = None,
     use_lines: bool = True,
+    depth_focal_px: float | None = None,
 ) -> CameraEstimate:
-    """The camera of ``photo``: intrinsics and attitude with their sources and confidences."""
+    """The camera of ``photo``: intrinsics and attitude with their sources and confidences.
+
+    ``depth_focal_px``: a depth model's focal estimate in pixels of the photo (``DepthMap.focal_px``), a
+    candidate ranked below the user, EXIF and confident vanishing points."""
     width, height = photo.width_px, photo.height_px
     notes: list[str] = []
     focal, source, confidence = _given_focal(photo, focal_px, fov_deg, notes)
@@ -82,8 +92,18 @@ def estimate_camera(
                          f"vanishing points found with low confidence ({lines.confidence:.2f}): not used")
             lines = None
     if focal is None and lines is not None and lines.focal_source == "vanishing_points" \
-            and _plausible(lines.focal_px, width):
+            and _plausible(lines.focal_px, width) \
+            and (not _plausible(depth_focal_px, width) or lines.confidence >= LINES_OVER_DEPTH_MODEL_CONFIDENCE):
         focal, source, confidence = float(lines.focal_px), "vanishing_points", lines.confidence
+    if focal is None and depth_focal_px is not None:
+        if _plausible(depth_focal_px, width):
+            focal, source, confidence = float(depth_focal_px), "depth_model", DEPTH_MODEL_FOCAL_CONFIDENCE
+            notes.append(f"focal {focal:.0f} px from the depth model's field of view")
+            if lines is not None and lines.focal_source == "vanishing_points":
+                # the attitude was found with the lines' own focal, which lost to the depth model's: again with it
+                lines = estimate_manhattan(photo.rgb, focal_px=focal) or lines
+        else:
+            notes.append(f"the depth model's focal ({depth_focal_px:.4g} px) is implausible: ignored")
     if focal is None:
         focal, source, confidence = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height), "default", 0.2
         notes.append(f"no focal length known: assumed a {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent phone camera")

@@ -23,6 +23,8 @@ def _build(args: argparse.Namespace) -> int:
         camera_height_m=args.camera_height,
         pitch_deg=args.pitch_deg,
         roll_deg=args.roll_deg,
+        depth=args.depth,
+        depth_kind=args.depth_kind,
         max_pixels=args.max_pixels,
         qwen25_max_pixels=args.qwen25_max_pixels,
         force=args.force,
@@ -30,6 +32,11 @@ def _build(args: argparse.Namespace) -> int:
         vlm_model=args.vlm_model,
         task=args.task,
         vlm_timeout_s=args.vlm_timeout,
+        vlm_device=args.vlm_device,
+        vlm_dtype=args.vlm_dtype,
+        vlm_max_tokens=args.vlm_max_tokens,
+        also=tuple(dict.fromkeys(name.strip() for value in args.also or () for name in value.split(",")
+                                 if name.strip())),
     )
     result = build(args.photo, args.out, options)
     for warning in result.warnings:
@@ -101,8 +108,8 @@ def _eval(args: argparse.Namespace) -> int:
     if not samples:
         raise UserError("no sample folders (with a truth.json) found in " + ", ".join(map(str, args.samples)))
     for given in args.given:
-        cameras, objects = evaluate(samples, given)
-        print(report(cameras, objects, given))
+        cameras, objects = evaluate(samples, given, depth_name=args.depth)
+        print(report(cameras, objects, given + (f" + depth ({args.depth})" if args.depth else "")))
     return 0
 
 
@@ -207,20 +214,37 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--pitch-deg", type=float, help="camera pitch in degrees, negative looking down "
                        "(default: level)")
     build.add_argument("--roll-deg", type=float, help="camera roll in degrees (default: 0)")
+    build.add_argument("--depth", metavar="SPEC", help="a depth map of the photo, written as points.ply: "
+                       "file:PATH (.npy in metres, or a 16-bit .png in millimetres, 0 = none) or hf:MODEL (Depth "
+                       "Anything V2 or Depth Pro: a Hugging Face id or a local folder; pip install 'room3d[ml]')")
+    build.add_argument("--depth-kind", choices=("metric_depth", "relative_depth", "relative_disparity"),
+                       help="what a depth file holds (default metric_depth); relative maps are scaled to the floor")
     build.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                        help="refuse photos with more pixels than this")
     build.add_argument("--qwen25-max-pixels", type=int, default=frames.QWEN25_MAX_PIXELS,
                        help="max_pixels of the Qwen2.5-VL processor that made the grounding")
     build.add_argument("--force", action="store_true", help="replace the output folder if it exists")
-    build.add_argument("--vlm", metavar="URL", help="ask a vision-language model served behind an OpenAI-compatible "
-                       "API (vLLM, SGLang, Ollama), e.g. http://127.0.0.1:8000/v1; the API key is read from "
-                       "ROOM3D_API_KEY (or OPENAI_API_KEY)")
-    build.add_argument("--vlm-model", metavar="NAME", help="model name on that server, e.g. "
+    build.add_argument("--vlm", metavar="SOURCE", help="ask a vision-language model: http(s)://HOST:PORT/v1 (served "
+                       "behind an OpenAI-compatible API: vLLM, SGLang, Ollama; the API key is read from "
+                       "ROOM3D_API_KEY or OPENAI_API_KEY), hf:MODEL_ID_OR_FOLDER (Qwen2.5-VL / Qwen3-VL run here "
+                       "with transformers, pip install 'room3d[ml]') or file:PATH (a recorded answer, e.g. a saved "
+                       "vlm_answer.txt)")
+    build.add_argument("--vlm-model", metavar="NAME", help="model name on the server, e.g. "
                        "Qwen/Qwen2.5-VL-7B-Instruct")
+    build.add_argument("--vlm-device", default="auto", metavar="DEVICE",
+                       help="device of an hf: model: auto (cuda if available, else cpu), cpu, cuda, cuda:N, mps")
+    build.add_argument("--vlm-dtype", choices=("auto", "bfloat16", "float16", "float32"), default="auto",
+                       help="precision of an hf: model (auto: bfloat16 on cuda, float32 on cpu)")
+    build.add_argument("--vlm-max-tokens", type=int, metavar="N",
+                       help="most tokens in the model's answer (default: 4096 for a server, 1024 for hf:)")
     build.add_argument("--task", choices=("grounding_2d", "grounding_3d", "layout"), default="grounding_2d",
                        help="what to ask the model: 2D boxes, Qwen3-VL 3D boxes, or a room-layout description")
     build.add_argument("--vlm-timeout", type=float, default=30.0, metavar="S",
                        help="total seconds for the model call, retries included")
+    build.add_argument("--also", action="append", metavar="FORMAT",
+                       help="also write another format (repeatable or a comma list): gltf = scene.gltf + "
+                       "scene.bin, the GLB as JSON with a separate buffer; ply = points.ply (needs --depth, which "
+                       "writes it anyway)")
     build.set_defaults(handler=_build)
 
     camera = commands.add_parser("camera", help="estimate the camera of a photo (focal, FOV, pitch, roll)",
@@ -243,6 +267,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--given", nargs="+", choices=("none", "k", "camera"), default=["none", "k", "camera"],
                           help="what is taken from the truth: none, k (focal length) or camera (focal, pitch, "
                           "roll, height)")
+    evaluate.add_argument("--depth", metavar="NAME", help="also give each sample's depth map of this file name "
+                          "(e.g. depth.png: the samples' metric depth), as --depth file: does")
     evaluate.set_defaults(handler=_eval)
 
     relate = commands.add_parser("relations", help="distances, gaps and directions between the objects of a scene",
@@ -257,7 +283,33 @@ def parser() -> argparse.ArgumentParser:
     focus.add_argument("--between", nargs=2, metavar=("A", "B"),
                        help="one pair, as a sentence about B relative to A and its numbers")
     relate.set_defaults(handler=_relations)
+    _add_serve(commands)
     return root
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    serve(host=args.host, port=args.port, data_dir=args.data, max_jobs=args.max_jobs,
+          max_upload_mb=args.max_upload_mb)
+    return 0
+
+
+def _add_serve(commands) -> None:
+    serve = commands.add_parser("serve", help="a local web app: upload a photo, watch it build, open the 3D page",
+                                description="Serve a web app on HOST:PORT: upload a photo (and optionally a "
+                                "grounding file or a model endpoint), follow the build stage by stage, open the "
+                                "3D page; past results in the data folder are listed newest first.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (a warning is printed for "
+                       "anything but a loopback address: the app has no login)")
+    serve.add_argument("--port", type=int, default=8080, help="TCP port")
+    serve.add_argument("--data", type=Path, default=Path("room3d-data"), metavar="DIR",
+                       help="folder for uploads and results (created if missing)")
+    serve.add_argument("--max-jobs", type=int, default=2, metavar="N",
+                       help="builds running at once; more are refused with a 'busy' page")
+    serve.add_argument("--max-upload-mb", type=float, default=25.0, metavar="M",
+                       help="largest upload accepted, in megabytes (photo and grounding file together)")
+    serve.set_defaults(handler=_serve)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -204,6 +204,61 @@ def project_world_points(
     return project_points(k_matrix, transform_points(invert_rigid(world_from_camera), points_world))
 
 
+def world_points_from_pixels(k_matrix: np.ndarray, world_from_camera: np.ndarray, uv: np.ndarray,
+                             depth_z: np.ndarray | float) -> np.ndarray:
+    """(..., 3) world points at planar depth ``depth_z`` (camera z, metres) behind pixels ``uv`` (..., 2).
+
+    Inverse: :func:`project_world_points`.
+    """
+    return transform_points(world_from_camera, unproject_pixels(k_matrix, uv, depth_z))
+
+
+def floor_points_from_pixels(k_matrix: np.ndarray, world_from_camera: np.ndarray,
+                             uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the rays through pixels ``uv`` (..., 2) meet the floor plane y = 0 of the world.
+
+    Returns ``points_world`` (..., 3) and their planar depth ``depth_z`` (...,) in the camera frame; both are NaN
+    for rays that do not go down to the floor (at or above the horizon, or a camera at or below the floor).
+    Inverse, on floor points: :func:`project_world_points`.
+    """
+    rays_world = camera_directions_to_world(world_from_camera, pixel_rays(k_matrix, uv))  # camera z = 1
+    camera_y = float(world_from_camera[1, 3])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth_z = -camera_y / rays_world[..., 1]
+    depth_z = np.where((rays_world[..., 1] < 0.0) & (camera_y > 0.0), depth_z, np.nan)
+    return world_from_camera[:3, 3] + rays_world * depth_z[..., None], depth_z
+
+
+def camera_directions_to_world(world_from_camera: np.ndarray, vectors_cam: np.ndarray) -> np.ndarray:
+    """(..., 3) directions (normals, rays) turned from the OpenCV camera frame into the world; no translation.
+
+    Inverse: :func:`world_directions_to_camera`.
+    """
+    return np.asarray(vectors_cam, dtype=float) @ np.asarray(world_from_camera, dtype=float)[:3, :3].T
+
+
+def world_directions_to_camera(world_from_camera: np.ndarray, vectors_world: np.ndarray) -> np.ndarray:
+    """(..., 3) world directions turned into the OpenCV camera frame. Inverse of
+    :func:`camera_directions_to_world`."""
+    return np.asarray(vectors_world, dtype=float) @ np.asarray(world_from_camera, dtype=float)[:3, :3]
+
+
+def pixel_centers(columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(..., 2) float ``(u, v)`` of the centres of pixels (``columns``, ``rows``), integer arrays of one shape: pixel
+    (column i, row j) has its centre at ``(i + 0.5, j + 0.5)`` (CONVENTIONS.md). For every pixel of an (H, W)
+    image: ``pixel_centers(*np.indices((H, W))[::-1])``. Inverse: :func:`pixel_indices`."""
+    return np.stack([np.asarray(columns) + 0.5, np.asarray(rows) + 0.5], axis=-1).astype(float)
+
+
+def pixel_indices(uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(columns, rows)`` int arrays (...,) of the pixels that hold the points ``uv`` (..., 2): ``floor(uv)``.
+
+    Inverse of :func:`pixel_centers`.
+    """
+    indices = np.floor(np.asarray(uv, dtype=float)).astype(int)
+    return indices[..., 0], indices[..., 1]
+
+
 # ---------------------------------------------------------------------------------------------- boxes
 
 

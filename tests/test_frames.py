@@ -334,3 +334,45 @@ def test_upright_box_permutes_sizes_when_another_axis_is_vertical():
     _, size_t, yaw_t = frames.upright_box_from_camera_box(*tilted, level)
     np.testing.assert_allclose(size_t, [1.0, 2.0, 0.7])
     assert _yaw_mod_pi_error(yaw_t, -0.1 * math.pi) < 0.05
+
+
+def test_world_points_from_pixels_round_trip():
+    matrix = frames.world_from_camera_from_attitude(-0.25, 0.04, 1.45, 0.1)
+    points = frames.world_points_from_pixels(K, matrix, RNG.uniform([0, 0], [640, 480], (30, 2)),
+                                             RNG.uniform(0.5, 8.0, 30))
+    uv, z = frames.project_world_points(K, matrix, points)
+    np.testing.assert_allclose(frames.world_points_from_pixels(K, matrix, uv, z), points, atol=ROUND_TRIP_ATOL)
+
+
+def test_floor_points_from_pixels_round_trip_and_horizon():
+    matrix = frames.world_from_camera_from_attitude(-0.3, 0.05, 1.5)
+    floor = np.column_stack([RNG.uniform(-2, 2, 40), np.zeros(40), RNG.uniform(-6, -1, 40)])
+    uv, z = frames.project_world_points(K, matrix, floor)
+    points, depth_z = frames.floor_points_from_pixels(K, matrix, uv)
+    np.testing.assert_allclose(points, floor, atol=ROUND_TRIP_ATOL)
+    np.testing.assert_allclose(depth_z, z, atol=ROUND_TRIP_ATOL)
+    # a level camera: the top half of the photo looks at or above the horizon and never meets the floor
+    level = frames.world_from_camera_from_attitude(0.0, 0.0, 1.4)
+    _, above = frames.floor_points_from_pixels(K, level, np.array([[320.0, 100.0], [320.0, 240.0]]))
+    assert np.isnan(above).all()
+
+
+def test_direction_round_trip_and_level_camera():
+    matrix = frames.world_from_camera_from_attitude(-0.2, 0.1, 1.3, 0.4)
+    vectors = RNG.normal(size=(10, 3))
+    np.testing.assert_allclose(frames.world_directions_to_camera(
+        matrix, frames.camera_directions_to_world(matrix, vectors)), vectors, atol=ROUND_TRIP_ATOL)
+    level = frames.world_from_camera_from_attitude(0.0, 0.0, 1.4)
+    np.testing.assert_allclose(frames.camera_directions_to_world(level, [0.0, -1.0, 0.0]), [0.0, 1.0, 0.0])
+
+
+def test_pixel_centers_round_trip():
+    rows, columns = np.indices((3, 5))
+    centers = frames.pixel_centers(columns, rows)
+    assert centers.shape == (3, 5, 2)
+    np.testing.assert_allclose(centers[2, 4], [4.5, 2.5])
+    back_columns, back_rows = frames.pixel_indices(centers)
+    np.testing.assert_array_equal(back_columns, columns)
+    np.testing.assert_array_equal(back_rows, rows)
+    # any point inside a pixel belongs to it
+    assert [int(a) for a in frames.pixel_indices(np.array([3.999, 0.0]))] == [3, 0]
