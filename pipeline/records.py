@@ -127,7 +127,10 @@ class Intrinsics:
 class CameraEstimate:
     """Where the photo was taken from: intrinsics and ``world_from_camera`` (OpenCV camera -> glTF world).
 
-    intrinsics_source : ``user`` | ``exif`` | ``exif_sensor`` | ``vanishing_points`` | ``default``
+    intrinsics_source : ``user`` | ``exif`` | ``exif_sensor`` | ``vanishing_points`` | ``depth_model`` (Depth Pro's
+                        field of view) | ``default``
+    height_source     : ``user`` | ``prior`` (hand-held 1.4 m) | ``prior+object_sizes`` | ``depth_floor+object_sizes``
+                        (the solver's scale estimate, :func:`solve.refine_camera_height`)
     world_from_camera : (4, 4) float, rigid
     room_yaw_rad      : heading of the room's walls about +Y in the world frame, wrapped to [-pi/4, pi/4)
     lines             : the vanishing-point estimate (``vanishing.ManhattanEstimate``) when one was used
