@@ -114,6 +114,10 @@ def ray_box_depth(rays_cam: np.ndarray, center_cam: np.ndarray, axes_cam: np.nda
     return np.where(hit, t_near, np.nan)
 
 
+#: Columns of :meth:`BoxTerms.residuals` that hold the size-prior terms.
+PRIOR_COLUMNS = slice(4, 7)
+
+
 class BoxTerms:
     """The residuals of N upright boxes against their 2D boxes, size priors, optional position priors and
     optional depth samples; shared by the per-object fits and the joint refinement (:mod:`refine`).
@@ -148,6 +152,21 @@ class BoxTerms:
             observed = depth.depth_m
             level = _row_median(observed) if observed.size else []
             self.depth_sigma = DEPTH_SIGMA_REL * np.nan_to_num(np.asarray(level, float), nan=1.0) + DEPTH_SIGMA_M
+
+    def tiled(self, times: int) -> "BoxTerms":
+        """The same N boxes repeated ``times`` times (rows ``k * N + n`` are box n): many parameter sets of the
+        same boxes in one vectorised call (the columns of a Jacobian)."""
+        out = object.__new__(BoxTerms)
+        out.__dict__.update(self.__dict__)
+        for name in ("boxes", "cut", "sigma", "log_prior", "spread", "yaw_rad", "axes_cam", "has_position",
+                     "position", "position_sigma"):
+            value = getattr(self, name)
+            setattr(out, name, np.tile(value, (times,) + (1,) * (value.ndim - 1)))
+        if self.depth is not None:
+            out.depth = DepthSamples(np.tile(self.depth.rays_cam, (times, 1, 1)),
+                                     np.tile(self.depth.depth_m, (times, 1)))
+            out.depth_sigma = np.tile(self.depth_sigma, times)
+        return out
 
     @property
     def width(self) -> int:
@@ -201,13 +220,20 @@ def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: 
         return []
     terms = BoxTerms(detections, prior_list, camera, yaw_rad, center_prior_xz, center_sigma_m, depth)
     support_y = np.asarray(support_y, dtype=float)
-    if x0 is None:
-        x0 = np.column_stack([
+    start = np.full((len(detections), 5), np.nan) if x0 is None else np.array(x0, dtype=float)
+    missing = ~np.all(np.isfinite(start), axis=1)  # rows without a start: the bottom edge cast onto the support
+    if missing.any():
+        start[missing] = np.column_stack([
             np.array([_initial_xz(b, c, p, camera, s) for b, c, p, s in
-                      zip(terms.boxes, terms.cut, prior_list, support_y)]),
-            terms.log_prior])
+                      zip(terms.boxes[missing], terms.cut[missing], [prior_list[i] for i in np.nonzero(missing)[0]],
+                          support_y[missing])]).reshape(-1, 2),
+            terms.log_prior[missing]])
+    x0 = start
+    many = terms.tiled(5)
+    many_support_y = np.tile(support_y, 5)
     params, costs = batched_levenberg_marquardt(lambda x: terms.residuals(x, support_y), x0,
-                                                max_iterations=max_iterations)
+                                                max_iterations=max_iterations,
+                                                residuals_tiled=lambda x: many.residuals(x, many_support_y))
     size = np.exp(params[:, 2:5])
     return [BoxFit(np.array([p[0], s_y + 0.5 * s[1], p[1]]), s, float(a), float(c))
             for p, s, s_y, a, c in zip(params, size, support_y, terms.yaw_rad, costs)]
@@ -219,11 +245,13 @@ def soft_l1_cost(residuals: np.ndarray) -> np.ndarray:
 
 
 def batched_levenberg_marquardt(residuals, x0: np.ndarray, max_iterations: int = 60, step: float = 1e-6,
-                                tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+                                tolerance: float = 1e-7, residuals_tiled=None) -> tuple[np.ndarray, np.ndarray]:
     """Minimise ``soft_l1_cost(residuals(x))`` row by row for N independent problems at once.
 
     ``residuals`` maps (N, P) parameters to (N, R) residuals, row n depending on row n only. Jacobians by forward
-    differences (P + 1 evaluations a step, each vectorised over the rows); the robust loss by reweighting
+    differences (P + 1 evaluations a step, each vectorised over the rows; with ``residuals_tiled``, which maps
+    (P * N, P) parameters, row ``j * N + n`` for problem n, all P shifted points go in one call, so a step costs
+    two calls); the robust loss by reweighting
     (weights ``1 / sqrt(1 + r^2)``, the derivative of ``soft_l1``); damping ``lambda * diag(J^T W J)``
     (Marquardt 1963), per row, lowered after an accepted step and raised after a rejected one. Returns the
     (N, P) solution and its (N,) costs.
@@ -237,10 +265,15 @@ def batched_levenberg_marquardt(residuals, x0: np.ndarray, max_iterations: int =
     eye = np.eye(size)
     for _ in range(max_iterations):
         jacobian = np.empty((count, r.shape[1], size))
-        for j in range(size):
-            shifted = x.copy()
-            shifted[:, j] += step
-            jacobian[:, :, j] = (residuals(shifted) - r) / step
+        if residuals_tiled is not None:  # every column's shifted point in one call
+            shifted = np.tile(x, (size, 1))
+            shifted[np.arange(size * count), np.repeat(np.arange(size), count)] += step
+            jacobian[:] = np.moveaxis((residuals_tiled(shifted).reshape(size, count, -1) - r) / step, 0, 2)
+        else:
+            for j in range(size):
+                shifted = x.copy()
+                shifted[:, j] += step
+                jacobian[:, :, j] = (residuals(shifted) - r) / step
         weights = 1.0 / np.sqrt(1.0 + r ** 2)
         jtw = np.transpose(jacobian, (0, 2, 1)) * weights[:, None, :]
         normal = jtw @ jacobian

@@ -21,7 +21,7 @@ import dataclasses
 import numpy as np
 
 from . import frames, priors
-from .fit import BoxTerms, DepthSamples
+from .fit import PRIOR_COLUMNS, BoxTerms, DepthSamples
 from .records import CameraEstimate, Detection, ObjectBox
 
 #: Penetration depth (metres) that costs as much as one unit of a box's fit residuals.
@@ -171,26 +171,31 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
         tops = np.exp(params[:, 3])
         return np.where(on_floor_supporter, tops[np.maximum(supporter, 0)], base_y)
 
-    def boxes_room(params: np.ndarray, y0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        size = np.exp(params[:, 2:5])
-        extent = np.column_stack([np.where(swap, size[:, 2], size[:, 0]), size[:, 1],
-                                  np.where(swap, size[:, 0], size[:, 2])])
-        center = np.column_stack([params[:, 0], y0 + 0.5 * size[:, 1], params[:, 1]]) @ to_room.T
+    def boxes_room(rows: np.ndarray, y0: np.ndarray, turned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper corners in the room's frame of boxes with parameter ``rows``, bottoms ``y0``."""
+        size = np.exp(rows[:, 2:5])
+        extent = np.column_stack([np.where(turned, size[:, 2], size[:, 0]), size[:, 1],
+                                  np.where(turned, size[:, 0], size[:, 2])])
+        center = np.column_stack([rows[:, 0], y0 + 0.5 * size[:, 1], rows[:, 1]]) @ to_room.T
         return center - 0.5 * extent, center + 0.5 * extent
 
-    def apart(params: np.ndarray, y0: np.ndarray) -> np.ndarray:
-        lo, hi = boxes_room(params, y0)
-        a, b = pair_index[:, 0], pair_index[:, 1]
-        return penetration_m(lo[a], hi[a], lo[b], hi[b]) / PENETRATION_SIGMA_M
+    a, b = pair_index[:, 0], pair_index[:, 1]
+
+    def apart(rows_a: np.ndarray, rows_b: np.ndarray, y0: np.ndarray) -> np.ndarray:
+        """Penetration of each pair (/ its noise), from the two boxes' parameter rows."""
+        lo_a, hi_a = boxes_room(rows_a, y0[a], swap[a])
+        lo_b, hi_b = boxes_room(rows_b, y0[b], swap[b])
+        return penetration_m(lo_a, hi_a, lo_b, hi_b) / PENETRATION_SIGMA_M
 
     def evaluate(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         y0 = support_y(params)
-        return terms.residuals(params, y0), apart(params, y0)
+        return terms.residuals(params, y0), apart(params[a], params[b], y0)
 
     def jacobian(params: np.ndarray, own: np.ndarray, pair: np.ndarray):
         """Per-object blocks (count, R, 5) and pair blocks (pairs, 2, 5). An object's own residuals depend on its
         own parameters only (a supporter's height enters the residuals, not this Jacobian), so one shifted
-        evaluation per parameter serves every object at once; the cheap pair terms get their own."""
+        evaluation per parameter serves every object at once; each pair's term is differentiated from its own
+        two rows (an object in several pairs moves in each of them alone)."""
         y0 = support_y(params)
         own_jacobian = np.empty((count, own.shape[1], 5))
         pair_jacobian = np.zeros((len(pair_index), 2, 5))
@@ -198,10 +203,8 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
             shifted = params.copy()
             shifted[:, j] += STEP
             own_jacobian[:, :, j] = (terms.residuals(shifted, y0) - own) / STEP
-            for side in (0, 1):
-                one = params.copy()
-                one[pair_index[:, side], j] += STEP
-                pair_jacobian[:, side, j] = (apart(one, y0) - pair) / STEP
+            pair_jacobian[:, 0, j] = (apart(shifted[a], params[b], y0) - pair) / STEP
+            pair_jacobian[:, 1, j] = (apart(params[a], shifted[b], y0) - pair) / STEP
         return own_jacobian, pair_jacobian
 
     params = x0.copy()
@@ -211,6 +214,7 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
     for _ in range(MAX_ITERATIONS):
         own_jacobian, pair_jacobian = jacobian(params, own, pair)
         w_own, w_pair = 1.0 / np.sqrt(1.0 + own ** 2), 1.0 / np.sqrt(1.0 + pair ** 2)  # soft_l1 by reweighting
+        w_own[:, PRIOR_COLUMNS] = 1.0  # ... but the size prior squared: moving, not shrinking, resolves overlaps
         blocks = np.zeros((count, count, 5, 5))
         own_blocks = np.einsum("nrp,nr,nrq->npq", own_jacobian, w_own, own_jacobian)
         blocks[np.arange(count), np.arange(count)] += own_blocks
@@ -245,8 +249,11 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
 
 
 def _cost(own: np.ndarray, pair: np.ndarray) -> float:
-    """soft_l1 cost of all residuals (as :func:`fit.soft_l1_cost`)."""
-    return float((np.sqrt(1.0 + own ** 2) - 1.0).sum() + (np.sqrt(1.0 + pair ** 2) - 1.0).sum())
+    """soft_l1 cost of the residuals (as :func:`fit.soft_l1_cost`), but plain squares for the size priors: under a
+    robust loss a box shrinks to nothing more cheaply than it moves aside."""
+    robust = np.sqrt(1.0 + own ** 2) - 1.0
+    robust[:, PRIOR_COLUMNS] = 0.5 * own[:, PRIOR_COLUMNS] ** 2
+    return float(robust.sum() + (np.sqrt(1.0 + pair ** 2) - 1.0).sum())
 
 
 def _pair_extents(objects, i, j, room_yaw_rad):

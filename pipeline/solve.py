@@ -37,6 +37,9 @@ BEYOND_ROOM_M = 1.5
 BOX_3D_DEPTH_SPREAD = 0.15
 #: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
 WALL_WEIGHT = 4.0
+#: An object turns its back to a wall only when a fit puts its back this close to one, in camera heights (0.5 m
+#: for a camera at 1.4 m; relative, so that the solver stays scale-equivariant).
+WALL_REACH = 0.35
 
 
 def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
@@ -74,6 +77,7 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
     notes: list[str] = []
     depth = _metric_depth(depth, notes)
     first_depth = None if depth_scale is not None else depth  # a map whose scale may change waits for it
+    first_height = camera.height_m
     objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, first_depth)
     moved = False
     if refine_scale and camera.height_source == "prior":
@@ -92,9 +96,11 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
             notes.append(f"depth rescaled by {ratio:.3f} to the scene's camera height ({camera.height_m:.2f} m; "
                          f"the depth map's floor says {depth_scale.camera_height_m:.2f} m)")
     if moved or (depth is not None and depth_scale is not None):
-        objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth)
+        warm = (fits, camera.height_m / first_height)
+        objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth, warm)
     warnings = notes + warnings
-    objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw), wall_normals)
+    objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw), wall_normals,
+                             WALL_REACH * camera.height_m)
     objects, overlaps = refine_jointly(objects, inputs.detections, inputs.priors, camera, room_yaw,
                                        inputs.depth_samples, inputs.depth_rows)
     warnings += overlaps
@@ -184,8 +190,24 @@ def _metric_depth(depth: DepthMap | None, warnings: list[str]) -> DepthMap | Non
     return None
 
 
+def _warm_start(detections, warm) -> tuple | None:
+    """Starting parameters for the floor fits along both axes from an earlier solve at another camera height:
+    ``warm = (floor fits by detection index, height ratio)``; the scene scaled by the ratio explains the same 2D
+    boxes (scale equivariance), so only the pull of the size priors is left to settle. Rows of NaN where there is
+    none (objects that stood on others)."""
+    if warm is None:
+        return None
+    fits, ratio = warm
+    starts = np.full((2, len(detections), 5), np.nan)
+    for row, detection in enumerate(detections):
+        for axis, fit in enumerate(fits.get(detection.detection_index, ())):
+            if abs(fit.center_m[1] - 0.5 * fit.size_m[1]) < 1e-9:  # stood on the floor
+                starts[axis, row] = [fit.center_m[0] * ratio, fit.center_m[2] * ratio, *np.log(fit.size_m * ratio)]
+    return starts[0], starts[1]
+
+
 def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float, size_priors: dict | None = None,
-                   depth: DepthMap | None = None):
+                   depth: DepthMap | None = None, warm: tuple | None = None):
     """Every detection as an :class:`ObjectBox`: first all on the floor, then, for objects whose bottom edge lies
     on a flat-topped object, also on that object's top; each keeps the better explanation."""
     warnings: list[str] = []
@@ -203,7 +225,8 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
         if prior.category == priors.UNKNOWN:
             warnings.append(f"no size prior for label {detection.label!r} (entry {detection.detection_index}): "
                             "used a generic box")
-    chosen = _fit_both_axes(detections, prior_list, camera, np.zeros(len(detections)), room_yaw_rad, **pulls)
+    chosen = _fit_both_axes(detections, prior_list, camera, np.zeros(len(detections)), room_yaw_rad, **pulls,
+                            x0_axes=_warm_start(detections, warm))
     floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
     notes: list[list[str]] = [[] for _ in detections]
 
@@ -252,15 +275,17 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
 
 
 def _fit_both_axes(detections, prior_list, camera, support_y, room_yaw_rad, center_prior_xz=None,
-                   center_sigma_m=None, depth: DepthSamples | None = None, max_iterations: int = 60):
+                   center_sigma_m=None, depth: DepthSamples | None = None, max_iterations: int = 60,
+                   x0_axes: tuple | None = None):
     """Per detection, ``(best fit, (fit along the room's x axis, fit along its z axis))``; the best faces the
     camera (a box turned by pi is the same box)."""
     count = len(detections)
     pulls = {"center_prior_xz": center_prior_xz, "center_sigma_m": center_sigma_m, "depth": depth,
              "max_iterations": max_iterations}
-    along_x = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad), **pulls)
+    x0_x, x0_z = x0_axes if x0_axes is not None else (None, None)
+    along_x = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad), x0=x0_x, **pulls)
     along_z = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad + 0.5 * math.pi),
-                        **pulls)
+                        x0=x0_z, **pulls)
     return [(faces_camera(min(a, b, key=lambda fit: fit.cost), camera), (a, b)) for a, b in zip(along_x, along_z)]
 
 
@@ -346,10 +371,11 @@ def _find_supporter(detection: Detection, candidates: list[tuple[Detection, Obje
 
 
 def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, tuple[BoxFit, BoxFit]], room: RoomShell,
-                   wall_normals: dict | None = None) -> tuple:
+                   wall_normals: dict | None = None, reach_m: float = math.inf) -> tuple:
     """Objects that stand against a wall (wardrobes, beds, sofas: ``against_wall`` in the priors) turn their back
-    to the nearest wall: among the fits of both horizontal axes, each either way round, the one that minimises
-    the fit cost plus ``WALL_WEIGHT`` times the squared gap between its back face and a wall it faces.
+    to the nearest wall: among the fits of both horizontal axes, each either way round, whose back face comes
+    within ``WALL_REACH`` camera heights of a wall, the one that minimises the fit cost plus ``WALL_WEIGHT`` times the squared
+    gap; an object no fit brings near a wall keeps its fit.
     ``wall_normals`` (detection index -> world outward normals, from a room-layout answer) limits an object (of
     any category) to the turns whose back faces one of those walls (a wall behind the camera counts as no gap)."""
     planes = [wall.plane for wall in room.walls]
@@ -373,8 +399,8 @@ def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, tuple[BoxFit,
                 gaps = [plane[:3] @ back_face + plane[3] for plane in planes if -(plane[:3] @ back) > 0.7]
                 if not gaps and wanted is not None:
                     gaps = [0.0]
-                if not gaps:
-                    continue
+                if not gaps or (wanted is None and min(max(g, 0.0) for g in gaps) > reach_m):
+                    continue  # no wall behind it within reach: it does not stand against one
                 score = candidate.cost + WALL_WEIGHT * min(max(g, 0.0) for g in gaps) ** 2
                 if score < best_score:
                     best, best_score = (candidate, yaw), score

@@ -258,3 +258,24 @@ def test_metric_depth_sets_the_scale(true_height_m):
     assert scene.camera.height_source.startswith("depth_floor")
     for obj, box in zip(scene.objects, truth.boxes):
         assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < CENTER_WITH_DEPTH_M, obj.label
+
+
+def test_a_desk_in_the_middle_of_the_room_keeps_its_fit(monkeypatch):
+    """Objects that usually stand against a wall (a desk) turn their back to one only when a wall is near: a desk
+    in the middle of the room, seen exactly, comes back as it is."""
+    import pipeline.solve
+
+    truth = make_scene([on_floor("wardrobe", -2.6, -4.5, yaw_deg=90.0), on_floor("bookshelf", 2.6, -4.8,
+                                                                                  yaw_deg=-90.0),
+                        on_floor("bed", 0.0, -6.2), on_floor("desk", 0.3, -3.4)])
+    for reach in (math.inf, None):  # without the reach the desk turns to a far wall: the test can fail
+        with monkeypatch.context() as patch:
+            if reach is not None:
+                patch.setattr(pipeline.solve, "WALL_REACH", reach)
+            desk = solve(truth.grounding(), camera_for(truth)).objects[3]
+        error = np.linalg.norm(np.array(desk.center_m) - truth.boxes[3].center_m)
+        if reach is not None:
+            assert error > CENTER_EXACT_M or "back to a wall" in desk.notes
+            continue
+        assert error < CENTER_EXACT_M and "back to a wall" not in desk.notes
+        np.testing.assert_allclose(desk.size_m, truth.boxes[3].size_m, atol=SIZE_EXACT_M)
