@@ -109,7 +109,8 @@ def _eval(args: argparse.Namespace) -> int:
         raise UserError("no sample folders (with a truth.json) found in " + ", ".join(map(str, args.samples)))
     for given in args.given:
         cameras, objects = evaluate(samples, given, depth_name=args.depth)
-        print(report(cameras, objects, given + (f" + depth ({args.depth})" if args.depth else "")))
+        print(report(cameras, objects, given + (f" + depth ({args.depth})" if args.depth else ""),
+                     per_object=args.objects))
     return 0
 
 
@@ -269,6 +270,8 @@ def parser() -> argparse.ArgumentParser:
                           "roll, height)")
     evaluate.add_argument("--depth", metavar="NAME", help="also give each sample's depth map of this file name "
                           "(e.g. depth.png: the samples' metric depth), as --depth file: does")
+    evaluate.add_argument("--objects", action="store_true", help="also print a row per object (IoU, centre, size "
+                          "and yaw errors)")
     evaluate.set_defaults(handler=_eval)
 
     relate = commands.add_parser("relations", help="distances, gaps and directions between the objects of a scene",

@@ -127,13 +127,15 @@ class BoxTerms:
     """
 
     def __init__(self, detections, prior_list, camera: CameraEstimate, yaw_rad, center_prior_xz=None,
-                 center_sigma_m=None, depth: DepthSamples | None = None):
+                 center_sigma_m=None, depth: DepthSamples | None = None, free_sides=None):
         count = len(detections)
         self.k = camera.intrinsics.k_matrix
         width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
         self.camera_from_world = frames.invert_rigid(camera.world_from_camera)
         self.boxes = np.array([d.box_xyxy_px for d in detections], dtype=float).reshape(-1, 4)
         self.cut = np.array([cut_sides(b, width, height) for b in self.boxes]).reshape(-1, 4)
+        # sides that say nothing (a bottom edge that shows no floor contact): no residual
+        self.free = np.zeros((count, 4), bool) if free_sides is None else np.asarray(free_sides, bool).reshape(-1, 4)
         self.sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * np.hypot(self.boxes[:, 2] - self.boxes[:, 0],
                                                                     self.boxes[:, 3] - self.boxes[:, 1])
         self.log_prior = np.log(np.array([p.size_m for p in prior_list], dtype=float)).reshape(-1, 3)
@@ -158,7 +160,7 @@ class BoxTerms:
         same boxes in one vectorised call (the columns of a Jacobian)."""
         out = object.__new__(BoxTerms)
         out.__dict__.update(self.__dict__)
-        for name in ("boxes", "cut", "sigma", "log_prior", "spread", "yaw_rad", "axes_cam", "has_position",
+        for name in ("boxes", "cut", "free", "sigma", "log_prior", "spread", "yaw_rad", "axes_cam", "has_position",
                      "position", "position_sigma"):
             value = getattr(self, name)
             setattr(out, name, np.tile(value, (times,) + (1,) * (value.ndim - 1)))
@@ -186,6 +188,7 @@ class BoxTerms:
         outward = np.array([-1.0, -1.0, 1.0, 1.0])
         side = np.where(self.cut, np.maximum(outward * (self.limits - projected), 0.0),
                         projected - self.boxes) / self.sigma[:, None]
+        side = np.where(self.free, 0.0, side)
         behind = np.maximum(NEAR_M - z, 0.0).sum(axis=1)
         side = np.where(behind[:, None] > 0, 10.0 + 100.0 * behind[:, None], side)
         prior_term = (params[:, 2:5] - self.log_prior) / self.spread
@@ -209,7 +212,8 @@ def _row_median(values: np.ndarray) -> np.ndarray:
 def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: CameraEstimate,
               support_y: np.ndarray, yaw_rad: np.ndarray, center_prior_xz: np.ndarray | None = None,
               center_sigma_m: np.ndarray | None = None, depth: DepthSamples | None = None,
-              max_iterations: int = 60, x0: np.ndarray | None = None) -> list[BoxFit]:
+              max_iterations: int = 60, x0: np.ndarray | None = None,
+              free_sides: np.ndarray | None = None) -> list[BoxFit]:
     """Fit one box per detection (jointly, but the objects do not interact).
 
     ``center_prior_xz`` (N, 2) optionally pulls a box's centre towards a position (a model's 3D box), with noise
@@ -218,14 +222,14 @@ def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: 
     """
     if len(detections) == 0:
         return []
-    terms = BoxTerms(detections, prior_list, camera, yaw_rad, center_prior_xz, center_sigma_m, depth)
+    terms = BoxTerms(detections, prior_list, camera, yaw_rad, center_prior_xz, center_sigma_m, depth, free_sides)
     support_y = np.asarray(support_y, dtype=float)
     start = np.full((len(detections), 5), np.nan) if x0 is None else np.array(x0, dtype=float)
     missing = ~np.all(np.isfinite(start), axis=1)  # rows without a start: the bottom edge cast onto the support
     if missing.any():
         start[missing] = np.column_stack([
             np.array([_initial_xz(b, c, p, camera, s) for b, c, p, s in
-                      zip(terms.boxes[missing], terms.cut[missing], [prior_list[i] for i in np.nonzero(missing)[0]],
+                      zip(terms.boxes[missing], (terms.cut | terms.free)[missing], [prior_list[i] for i in np.nonzero(missing)[0]],
                           support_y[missing])]).reshape(-1, 2),
             terms.log_prior[missing]])
     x0 = start

@@ -16,7 +16,8 @@ import math
 import numpy as np
 
 from . import frames, priors
-from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, depth_samples, faces_camera, fit_boxes
+from .camera import DEFAULT_CAMERA_HEIGHT_M
+from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from .records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
 from .refine import refine_jointly
 from .room import room_shell
@@ -37,6 +38,15 @@ BEYOND_ROOM_M = 1.5
 BOX_3D_DEPTH_SPREAD = 0.15
 #: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
 WALL_WEIGHT = 4.0
+#: A bottom edge whose ray points down by less than this (sine of the angle below the horizon) shows no floor.
+HORIZON_MARGIN = 0.01
+#: The note of an object placed by its size alone (no floor contact seen); such objects do not set the scale.
+UNPLACED_NOTE = "no floor contact seen: placed by its typical size"
+#: Per-object cost scale of the scale search: an object whose fit would change by more than about this much
+#: counts less and less (a robust, Cauchy-like combination), so one odd object cannot set the scene's scale.
+SCALE_OBJECT_COST = 1.0
+#: Camera heights this many prior spreads from the hand-held 1.4 m get a warning.
+SCALE_WARN_SIGMAS = 3.0
 #: An object turns its back to a wall only when a fit puts its back this close to one, in camera heights (0.5 m
 #: for a camera at 1.4 m; relative, so that the solver stays scale-equivariant).
 WALL_REACH = 0.35
@@ -89,6 +99,10 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
         if height is not None and abs(math.log(height / camera.height_m)) > 1e-4:
             source = f"{depth_scale.source}+object_sizes" if measured else "prior+object_sizes"
             camera, moved = with_camera_height(camera, height, source), True
+            if not measured and abs(math.log(height / DEFAULT_CAMERA_HEIGHT_M)) > \
+                    SCALE_WARN_SIGMAS * CAMERA_HEIGHT_SPREAD:
+                notes.append(f"the objects' sizes put the camera {height:.2f} m above the floor, far from a "
+                             "hand-held height: check the focal length and the labels, or give --camera-height")
     if depth is not None and depth_scale is not None:
         ratio = camera.height_m / depth_scale.camera_height_m
         depth = dataclasses.replace(depth, values=(depth.values * np.float32(ratio)).astype(np.float32))
@@ -120,8 +134,6 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
     solver is scale-equivariant, tested), so every candidate scale is fitted in one batched call: a coarse grid
     over ``log s``, a finer one around its best point, then a parabola through the best three. None when no
     object can vote (unknown categories, objects standing on others)."""
-    from .camera import DEFAULT_CAMERA_HEIGHT_M
-
     prior_m = DEFAULT_CAMERA_HEIGHT_M if prior_m is None else prior_m
     prior_spread = CAMERA_HEIGHT_SPREAD if prior_spread is None else prior_spread
     by_index = {d.detection_index: d for d in grounding.detections}
@@ -129,7 +141,7 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
     for obj in objects:
         prior = (size_priors or {}).get(obj.detection_index) or priors.lookup(obj.label)
         if prior.category == priors.UNKNOWN or obj.corners_m[:, 1].min() > 1e-6 or \
-                obj.detection_index not in by_index:
+                obj.detection_index not in by_index or UNPLACED_NOTE in obj.notes:
             continue
         detections.append(by_index[obj.detection_index])
         prior_list.append(prior)
@@ -148,7 +160,9 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
         scaled = [dataclasses.replace(p, size_m=tuple(v / s for v in p.size_m)) for s in scales for p in prior_list]
         fits = fit_boxes(batch, scaled, camera, np.zeros(len(batch)), np.tile(yaws, len(scales)),
                          max_iterations=SCALE_ITERATIONS, x0=np.tile(np.array(start), (len(scales), 1)))
-        fit_cost = np.array([fit.cost for fit in fits]).reshape(len(scales), count).sum(axis=1)
+        per_object = np.array([fit.cost for fit in fits]).reshape(len(scales), count)
+        per_object = per_object - per_object.min(axis=0)  # what each object says about the scale
+        fit_cost = (SCALE_OBJECT_COST * np.log1p(per_object / SCALE_OBJECT_COST)).sum(axis=1)
         height = (log_h0 + log_scales - math.log(prior_m)) / prior_spread
         return fit_cost + 0.5 * height ** 2
 
@@ -225,15 +239,17 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
         if prior.category == priors.UNKNOWN:
             warnings.append(f"no size prior for label {detection.label!r} (entry {detection.detection_index}): "
                             "used a generic box")
+    no_contact = [_no_contact(d, camera) for d in detections]
+    free = np.array([[False, False, False, problem is not None] for problem in no_contact]).reshape(-1, 4)
     chosen = _fit_both_axes(detections, prior_list, camera, np.zeros(len(detections)), room_yaw_rad, **pulls,
-                            x0_axes=_warm_start(detections, warm))
+                            x0_axes=_warm_start(detections, warm), free_sides=free)
     floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
     notes: list[list[str]] = [[] for _ in detections]
 
     holders = [i for i, p in enumerate(prior_list) if p.holds_objects]
     supported, supporters = [], []
     for i, (detection, prior) in enumerate(zip(detections, prior_list)):
-        if prior.support == "wall":
+        if prior.support == "wall" or no_contact[i] is not None:
             continue
         candidates = [(detections[j], floor_boxes[j]) for j in holders if j != i]
         supporter = _find_supporter(detection, candidates, camera)
@@ -260,10 +276,14 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                 notes[i].append(f"stands on {supporter.label}")
 
     objects = []
-    for detection, prior, (fit, _), note in zip(detections, prior_list, chosen, notes):
-        if np.linalg.norm(fit.center_m - camera.world_from_camera[:3, 3]) > 0.95 * MAX_DISTANCE_M:
-            warnings.append(f"{detection.label!r} (entry {detection.detection_index}) could not be placed "
-                            "reliably: its 2D box gives no floor contact")
+    for detection, prior, (fit, _), note, problem in zip(detections, prior_list, chosen, notes, no_contact):
+        named = f"{detection.label!r} (entry {detection.detection_index})"
+        if problem is not None:
+            warnings.append(f"{named}: {problem}; placed by its typical size alone, and left out of the scale")
+            note.append(UNPLACED_NOTE)
+        elif np.linalg.norm(fit.center_m - camera.world_from_camera[:3, 3]) > 0.95 * MAX_DISTANCE_M:
+            warnings.append(f"{named} could not be placed reliably: its 2D box gives no floor contact")
+            note.append(UNPLACED_NOTE)
         if prior.category == priors.UNKNOWN:
             note.append("generic size prior")
         objects.append(_object_box(detection, prior, fit, tuple(note)))
@@ -274,14 +294,30 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     return tuple(objects), candidates, warnings, inputs
 
 
+def _no_contact(detection: Detection, camera: CameraEstimate) -> str | None:
+    """Why a detection's 2D box cannot show where an object meets the floor, or None: a box that covers the whole
+    photo, or whose bottom edge (not cut by the border) lies at or above the horizon (a floor contact is below
+    it, unless the camera looks up at something standing higher)."""
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    cut = cut_sides(detection.box_xyxy_px, width, height)
+    if cut.all():
+        return "its 2D box covers the whole photo and says nothing of where the object is"
+    x1, _, x2, y2 = detection.box_xyxy_px
+    ray = camera.world_from_camera[:3, :3] @ frames.pixel_rays(camera.intrinsics.k_matrix,
+                                                               np.array([0.5 * (x1 + x2), y2]))
+    if not cut[3] and ray[1] / np.linalg.norm(ray) > -HORIZON_MARGIN:
+        return "the bottom of its 2D box is at or above the horizon, so it cannot show the object on the floor"
+    return None
+
+
 def _fit_both_axes(detections, prior_list, camera, support_y, room_yaw_rad, center_prior_xz=None,
                    center_sigma_m=None, depth: DepthSamples | None = None, max_iterations: int = 60,
-                   x0_axes: tuple | None = None):
+                   x0_axes: tuple | None = None, free_sides: np.ndarray | None = None):
     """Per detection, ``(best fit, (fit along the room's x axis, fit along its z axis))``; the best faces the
     camera (a box turned by pi is the same box)."""
     count = len(detections)
     pulls = {"center_prior_xz": center_prior_xz, "center_sigma_m": center_sigma_m, "depth": depth,
-             "max_iterations": max_iterations}
+             "max_iterations": max_iterations, "free_sides": free_sides}
     x0_x, x0_z = x0_axes if x0_axes is not None else (None, None)
     along_x = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad), x0=x0_x, **pulls)
     along_z = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad + 0.5 * math.pi),

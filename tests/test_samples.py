@@ -10,7 +10,8 @@ from pipeline import frames
 from pipeline.build import BuildOptions, build
 from pipeline.evaluate import report, score_scene
 from pipeline.grounding import read_grounding
-from tests.conftest import SAMPLES, sample_dirs
+from tests.conftest import SAMPLES, require, sample_dirs
+from tests.tolerances import EVAL_IOU_DEPTH, EVAL_IOU_NO_DEPTH, EVAL_WITHIN_NO_DEPTH
 
 SCENES = sample_dirs()
 FILES = ("photo.png", "depth.png", "truth.json", "grounding.qwen3.json", "grounding.qwen2_5.json")
@@ -102,3 +103,25 @@ def test_accuracy_report_with_true_camera(capsys):
         print("\n" + report(cameras, objects, "camera"))
     centre_errors = sorted(o.center_error_m for o in objects)
     assert centre_errors[len(centre_errors) // 2] < 0.5
+
+
+@pytest.mark.parametrize("given, depth, mean_iou, within", [
+    ("none", None, EVAL_IOU_NO_DEPTH, EVAL_WITHIN_NO_DEPTH),
+    ("k", None, EVAL_IOU_NO_DEPTH, EVAL_WITHIN_NO_DEPTH),
+    ("k", "depth.png", EVAL_IOU_DEPTH, 1.0),
+])
+def test_accuracy_holds(given, depth, mean_iou, within):
+    """Regression guards at the measured levels (README figures): mean 3D IoU over the samples' objects and the
+    share of truth objects whose centre lands within 0.5 m; with the samples' metric depth every one does."""
+    if depth:
+        import importlib.util
+
+        require(importlib.util.find_spec("open3d") is not None, "open3d (room3d[3d])")
+    from pipeline.evaluate import evaluate
+
+    cameras, objects = evaluate(SCENES, given, depth_name=depth)
+    total = sum(c.objects_in_truth for c in cameras)
+    assert len(objects) == total
+    assert np.mean([o.iou for o in objects]) >= mean_iou
+    assert sum(o.center_error_m <= 0.5 for o in objects) / total >= within
+

@@ -87,6 +87,10 @@ def test_box_covering_whole_image_and_no_detections():
     whole = Grounding((Detection("bed", (0.0, 0.0, 1024.0, 768.0), 0),), "pixels", "test")
     scene = solve(whole, camera)
     assert len(scene.objects) == 1 and np.all(np.isfinite(scene.objects[0].corners_m))
+    assert any("covers the whole photo" in w for w in scene.warnings)
+    prior_camera = estimate_camera(Photo(path=None, rgb=np.zeros((768, 1024, 3), np.uint8)), focal_px=800.0)
+    with_prior = solve(whole, prior_camera)  # a box that shows nothing does not move the scale
+    assert with_prior.camera.height_m == prior_camera.height_m
     empty = solve(Grounding((), "none", "test"), camera)
     assert empty.objects == () and len(empty.room.walls) == 3
 
@@ -243,8 +247,12 @@ def _rendered_depth(truth):
 def test_metric_depth_sets_the_scale(true_height_m):
     """A camera held unusually low or high: the hand-held prior pulls the scale from the objects' sizes towards
     1.4 m; a metric depth map (a sensor's: its floor measures the camera height) sets it, and the boxes follow."""
-    pytest.importorskip("open3d")
+    import importlib.util
+
     from pipeline.depth import depth_for_scene, depth_scale
+    from tests.conftest import require
+
+    require(importlib.util.find_spec("open3d") is not None, "open3d (room3d[3d])")
 
     truth = make_scene(list(bedroom().boxes), height_m=true_height_m)
     photo = Photo(path=None, rgb=np.zeros((768, 1024, 3), np.uint8))
@@ -279,3 +287,23 @@ def test_a_desk_in_the_middle_of_the_room_keeps_its_fit(monkeypatch):
             continue
         assert error < CENTER_EXACT_M and "back to a wall" not in desk.notes
         np.testing.assert_allclose(desk.size_m, truth.boxes[3].size_m, atol=SIZE_EXACT_M)
+
+
+def test_boxes_that_show_no_floor_contact_are_placed_by_size_and_leave_the_scale_alone():
+    """Boxes whose bottom edge is at or above the horizon (a model's box around something high up, or a wrong
+    one): a warning, a placement by the object's typical size (not metres away on a floor it cannot reach), and
+    the scale is left to the boxes that do show the floor."""
+    truth = bedroom()
+    photo = Photo(path=None, rgb=np.zeros((768, 1024, 3), np.uint8))
+    camera = estimate_camera(photo, focal_px=truth.intrinsics.fx_px, pitch_deg=truth.pitch_deg,
+                             roll_deg=truth.roll_deg)
+    base = solve(truth.grounding(), camera)
+    high = (Detection("sofa", (600.0, 20.0, 900.0, 110.0), 10), Detection("wardrobe", (100.0, 5.0, 300.0, 120.0), 11))
+    grounding = Grounding((*truth.detections(), *high), "pixels", "test")
+    scene = solve(grounding, camera)
+    assert sum("at or above the horizon" in w for w in scene.warnings) == 2
+    assert scene.camera.height_m == pytest.approx(base.camera.height_m, rel=1e-3)
+    for obj in scene.objects[-2:]:
+        assert np.linalg.norm(np.array(obj.center_m)[[0, 2]]) < 10.0, obj.label
+        assert max(obj.size_m) < 3.0, obj.label
+
