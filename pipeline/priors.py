@@ -26,6 +26,7 @@ class SizePrior:
     spread_whd: tuple[float, float, float] | None = None
     open_below: bool = False
     tucks_under: bool = False
+    elevation_m: float = 0.0
 
     @property
     def spreads(self) -> tuple[float, float, float]:
@@ -42,7 +43,8 @@ def _table() -> tuple[dict[str, SizePrior], dict[str, str], SizePrior]:
         priors[category] = SizePrior(category, tuple(entry["size_m"]), entry["spread"], entry["support"],
                                      entry["against_wall"], entry["holds_objects"],
                                      None if whd is None else tuple(float(v) for v in whd),
-                                     entry.get("open_below", False), entry.get("tucks_under", False))
+                                     entry.get("open_below", False), entry.get("tucks_under", False),
+                                     float(entry.get("elevation_m", 0.0)))
         for name in [category, *entry["synonyms"]]:
             names[normalise(name)] = category
     fb = data["fallback"]
@@ -60,10 +62,16 @@ def normalise(label: str) -> str:
 
 
 def lookup(label: str) -> SizePrior:
-    """The prior for a label: exact name or synonym, then a singular form, then the longest known name the label
-    ends with or contains ("wooden queen bed" -> bed), else the fallback (category ``unknown``)."""
+    """The prior for a label: its head before a preposition first ("lamp on the nightstand" -> the lamp), then the
+    exact name or synonym, a singular form, the longest known name the label ends with or contains ("wooden queen
+    bed" -> bed), else the fallback (category ``unknown``)."""
     priors, names, fallback = _table()
     key = normalise(label)
+    head = _HEAD.split(key, maxsplit=1)[0].strip()  # "lamp on the nightstand": the lamp
+    if head and head != key:
+        found = lookup(head)
+        if found.category != UNKNOWN:
+            return found
     for candidate in (key, _singular(key)):
         if candidate in names:
             return priors[names[candidate]]
@@ -73,6 +81,11 @@ def lookup(label: str) -> SizePrior:
         best = max(matches, key=lambda name: (any(t.endswith(f" {name} ") for t in padded), len(name)))
         return priors[names[best]]
     return fallback
+
+
+#: Words after which a label names something else ("lamp on the nightstand", "chair next to the desk").
+_HEAD = re.compile(r"\b(?:on|in|under|beside|next to|near|by|with|at|above|below|behind|against|inside|"
+                   r"in front of|on top of|beneath|over)\b")
 
 
 def categories() -> list[str]:

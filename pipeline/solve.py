@@ -38,6 +38,8 @@ BEYOND_ROOM_M = 1.5
 BOX_3D_DEPTH_SPREAD = 0.15
 #: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
 WALL_WEIGHT = 4.0
+#: Supports of objects hung above the floor, placed with their bottom at their category's typical height.
+HUNG = ("wall", "ceiling")
 #: A bottom edge whose ray points down by less than this (sine of the angle below the horizon) shows no floor.
 HORIZON_MARGIN = 0.01
 #: The note of an object placed by its size alone (no floor contact seen); such objects do not set the scale.
@@ -239,9 +241,12 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
         if prior.category == priors.UNKNOWN:
             warnings.append(f"no size prior for label {detection.label!r} (entry {detection.detection_index}): "
                             "used a generic box")
-    no_contact = [_no_contact(d, camera) for d in detections]
+    # wall- and ceiling-hung objects (windows, pictures, lamps hung from the ceiling) at their typical height
+    hung = np.array([p.support in HUNG for p in prior_list], dtype=bool)
+    base_y = np.array([p.elevation_m if p.support in HUNG else 0.0 for p in prior_list])
+    no_contact = [None if h else _no_contact(d, camera) for d, h in zip(detections, hung)]
     free = np.array([[False, False, False, problem is not None] for problem in no_contact]).reshape(-1, 4)
-    chosen = _fit_both_axes(detections, prior_list, camera, np.zeros(len(detections)), room_yaw_rad, **pulls,
+    chosen = _fit_both_axes(detections, prior_list, camera, base_y, room_yaw_rad, **pulls,
                             x0_axes=_warm_start(detections, warm), free_sides=free)
     floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
     notes: list[list[str]] = [[] for _ in detections]
@@ -249,7 +254,7 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     holders = [i for i, p in enumerate(prior_list) if p.holds_objects]
     supported, supporters = [], []
     for i, (detection, prior) in enumerate(zip(detections, prior_list)):
-        if prior.support == "wall" or no_contact[i] is not None:
+        if hung[i] or no_contact[i] is not None:
             continue
         candidates = [(detections[j], floor_boxes[j]) for j in holders if j != i]
         supporter = _find_supporter(detection, candidates, camera)
@@ -278,6 +283,8 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     objects = []
     for detection, prior, (fit, _), note, problem in zip(detections, prior_list, chosen, notes, no_contact):
         named = f"{detection.label!r} (entry {detection.detection_index})"
+        if prior.support in HUNG:
+            note.append(f"hung on the {prior.support}, its bottom at a typical {prior.elevation_m:.2f} m")
         if problem is not None:
             warnings.append(f"{named}: {problem}; placed by its typical size alone, and left out of the scale")
             note.append(UNPLACED_NOTE)

@@ -307,3 +307,19 @@ def test_boxes_that_show_no_floor_contact_are_placed_by_size_and_leave_the_scale
         assert np.linalg.norm(np.array(obj.center_m)[[0, 2]]) < 10.0, obj.label
         assert max(obj.size_m) < 3.0, obj.label
 
+
+
+def test_wall_and_ceiling_hung_objects_at_their_typical_height():
+    """A picture and a window on the far wall and a lamp hung from the ceiling, at their categories' typical
+    heights: each lands where it is (none forced onto the floor), and none sets the scale."""
+    hung = []
+    for label, x, z in (("picture", -0.8, -5.0), ("window", 1.2, -5.0), ("ceiling light", 0.0, -3.0)):
+        prior = priors.lookup(label)
+        size = np.array(prior.size_m)
+        hung.append(TruthBox(label, np.array([x, prior.elevation_m + 0.5 * size[1], z]), size, 0.0))
+    truth = make_scene([on_floor("bed", 0.0, -3.8), *hung])
+    scene = solve(truth.grounding(), camera_for(truth))
+    assert not any("horizon" in w for w in scene.warnings)
+    for obj, box in zip(scene.objects[1:], truth.boxes[1:]):
+        assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < CENTER_EXACT_M, obj.label
+        assert any(n.startswith("hung on the") for n in obj.notes)
