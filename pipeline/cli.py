@@ -164,13 +164,23 @@ def _relations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(name: str, limit: int = 32) -> str:
+    """A model-given name fit for a terminal table: control and bidirectional-override characters dropped,
+    at most ``limit`` characters."""
+    import unicodedata
+
+    text = "".join(c for c in str(name) if unicodedata.category(c) not in ("Cc", "Cf"))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _print_pairs(entries: list[dict]) -> None:
     """One row per pair: b relative to a, as seen from the camera."""
-    width = max([len(name) for entry in entries for name in (entry["a"], entry["b"])] + [6])
+    width = max([len(_shown(name)) for entry in entries for name in (entry["a"], entry["b"])] + [6])
     print(f"{'a':<{width}}  {'b':<{width}}  {'dist m':>6}  {'gap m':>6}  {'right m':>7}  {'deeper m':>8}  "
           f"{'up m':>6}  b relative to a")
     for entry in entries:
-        print(f"{entry['a']:<{width}}  {entry['b']:<{width}}  {entry['distance_m']:6.2f}  {entry['gap_m']:6.2f}  "
+        print(f"{_shown(entry['a']):<{width}}  {_shown(entry['b']):<{width}}  {entry['distance_m']:6.2f}  "
+              f"{entry['gap_m']:6.2f}  "
               f"{entry['right_m']:+7.2f}  {entry['forward_m']:+8.2f}  {entry['up_m']:+6.2f}  "
               f"{' '.join(entry['relations']) or '-'}")
 
@@ -178,14 +188,14 @@ def _print_pairs(entries: list[dict]) -> None:
 def _print_walls(walls: dict) -> None:
     """One row per object: its nearest wall and the gap to every wall."""
     wall_names = list(dict.fromkeys(name for row in walls.values() for name in row["gaps_m"]))
-    width = max([len(name) for name in walls] + [6])
+    width = max([len(_shown(name)) for name in walls] + [6])
     nearest_width = max([len(name) for name in wall_names] + [12])
     print(f"{'object':<{width}}  {'nearest wall':<{nearest_width}}  {'gap m':>6}"
           + "".join(f"  {name:>{max(len(name), 6)}}" for name in wall_names))
     for name, row in walls.items():
         nearest = row["nearest_wall"] or "-"
         gap = f"{row['nearest_gap_m']:6.2f}" if row["nearest_gap_m"] is not None else f"{'-':>6}"
-        print(f"{name:<{width}}  {nearest:<{nearest_width}}  {gap}"
+        print(f"{_shown(name):<{width}}  {nearest:<{nearest_width}}  {gap}"
               + "".join(f"  {row['gaps_m'].get(wall, float('nan')):>{max(len(wall), 6)}.2f}"
                         for wall in wall_names))
 
@@ -294,7 +304,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     serve(host=args.host, port=args.port, data_dir=args.data, max_jobs=args.max_jobs,
-          max_upload_mb=args.max_upload_mb)
+          max_upload_mb=args.max_upload_mb, trusted_endpoints=tuple(args.vlm_endpoint or ()))
     return 0
 
 
@@ -305,13 +315,16 @@ def _add_serve(commands) -> None:
                                 "3D page; past results in the data folder are listed newest first.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (a warning is printed for "
                        "anything but a loopback address: the app has no login)")
-    serve.add_argument("--port", type=int, default=8080, help="TCP port")
+    serve.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port, printed at start)")
     serve.add_argument("--data", type=Path, default=Path("room3d-data"), metavar="DIR",
                        help="folder for uploads and results (created if missing)")
     serve.add_argument("--max-jobs", type=int, default=2, metavar="N",
                        help="builds running at once; more are refused with a 'busy' page")
     serve.add_argument("--max-upload-mb", type=float, default=25.0, metavar="M",
                        help="largest upload accepted, in megabytes (photo and grounding file together)")
+    serve.add_argument("--vlm-endpoint", action="append", metavar="URL",
+                       help="a model endpoint (repeatable) that builds may send this machine's API key to "
+                       "(ROOM3D_API_KEY or OPENAI_API_KEY); any other endpoint typed into the form gets no key")
     serve.set_defaults(handler=_serve)
 
 

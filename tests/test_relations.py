@@ -230,125 +230,24 @@ def test_large_scene_lists_near_pairs_only_and_output_is_json():
     assert json.loads(json.dumps(rel)) == rel
 
 
-def test_fifty_objects_are_cheap():
+def test_fifty_turned_objects_give_finite_relations():
+    """Fifty objects at random yaws (their time is in benchmarks/bench_relations.py)."""
     rng = np.random.default_rng(1)
     objects = [box(f"o{k}", (rng.uniform(-3, 3), rng.uniform(-6, -1)), rng.uniform(0.3, 2.0, 3),
                    yaw=rng.uniform(-math.pi, math.pi)) for k in range(50)]
-    sc = scene(objects, walls=[wall("wall_back", (-3, -6.5), (3, -6.5))])
-    relations(sc)
-    best = min(_timed(relations, sc) for _ in range(5))
-    assert best < 0.05, f"{best * 1000:.1f} ms for 50 objects"
+    rel = relations(scene(objects, walls=[wall("wall_back", (-3, -6.5), (3, -6.5))]))
+    assert rel["pairs"] and all(math.isfinite(entry["gap_m"]) and entry["gap_m"] >= 0 for entry in rel["pairs"])
+    assert json.loads(json.dumps(rel)) == rel
 
 
-def _timed(function, *args):
-    import time
-
-    start = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - start
-
-
-def test_empty_and_bad_scenes():
-    rel = relations({"objects": []})
-    assert rel["pairs"] == [] and rel["walls"] == {} and rel["objects"] == 0
-    assert relations({"objects": [box("bed", (0, -3), (1, 1, 1))]})["walls"]["bed"]["nearest_wall"] is None
-    # sample truth files have labels and no names: names are made unique like scene.json's
-    truth_like = {"objects": [{k: v for k, v in box("chair", (0, -3), (1, 1, 1)).items() if k != "name"},
-                              {k: v for k, v in box("chair", (2, -3), (1, 1, 1)).items() if k != "name"}]}
-    assert [relations(truth_like)["pairs"][0][k] for k in ("a", "b")] == ["chair", "chair.001"]
-    for bad in ([], {"camera": {}}, {"objects": [{"center": [0, 0]}]}, {"objects": [{"center": [0, 0, 0]}]}):
-        with pytest.raises(UserError):
-            relations(bad)
-
-
-# ---------------------------------------------------------------------------------------------- on a build
-
-
-@pytest.fixture(scope="module")
-def built_sample(tmp_path_factory):
-    sample = SAMPLES / "bedroom_01"
-    assert (sample / "photo.png").is_file(), "samples/bedroom_01 is part of the repository"
-    out = tmp_path_factory.mktemp("relations") / "out"
-    build(sample / "photo.png", out, BuildOptions(grounding=sample / "grounding.qwen3.json"))
-    return out
-
-
-def test_scene_json_holds_the_relations(built_sample):
-    scene_json = json.loads((built_sample / "scene.json").read_text())
-    stored = scene_json["relations"]
-    names = [obj["name"] for obj in scene_json["objects"]]
-    assert len(stored["pairs"]) == len(names) * (len(names) - 1) // 2
-    assert list(stored["walls"]) == names
-    assert {w["name"] for w in scene_json["room"]["walls"]} == set(stored["walls"][names[0]]["gaps_m"])
-    assert stored == relations(scene_json)  # what the command computes from the file
-
-
-def test_cli_relations_on_a_build(built_sample, capsys):
-    scene_path = built_sample / "scene.json"
-    scene_json = json.loads(scene_path.read_text())
-    names = [obj["name"] for obj in scene_json["objects"]]
-
-    assert main(["relations", str(scene_path)]) == 0
-    text = capsys.readouterr().out
-    assert all(name in text for name in names) and "nearest wall" in text
-
-    assert main(["relations", str(built_sample), "--json"]) == 0  # the folder works too
-    assert json.loads(capsys.readouterr().out) == relations(scene_json)
-
-    a, b = names[0], names[-1]
-    assert main(["relations", str(scene_path), "--between", a, b]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == describe(relations(scene_json), a, b)
-
-    assert main(["relations", str(scene_path), "--between", a, b, "--json"]) == 0
-    answer = json.loads(capsys.readouterr().out)
-    assert answer["pair"]["a"] == a and answer["pair"]["b"] == b and answer["sentence"].startswith(f"the {b} is")
-
-    assert main(["relations", str(scene_path), "--object", a, "--json"]) == 0
-    answer = json.loads(capsys.readouterr().out)
-    assert {entry["b"] for entry in answer["pairs"]} == set(names) - {a} and answer["walls"]["nearest_wall"]
-    assert [entry["gap_m"] for entry in answer["pairs"]] == sorted(entry["gap_m"] for entry in answer["pairs"])
-
-
-def _one_line_error(capsys, match):
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("room3d: error:") and "\n" not in err and match in err, err
-
-
-def test_cli_relations_errors(tmp_path, capsys):
-    assert main(["relations", str(tmp_path / "missing" / "scene.json")]) == 2
-    _one_line_error(capsys, "not found")
-    broken = tmp_path / "broken.json"
-    broken.write_text('{"objects": [')
-    assert main(["relations", str(broken)]) == 2
-    _one_line_error(capsys, "cannot read")
-    not_a_scene = tmp_path / "grounding.json"
-    not_a_scene.write_text('[{"bbox_2d": [1, 2, 3, 4], "label": "bed"}]')
-    assert main(["relations", str(not_a_scene)]) == 2
-    _one_line_error(capsys, "not a scene")
-    good = tmp_path / "scene.json"
-    good.write_text(json.dumps(scene([box("bed", (0, -3), (1, 1, 1)), box("chair", (1.5, -3), (0.5, 1, 0.5))])))
-    assert main(["relations", str(good), "--between", "bed", "sofa"]) == 2
-    _one_line_error(capsys, "no object named 'sofa'")
-    assert main(["relations", str(good), "--object", "sofa"]) == 2
-    _one_line_error(capsys, "no object named 'sofa'")
-    assert main(["relations", str(good), "--between", "bed", "chair"]) == 0
-    assert capsys.readouterr().out.startswith("the chair is 1.5 m from the bed (0.8 m gap), to its right")
-
-
-def test_sample_truth_on_top_of_agrees():
-    """On the samples' true boxes (labels only, walls as corners), ``on_top_of`` is exactly truth's ``on_top_of``
-    and every object stands clear of the walls."""
-    from tests.conftest import sample_dirs
-
-    samples = sample_dirs()
-    assert samples, "the sample scenes are part of the repository"
-    for sample in samples:
-        truth = json.loads((sample / "truth.json").read_text())
-        rel = relations(truth)
-        names = list(rel["walls"])
-        expected = {(names[obj["on_top_of"]], names[k]) for k, obj in enumerate(truth["objects"])
-                    if obj.get("on_top_of") is not None}
-        found = {(e["a"], e["b"]) for e in rel["pairs"] if "on_top_of" in e["relations"]}
-        found |= {(e["b"], e["a"]) for e in rel["pairs"] if "under" in e["relations"]}
-        assert found == expected, sample.name
-        assert all(row["nearest_gap_m"] > 0.0 for row in rel["walls"].values()), sample.name
+def test_the_command_prints_model_labels_safely(tmp_path, capsys):
+    """Labels come from a model: the text table drops control and direction-override characters and cuts very
+    long names, so a label cannot garble the terminal or the table."""
+    evil = "\u202eevil" + "x" * 500 + "\x1b[31m"
+    path = tmp_path / "scene.json"
+    path.write_text(json.dumps(scene([box(evil, (0.0, -3.0), (1, 1, 1)), box("bed", (1.5, -3.0), (1.6, 0.9, 2))],
+                                     walls=[wall("wall_back", (-3, -6.5), (3, -6.5))])), encoding="utf-8")
+    assert main(["relations", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\u202e" not in out and "\x1b" not in out and "evil" in out
+    assert max(len(line) for line in out.splitlines()) < 200
