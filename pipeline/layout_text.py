@@ -1252,6 +1252,53 @@ def _resolve(parsed: _Parsed, heading_rad: float, warnings: list[str]) -> None:
             shown = "; ".join(spec.texts or spec.weak_texts)[:60]
             default = "against the wall with the most free length" if _wants_wall(spec) else "near the room's centre"
             warnings.append(f"layout: {spec.label}: position '{shown}' not understood; placed {default}")
+    _drop_contradictions(specs, warnings)
+
+
+#: Relations that cannot hold together for the same pair of objects (A's relation to B).
+_OPPOSITE_RELATIONS = {("front", "behind"), ("behind", "front"), ("under", "above"), ("above", "under"),
+                       ("under", "on"), ("on", "under"), ("left", "right"), ("right", "left")}
+#: A's relation to B that B's same relation to A contradicts ("A left of B" and "B left of A").
+_ASYMMETRIC = {"left", "right", "front", "behind", "on", "above", "under"}
+
+
+_RELATION_WORDS = {"left": "left of", "right": "right of", "front": "in front of", "on": "on", "under": "under",
+                   "above": "above", "behind": "behind"}
+
+
+def _relation_side(relation: tuple) -> str:
+    """A relation's kind, with next_to's side spelled out (left/right of the target)."""
+    kind, _, extra = relation
+    return extra if kind == "next_to" and extra in ("left", "right") else kind
+
+
+def _drop_contradictions(specs: list, warnings: list) -> None:
+    """Relations that contradict one kept earlier (in the text's order) are dropped with a warning: the same
+    object in front of and behind another, left and right of it, on and under it; or two objects each left of (in
+    front of, on) the other. The first one said wins, as for anchors."""
+    kept: list[tuple] = []  # (spec, kind, target)
+    for spec in specs:
+        keep = []
+        for relation in spec.relations:
+            kind, target = _relation_side(relation), relation[1]
+            clash = None
+            for other_spec, other_kind, other_target in kept:
+                if other_spec is spec and other_target is target and (other_kind, kind) in _OPPOSITE_RELATIONS:
+                    clash = f"{spec.label} {_RELATION_WORDS.get(other_kind, other_kind)} {target.label}"
+                elif other_spec is target and other_target is spec and kind == other_kind and kind in _ASYMMETRIC:
+                    clash = f"{target.label} {_RELATION_WORDS.get(other_kind, other_kind)} {spec.label}"
+                if clash:
+                    break
+            if clash is None and isinstance(target, _Spec) and target is spec:
+                clash = "an object placed relative to itself"
+            if clash is not None:
+                warnings.append(f"layout: '{spec.label} {_RELATION_WORDS.get(kind, kind)} "
+                                f"{getattr(target, 'label', target)}' contradicts '{clash}', said first; dropped")
+                continue
+            keep.append(relation)
+            if isinstance(target, _Spec):
+                kept.append((spec, kind, target))
+        spec.relations = keep
 
 
 def _wants_wall(spec: _Spec) -> bool:

@@ -615,3 +615,15 @@ def test_build_from_a_layout_only_answer(tmp_path, capsys):
         np.testing.assert_allclose(node.scale, obj["size"], atol=1e-6)
     assert {"floor", "wall_back", "wall_left", "wall_right", "ceiling", "photo_camera"} <= set(nodes)
     assert (out / "index.html").stat().st_size > 10_000 and (out / "overlay.png").stat().st_size > 1_000
+
+
+def test_contradictory_relations_keep_the_first_and_say_what_was_dropped():
+    answer = {"room_type": "bedroom", "layout": {
+        "bed": {"position": "against north wall, left of the desk"},
+        "desk": {"position": "against north wall, left of the bed"},
+        "chair": {"position": "in front of the desk, behind the desk"}}}
+    result = layout_scene(answer)
+    joined = " | ".join(result.warnings)
+    assert "'desk left of bed' contradicts 'bed left of desk'" in joined
+    assert "'chair behind desk' contradicts 'chair in front of desk'" in joined
+    assert len(result.objects) == 3 and all(np.all(np.isfinite(o.corners_m)) for o in result.objects)
