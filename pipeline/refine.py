@@ -32,6 +32,8 @@ PAIR_MARGIN_M = 0.05
 MAX_ITERATIONS = 30
 #: Forward-difference step of the Jacobian (metres or log-size units).
 STEP = 1e-6
+#: Rounds of the refinement: pairs that a round pushes into each other join the next.
+ROUNDS = 2
 #: Largest group of mutually overlapping objects refitted together (beyond it they are left as fitted).
 MAX_GROUP = 40
 #: Categories never pushed apart from anything (flat on the floor or laid on furniture).
@@ -102,31 +104,17 @@ def refine_jointly(objects: tuple[ObjectBox, ...], detections: dict[int, Detecti
                 if candidates:  # the supporter: the one whose top is where this box's bottom is
                     bottom = obj.corners_m[:, 1].min()
                     support[i] = min(candidates, key=lambda j: abs(objects[j].corners_m[:, 1].max() - bottom))
-    # groups that interact: pairs and support links; each group is refitted on its own
-    group_of = list(range(len(objects)))
-
-    def root(k: int) -> int:
-        while group_of[k] != k:
-            group_of[k] = group_of[group_of[k]]
-            k = group_of[k]
-        return k
-
-    for i, j in [*pairs, *((k, int(support[k])) for k in range(len(objects)) if support[k] >= 0)]:
-        group_of[root(i)] = root(j)
-    groups: dict[int, list[int]] = {}
-    for k in range(len(objects)):
-        groups.setdefault(root(k), []).append(k)
-    warnings, left_alone = [], set()
-    for members in groups.values():
-        inside = [(i, j) for i, j in pairs if root(i) == root(members[0])]
-        if not inside:
-            continue
-        if len(members) > MAX_GROUP:
-            warnings.append(f"{len(members)} objects overlap one another: too many to separate, left as fitted")
-            left_alone.update(members)
-            continue
-        _refine_group(objects, members, inside, support, detections, prior_list, camera, room_yaw_rad, depth,
-                      depth_rows)
+    warnings, left_alone, done = [], set(), set()
+    for _ in range(ROUNDS):  # a box pushed into a third one: the new pair joins in the next round
+        new = [pair for pair in pairs if pair not in done]
+        if not new:
+            break
+        done |= set(pairs)
+        _refine_groups(objects, pairs, support, detections, prior_list, camera, room_yaw_rad, depth, depth_rows,
+                       warnings, left_alone)
+        pairs = sorted(done | {p for p in interpenetrating_pairs(objects, room_yaw_rad, -PENETRATION_SIGMA_M)
+                               if not left_alone & set(p)})
+    pairs = sorted(done)
     moved = {}
     for i, j in pairs:
         moved.setdefault(i, []).append(objects[j].label)
@@ -142,6 +130,35 @@ def refine_jointly(objects: tuple[ObjectBox, ...], detections: dict[int, Detecti
                         f"{objects[j].detection_index}) still overlap by {depth_cm:.0f} cm: their 2D boxes and "
                         "sizes leave no room for both")
     return tuple(objects), warnings
+
+
+def _refine_groups(objects, pairs, support, detections, prior_list, camera, room_yaw_rad, depth, depth_rows,
+                   warnings, left_alone) -> None:
+    """Refit each group of objects that interact (through ``pairs`` and support links) on its own; groups larger
+    than ``MAX_GROUP`` are left as fitted (their members added to ``left_alone``, with a warning)."""
+    group_of = list(range(len(objects)))
+
+    def root(k: int) -> int:
+        while group_of[k] != k:
+            group_of[k] = group_of[group_of[k]]
+            k = group_of[k]
+        return k
+
+    for i, j in [*pairs, *((k, int(support[k])) for k in range(len(objects)) if support[k] >= 0)]:
+        group_of[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for k in range(len(objects)):
+        groups.setdefault(root(k), []).append(k)
+    for members in groups.values():
+        inside = [(i, j) for i, j in pairs if root(i) == root(members[0])]
+        if not inside or left_alone & set(members):
+            continue
+        if len(members) > MAX_GROUP:
+            warnings.append(f"{len(members)} objects overlap one another: too many to separate, left as fitted")
+            left_alone.update(members)
+            continue
+        _refine_group(objects, members, inside, support, detections, prior_list, camera, room_yaw_rad, depth,
+                      depth_rows)
 
 
 def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, support: np.ndarray, detections: dict,
