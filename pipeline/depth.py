@@ -21,6 +21,7 @@ import functools
 import math
 import os
 import threading
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -66,6 +67,8 @@ FLOOR_MAX_TILT_RAD = math.radians(20.0)
 FLOOR_DISTANCE_M = 0.02
 FLOOR_DISTANCE_REL = 0.01
 FLOOR_MAX_POINTS = 50_000
+#: RANSAC draws of three points per plane search.
+PLANE_ITERATIONS = 500
 #: A depth model gives a value at every pixel but the sky's: output valid on less than this share is garbage.
 MODEL_MIN_VALID_FRACTION = 0.5
 #: Seconds to wait for the Hugging Face hub before calling it unreachable (offline machines fail at once or hang).
@@ -176,17 +179,19 @@ def read_depth_file(path: Path, photo: Photo, kind: str = "metric_depth",
 def _read_npy(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise UserError(f"cannot read {path} as a .npy depth map: {str(error).splitlines()[0]}") from None
-    if not isinstance(array, np.ndarray):
-        raise UserError(f"{path} holds several arrays; a depth .npy holds one (H, W) array")
-    shape = tuple(s for s in array.shape if s != 1) if array.ndim > 2 else array.shape
-    if len(shape) != 2 or not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise UserError(f"{path}: a depth .npy must hold one (H, W) array of real numbers, not {array.shape} "
-                        f"{array.dtype}")
-    if array.size > MAX_DEPTH_VALUES or min(shape) < 2:
-        raise UserError(f"{path}: depth map of {shape[1]}x{shape[0]} values is not usable")
-    values = np.asarray(array, dtype=np.float32).reshape(shape)
+        if not isinstance(array, np.ndarray):
+            raise UserError(f"{path} holds several arrays; a depth .npy holds one (H, W) array")
+        shape = tuple(s for s in array.shape if s != 1) if array.ndim > 2 else array.shape
+        if len(shape) != 2 or not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+            raise UserError(f"{path}: a depth .npy must hold one (H, W) array of real numbers, not {array.shape} "
+                            f"{array.dtype}")
+        if array.size > MAX_DEPTH_VALUES or min(shape) < 2:
+            raise UserError(f"{path}: depth map of {shape[1]}x{shape[0]} values is not usable")
+        values = np.asarray(array, dtype=np.float32).reshape(shape)
+    except UserError:
+        raise
+    except Exception as error:  # noqa: BLE001 - an untrusted file: any failure to read it is one line
+        raise UserError(f"cannot read {path} as a .npy depth map: {_first_line(error)}") from None
     return values, np.isfinite(values)
 
 
@@ -194,7 +199,10 @@ def _read_png(path: Path) -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():  # a header beyond Pillow's warning bound is beyond ours: an error
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             width, height = image.size
             if width * height > MAX_DEPTH_VALUES:
                 raise UserError(f"{path}: depth PNG of {width}x{height} pixels is too large")
@@ -204,8 +212,13 @@ def _read_png(path: Path) -> tuple[np.ndarray, np.ndarray]:
             raw = np.array(image)
     except UnidentifiedImageError:
         raise UserError(f"not a PNG image: {path}") from None
-    except (OSError, ValueError, SyntaxError) as error:
-        raise UserError(f"cannot read depth PNG {path}: {error}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # a header claiming too many pixels
+        raise UserError(f"{path}: depth PNG is too large (its header claims more than "
+                        f"{MAX_DEPTH_VALUES:,} pixels)") from None
+    except UserError:
+        raise
+    except Exception as error:  # noqa: BLE001 - an untrusted file: any failure to decode it is one line
+        raise UserError(f"cannot read depth PNG {path}: {_first_line(error)}") from None
     if raw.ndim != 2 or raw.min() < 0 or raw.max() > 65535:
         raise UserError(f"{path}: a depth PNG must be 16-bit grey (millimetres, 0 = no depth)")
     return raw.astype(np.float32), raw > 0
@@ -281,11 +294,21 @@ class _DepthModel:
 
         height, width = photo.height_px, photo.width_px
         tensor = torch.from_numpy(self.pixel_values(photo.rgb))
-        with torch.inference_mode():
-            output = self.model(pixel_values=tensor.to(self.device, self.dtype))
-            predicted = output.predicted_depth.float().reshape(1, 1, *output.predicted_depth.shape[-2:])
-            predicted = torch.nn.functional.interpolate(predicted, size=(height, width), mode="bilinear",
-                                                        align_corners=False)[0, 0].cpu().numpy()
+        try:
+            with torch.inference_mode():
+                output = self.model(pixel_values=tensor.to(self.device, self.dtype))
+                predicted = output.predicted_depth.float().reshape(1, 1, *output.predicted_depth.shape[-2:])
+                predicted = torch.nn.functional.interpolate(predicted, size=(height, width), mode="bilinear",
+                                                            align_corners=False)[0, 0].cpu().numpy()
+        except Exception as error:  # noqa: BLE001 - a model folder is input: its failure is one line
+            from .vlm_local import _is_out_of_memory
+
+            size = f"{tensor.shape[-1]}x{tensor.shape[-2]} input"
+            if _is_out_of_memory(error):
+                raise UserError(f"out of memory while depth model {self.name} ran on {self.device} ({size}): pick a "
+                                f"smaller depth model (hf:{SMALLEST_MODEL})") from None
+            raise UserError(f"depth model {self.name} failed on the photo ({size}; {type(error).__name__}: "
+                            f"{_first_line(error)}): is its preprocessor_config.json the checkpoint's?") from None
         source = f"hf:{self.name}"
         if self.family == "depth_anything":
             return _finish(predicted, np.ones(predicted.shape, bool), self.kind, source, None)
@@ -343,6 +366,13 @@ def _resize_rgb(rgb: np.ndarray, width: int, height: int, cubic: bool) -> np.nda
     return np.clip(rgb.astype(np.float32) / 255.0, 0.0, 1.0)
 
 
+#: What ``_load_model`` runs, by ``model_type``: (family, transformers class name).
+_FAMILIES = {"depth_anything": ("depth_anything", "DepthAnythingForDepthEstimation"),
+             "depth_pro": ("depth_pro", "DepthProForDepthEstimation")}
+#: Named in the out-of-memory errors: the smallest released model room3d runs.
+SMALLEST_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
+
+
 @functools.lru_cache(maxsize=2)
 def _load_model(name: str) -> _DepthModel:
     try:
@@ -354,18 +384,45 @@ def _load_model(name: str) -> _DepthModel:
     source = str(folder) if folder.is_dir() else name
     if not folder.is_dir() and (name.startswith((".", "/", "~")) or name.count("/") > 1):
         raise UserError(f"depth model folder not found: {name}")
-    config = _from_pretrained(transformers.AutoConfig.from_pretrained, source)
-    if config.model_type == "depth_anything":
-        family, model_class = "depth_anything", transformers.DepthAnythingForDepthEstimation
-        metric = getattr(config, "depth_estimation_type", "relative") == "metric"
-        kind = "metric_depth" if metric else "relative_disparity"
-    elif config.model_type == "depth_pro":
-        family, model_class, kind = "depth_pro", transformers.DepthProForDepthEstimation, "metric_depth"
-    else:
-        raise UserError(f"{name} is a {config.model_type!r} model; room3d runs Depth Anything V2 "
-                        "(DepthAnythingForDepthEstimation) and Depth Pro (DepthProForDepthEstimation)")
+    if folder.is_dir():
+        _check_folder(folder, name)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.float16 if device == "cuda" else torch.float32
+    try:
+        return _load_checkpoint(name, source, folder, transformers, device, dtype)
+    except UserError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure while loading becomes one line (many kinds)
+        raise _load_error(error, name, device, folder.is_dir()) from None
+
+
+def _check_folder(folder: Path, name: str) -> None:
+    """A clear error for a folder that is not a depth model room3d runs, before transformers looks at it."""
+    import json
+
+    try:
+        model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except FileNotFoundError:
+        raise UserError(f"{folder} is not a model folder (no config.json)") from None
+    except (OSError, ValueError, AttributeError) as error:
+        raise UserError(f"cannot read {folder / 'config.json'}: {_first_line(error)}") from None
+    if model_type not in _FAMILIES:
+        raise UserError(f"{name} is a {model_type!r} model; room3d runs Depth Anything V2 "
+                        "(DepthAnythingForDepthEstimation) and Depth Pro (DepthProForDepthEstimation)")
+
+
+def _load_checkpoint(name: str, source: str, folder: Path, transformers, device: str, dtype) -> _DepthModel:
+    config = _from_pretrained(transformers.AutoConfig.from_pretrained, source)
+    if config.model_type not in _FAMILIES:
+        raise UserError(f"{name} is a {config.model_type!r} model; room3d runs Depth Anything V2 "
+                        "(DepthAnythingForDepthEstimation) and Depth Pro (DepthProForDepthEstimation)")
+    family, class_name = _FAMILIES[config.model_type]
+    model_class = getattr(transformers, class_name)
+    if family == "depth_anything":
+        kind = "metric_depth" if getattr(config, "depth_estimation_type", "relative") == "metric" \
+            else "relative_disparity"
+    else:
+        kind = "metric_depth"
     bar = transformers.utils.logging.is_progress_bar_enabled()
     transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on the command line's stderr
     try:
@@ -389,6 +446,28 @@ def _load_model(name: str) -> _DepthModel:
     mean = tuple(float(v) for v in preprocessor.get("image_mean", mean))
     std = tuple(float(v) for v in preprocessor.get("image_std", std))
     return _DepthModel(name, family, kind, model, device, dtype, size_hw, keep, multiple, mean, std)
+
+
+def _load_error(error: Exception, name: str, device: str, is_folder: bool) -> UserError:
+    """One line for a failure while loading a depth model, saying what to do."""
+    from .vlm_local import _is_out_of_memory
+
+    again = "copy the checkpoint into the folder again" if is_folder else f"download it again (hf download {name})"
+    what = f"{type(error).__name__}: {_first_line(error)}"
+    if _is_out_of_memory(error):
+        return UserError(f"out of memory loading depth model {name} on {device}: pick a smaller depth model "
+                         f"(hf:{SMALLEST_MODEL})" + (" or run on the CPU (CUDA_VISIBLE_DEVICES=)"
+                                                     if device != "cpu" else ""))
+    text = what.lower()
+    if isinstance(error, EOFError) or any(word in text for word in ("safetensor", "deserializ", "truncated",
+                                                                     "corrupt", "pytorchstreamreader")):
+        return UserError(f"could not load depth model {name}: its weights are broken or incomplete ({what}): "
+                         f"{again}")
+    if "mismatch" in text:
+        return UserError(f"could not load depth model {name}: its weights do not match the sizes in its "
+                         f"config.json (a broken or mixed-up checkpoint): {again}")
+    return UserError(f"could not load depth model {name} ({what}): room3d runs complete Depth Anything V2 and "
+                     f"Depth Pro checkpoints; {again}")
 
 
 def _from_pretrained(loader, source: str, **kwargs):
@@ -450,7 +529,7 @@ def _hub_reachable() -> bool:
     return bool(result)
 
 
-def _first_line(error: Exception) -> str:
+def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
@@ -569,7 +648,8 @@ def _ransac_line(design: np.ndarray, beyond_sign: float) -> np.ndarray | None:
 
 
 def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
-    """The floor plane a metric depth map shows (Open3D RANSAC ``segment_plane`` on the unprojected points).
+    """The floor plane a metric depth map shows (RANSAC plane search on the unprojected points: Open3D's
+    ``segment_plane`` when it is installed, :func:`segment_plane` in numpy otherwise).
 
     Only the camera's intrinsics and attitude are used (not its height): candidates are points below the camera
     at least ``FLOOR_BAND`` of the way down to the lowest surfaces; the largest plane among them whose normal is
@@ -579,7 +659,7 @@ def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
     """
     if depth.kind != "metric_depth":
         raise ValueError(f"floor_from_depth needs metric depth, not {depth.kind}")
-    o3d = _open3d()
+    o3d = open3d_or_none()
     points_cam = _camera_points(depth, camera, FLOOR_MAX_POINTS)
     below = -frames.camera_directions_to_world(camera.world_from_camera, points_cam)[:, 1]  # metres below camera
     lowest = float(np.percentile(below, 99.0)) if len(below) else 0.0
@@ -587,14 +667,19 @@ def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
     if len(candidates) < ALIGN_MIN_PIXELS:
         raise DepthUnusable(f"depth {depth.source} shows too little below the camera to find the floor")
     threshold = max(FLOOR_DISTANCE_M, FLOOR_DISTANCE_REL * float(np.median(candidates[:, 2])))
-    o3d.utility.random.seed(0)
+    if o3d is not None:
+        o3d.utility.random.seed(0)
     remaining = candidates
     for _ in range(3):
         if len(remaining) < ALIGN_MIN_PIXELS:
             break
-        cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(remaining))
-        plane, inliers = cloud.segment_plane(distance_threshold=threshold, ransac_n=3, num_iterations=500)
-        inliers = np.asarray(inliers, dtype=int)
+        if o3d is not None:
+            cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(remaining))
+            _, inliers = cloud.segment_plane(distance_threshold=threshold, ransac_n=3,
+                                             num_iterations=PLANE_ITERATIONS)
+            inliers = np.asarray(inliers, dtype=int)
+        else:
+            inliers = segment_plane(remaining, threshold)
         normal, offset = _fit_plane(remaining[inliers])
         if offset < 0:  # orient it towards the camera (at the origin): n . p + offset = 0, offset > 0
             normal, offset = -normal, -offset
@@ -624,11 +709,41 @@ def _camera_points(depth: DepthMap, camera: CameraEstimate, max_points: int) -> 
     return frames.unproject_pixels(camera.intrinsics.k_matrix, uv, depth.values[rows, columns])
 
 
-def _open3d():
+def segment_plane(points: np.ndarray, threshold_m: float, iterations: int = PLANE_ITERATIONS,
+                  seed: int = 0) -> np.ndarray:
+    """Indices of the inliers of the plane through the most of the (N, 3) ``points`` within ``threshold_m``:
+    RANSAC over ``iterations`` random triples (fixed ``seed``), as Open3D's ``segment_plane``, in numpy."""
+    rng = np.random.default_rng(seed)
+    a, b, c = (points[index] for index in rng.integers(0, len(points), size=(3, iterations)))
+    normals = np.cross(b - a, c - a)
+    lengths = np.linalg.norm(normals, axis=1)
+    keep = lengths > 1e-12  # collinear or repeated points give no plane
+    normals = normals[keep] / lengths[keep, None]
+    offsets = -np.einsum("ij,ij->i", normals, a[keep])
+    best, best_count = None, -1
+    for start in range(0, len(normals), 32):  # (N, 32) distances at a time: bounded memory
+        counts = (np.abs(points @ normals[start:start + 32].T + offsets[start:start + 32]) < threshold_m).sum(axis=0)
+        if len(counts) and counts.max() > best_count:
+            best, best_count = start + int(np.argmax(counts)), int(counts.max())
+    if best is None:
+        return np.zeros(0, dtype=int)
+    return np.nonzero(np.abs(points @ normals[best] + offsets[best]) < threshold_m)[0]
+
+
+#: Open3D does the plane search (and the point cloud's outlier removal) when it is installed; False forces the
+#: numpy/SciPy fallback, the core install's path.
+USE_OPEN3D = True
+
+
+def open3d_or_none():
+    """The ``open3d`` module, or None when it is not installed (or ``USE_OPEN3D`` is off): callers fall back to
+    numpy and SciPy."""
+    if not USE_OPEN3D:
+        return None
     try:
         import open3d
     except ModuleNotFoundError:
-        raise missing_extra("open3d", "3d") from None
+        return None
     return open3d
 
 
@@ -639,8 +754,11 @@ def depth_for_scene(depth: DepthMap, camera: CameraEstimate,
     A model's map that is mostly invalid is dropped (None, and a warning in ``notes``). A map with its model's
     focal is rescaled to the camera's focal (:func:`rescale_to_camera_focal`); a relative map is aligned to the
     floor (:func:`align_to_floor`; when it cannot be, it is dropped with a warning); the floor a metric map shows
-    is measured (:func:`floor_from_depth`; a map without one is kept, with a warning). The record holds the
-    source, kind, focal, alignment and floor (None where not done).
+    is measured (:func:`floor_from_depth`). A metric map without a floor plane is dropped when a model made it
+    (random weights, or a model that failed on this photo: its depths are not to be trusted) and kept, with a
+    warning, when it is a file (a sensor's map of a close-up may show no floor): the box fits use it, the scale
+    does not (:func:`depth_scale` is None without a floor). The record holds the source, kind, focal, alignment,
+    floor (None where not done) and ``used``.
     """
     notes = [] if notes is None else notes
     record = {"source": depth.source, "kind": depth.kind, "focal_px": depth.focal_px, "used": False,
@@ -668,7 +786,11 @@ def depth_for_scene(depth: DepthMap, camera: CameraEstimate,
                                "normal_world": [float(v) for v in floor.normal_world],
                                "inlier_fraction": floor.inlier_fraction}
         except DepthUnusable as error:
-            notes.append(f"{error}: the depth map may be wrong")
+            if depth.source.startswith("hf:"):
+                notes.append(f"{error}: depth not used")
+                return None, record
+            notes.append(f"{error}: the depth map is used for the box fits but not for the scale (is it metric "
+                         "depth of this photo?)")
     record["used"] = True
     return depth, record
 

@@ -6,5 +6,6 @@ class UserError(Exception):
 
 
 def missing_extra(module: str, extra: str) -> UserError:
-    """The error for an optional dependency that is not installed."""
-    return UserError(f"{module} is not installed: pip install 'room3d[{extra}]'")
+    """The error for an optional dependency that is not installed (``module`` may name several: "a and b")."""
+    verb = "are" if " and " in module or "," in module else "is"
+    return UserError(f"{module} {verb} not installed: pip install 'room3d[{extra}]'")

@@ -3,12 +3,16 @@ and ``room3d build --depth``. Truth comes from the samples (``depth.png`` is ray
 ``truth.json`` the true camera and boxes)."""
 
 import importlib.util
+import io
 import json
 import math
 import os
+import shutil
+import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import numpy as np
 import pytest
@@ -23,8 +27,8 @@ from pipeline.errors import UserError
 from pipeline.photo import load_photo
 from pipeline.records import CameraEstimate, DepthMap, Intrinsics, PointCloud
 from tests.conftest import ROOT, require, sample_dirs
-from tests.tolerances import (DEPTH_ALIGN_MEDIAN_REL, DEPTH_ALIGN_SCALE_REL, FLOOR_HEIGHT_M, FLOOR_NORMAL_RAD,
-                              OFFLINE_FAIL_S, POINT_ON_SURFACE_FRACTION, POINT_ON_SURFACE_M)
+from tests.tolerances import (DEPTH_ALIGN_MEDIAN_REL, DEPTH_ALIGN_SCALE_REL, FLOOR_FALLBACK_M, FLOOR_HEIGHT_M,
+                              FLOOR_NORMAL_RAD, OFFLINE_FAIL_S, POINT_ON_SURFACE_FRACTION, POINT_ON_SURFACE_M)
 
 BEDROOM = ROOT / "samples" / "bedroom_01"
 SAMPLES = sample_dirs()
@@ -53,6 +57,21 @@ def _one_line(error) -> str:
     text = str(error.value)
     assert text and "\n" not in text
     return text
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A 16-bit grey PNG whose header claims ``width`` x ``height`` pixels, with almost no data behind it."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -123,16 +142,31 @@ def test_bad_files_are_one_line_errors(tmp_path, bedroom_photo):
     np.save(tmp_path / "empty.npy", np.full((480, 640), np.nan))
     Image.fromarray(np.zeros((480, 640), np.uint8)).save(tmp_path / "eight.png")
     (tmp_path / "fake.png").write_bytes(b"not a png")
+    (tmp_path / "bomb.png").write_bytes(_png_claiming(30000, 30000))  # beyond Pillow's decompression-bomb bound
+    (tmp_path / "large.png").write_bytes(_png_claiming(10000, 10000))  # beyond ours only
+    (tmp_path / "cut.png").write_bytes((BEDROOM / "depth.png").read_bytes()[:5000])
+    whole = _npy_bytes(np.ones((480, 640)))
+    (tmp_path / "cut.npy").write_bytes(whole[:len(whole) // 2])
     for spec, words in [(f"file:{tmp_path / 'missing.npy'}", "not found"), (str(tmp_path / "d.txt"), ".npy"),
                         (str(tmp_path / "broken.npy"), "cannot read"), (str(tmp_path / "objects.npy"), "cannot read"),
                         (str(tmp_path / "cube.npy"), "(H, W)"), (str(tmp_path / "empty.npy"), "no valid pixel"),
                         (str(tmp_path / "eight.png"), "16-bit"), (str(tmp_path / "fake.png"), "PNG"),
+                        (str(tmp_path / "bomb.png"), "too large"), (str(tmp_path / "large.png"), "too large"),
+                        (str(tmp_path / "cut.png"), "cannot read"), (str(tmp_path / "cut.npy"), "cannot read"),
                         ("file:", "names nothing"), ("", "empty")]:
         with pytest.raises(UserError) as error:
             load_depth(spec, bedroom_photo)
         assert words in _one_line(error), spec
     with pytest.raises(UserError):
         load_depth(str(BEDROOM / "depth.png"), bedroom_photo, kind="metres")
+
+
+def test_bad_files_fail_in_one_line_from_the_command_line(tmp_path, capsys):
+    (tmp_path / "bomb.png").write_bytes(_png_claiming(30000, 30000))
+    code, out = _build(tmp_path, "--depth", f"file:{tmp_path / 'bomb.png'}")
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("room3d: error:") and "too large" in lines[0]
+    assert not out.exists()
 
 
 def test_millimetres_in_npy_are_flagged(tmp_path, bedroom_photo):
@@ -206,6 +240,66 @@ def test_floor_from_depth_refuses_a_wall(bedroom_photo):
                            frames.world_from_camera_from_attitude(0.0, 0.0, 1.4), 0.0, 0.0, 1.4, "user", "user")
     with pytest.raises(DepthUnusable):
         floor_from_depth(wall, level)
+
+
+def test_metric_map_without_a_floor_is_dropped_from_a_model_and_kept_from_a_file_without_scale():
+    """A metric map that shows no floor: a model's is dropped; a file's is kept for the box fits, but the solver
+    takes no scale from it (``depth_scale`` is None)."""
+    from pipeline.depth import depth_for_scene, depth_scale
+
+    camera = truth_camera(BEDROOM)
+    wall = np.full((480, 640), 3.0, np.float32)  # a wall facing the camera: no floor plane
+    for source, used in (("hf:some/model", False), ("file:wall.npy", True)):
+        notes = []
+        kept, record = depth_for_scene(DepthMap(wall, np.ones(wall.shape, bool), "metric_depth", source), camera,
+                                       notes)
+        assert record["used"] is used and record["floor"] is None and (kept is not None) is used
+        assert depth_scale(record) is None
+        assert len(notes) == 1 and "no floor plane" in notes[0]
+        assert ("not used" in notes[0]) is not used and ("not for the scale" in notes[0]) is used
+    _, truth = true_depth(BEDROOM)
+    _, record = depth_for_scene(truth, camera)  # with a floor: used, and the floor gives the scale
+    assert record["used"] and depth_scale(record).camera_height_m == pytest.approx(camera.height_m, abs=FLOOR_HEIGHT_M)
+
+
+@pytest.mark.parametrize("sample", SAMPLES[:4], ids=SAMPLE_IDS[:4])
+def test_floor_without_open3d_matches_open3d(sample, monkeypatch):
+    """The core install's floor search (RANSAC in numpy) finds Open3D's floor."""
+    _, truth = true_depth(sample)
+    camera = truth_camera(sample)
+    with_open3d = floor_from_depth(truth, camera)
+    monkeypatch.setattr(depth_module, "USE_OPEN3D", False)
+    monkeypatch.setitem(sys.modules, "open3d", None)  # and an import of open3d would fail
+    without = floor_from_depth(truth, camera)
+    assert without.camera_height_m == pytest.approx(with_open3d.camera_height_m, abs=FLOOR_FALLBACK_M)
+    assert without.camera_height_m == pytest.approx(camera.height_m, abs=FLOOR_HEIGHT_M)
+    assert math.acos(min(1.0, without.normal_world[1])) < FLOOR_NORMAL_RAD
+    assert without.inlier_fraction == pytest.approx(with_open3d.inlier_fraction, abs=0.05)
+
+
+def test_segment_plane_finds_the_plane_among_outliers():
+    rng = np.random.default_rng(5)
+    plane = np.column_stack([rng.uniform(-2, 2, 3000), np.full(3000, -1.5), rng.uniform(1, 6, 3000)])
+    plane[:, 1] += rng.normal(0, 0.003, 3000)
+    clutter = rng.uniform([-2, -1.5, 1], [2, 1, 6], (2000, 3))
+    inliers = depth_module.segment_plane(np.vstack([plane, clutter]), 0.02)
+    assert np.isin(np.arange(3000), inliers).mean() > 0.99
+    assert np.abs(np.vstack([plane, clutter])[inliers][:, 1] + 1.5).max() < 0.04  # the plane of 3 noisy points
+    assert len(depth_module.segment_plane(np.zeros((10, 3)), 0.02)) == 0  # no plane through repeated points
+
+
+def test_point_cloud_without_open3d_removes_the_same_outliers(monkeypatch, bedroom_photo):
+    from pipeline.export.pointcloud import point_cloud_from_depth
+
+    _, depth = true_depth(BEDROOM)
+    camera = truth_camera(BEDROOM)
+    with_open3d = point_cloud_from_depth(depth, camera, bedroom_photo.rgb, max_points=20_000)
+    monkeypatch.setattr(depth_module, "USE_OPEN3D", False)
+    monkeypatch.setitem(sys.modules, "open3d", None)
+    without = point_cloud_from_depth(depth, camera, bedroom_photo.rgb, max_points=20_000)
+    assert without.count < 20_000  # some flying pixels went
+    np.testing.assert_array_equal(without.positions_m, with_open3d.positions_m)
+    np.testing.assert_array_equal(without.colors_rgb, with_open3d.colors_rgb)
 
 
 def test_point_cloud_lands_on_the_true_scene():
@@ -345,6 +439,57 @@ def test_not_a_depth_model_is_one_line(tmp_path, bedroom_photo):
     assert "not found" in _one_line(error)
 
 
+def _broken_copy(tiny_models, folder, family, edit):
+    shutil.copytree(tiny_models[family], folder)
+    edit(folder)
+    return folder
+
+
+def _edit_config(folder, **changes):
+    config = json.loads((folder / "config.json").read_text())
+    config.update(changes)
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def test_broken_model_folders_fail_in_one_line(tiny_models, tmp_path, capsys, monkeypatch):
+    """Folders that look like checkpoints but cannot be run: one line that says what to do, exit code 2, no
+    output folder, no traceback. Out of memory comes from configs whose tensors no machine can allocate (hundreds
+    of TiB, beyond any address space: the allocation fails at once)."""
+    from safetensors.torch import load_file, save_file
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    def error(folder) -> str:
+        code, out = _build(tmp_path, "--depth", f"hf:{folder}")
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("room3d: error:"), lines
+        assert not out.exists()
+        return lines[0]
+
+    unknown = _broken_copy(tiny_models, tmp_path / "unknown", "depth_pro",
+                           lambda f: _edit_config(f, model_type="foo_bar_baz"))
+    assert "'foo_bar_baz' model; room3d runs Depth Anything V2" in error(unknown)
+
+    def corrupt(folder):
+        weights = folder / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:2000])
+    line = error(_broken_copy(tiny_models, tmp_path / "corrupt", "depth_pro", corrupt))
+    assert "weights are broken or incomplete" in line and "copy the checkpoint" in line
+
+    def huge_head(folder):  # the head's 3x3 convolutions with 2**40 channels, absent from the checkpoint
+        _edit_config(folder, head_hidden_size=2 ** 40)
+        weights = load_file(folder / "model.safetensors")
+        save_file({k: v for k, v in weights.items() if not k.startswith("head.")}, folder / "model.safetensors",
+                  metadata={"format": "pt"})
+    line = error(_broken_copy(tiny_models, tmp_path / "huge", "relative", huge_head))
+    assert line.startswith("room3d: error: out of memory loading depth model") and "pick a smaller" in line
+
+    def huge_scale(folder):  # loads, then asks Depth Pro to upsample its input 65536 times (768 TiB)
+        _edit_config(folder, scaled_images_ratios=[0.25, 0.5, 65536.0])
+    line = error(_broken_copy(tiny_models, tmp_path / "upsampled", "depth_pro", huge_scale))
+    assert "out of memory while depth model" in line and "pick a smaller depth model" in line
+
+
 # ---------------------------------------------------------------------------------------------- command line
 
 
@@ -387,18 +532,38 @@ def test_build_with_relative_depth_file(tmp_path):
     assert np.mean(np.abs(points[:, 1]) < FLOOR_HEIGHT_M) > 0.2
 
 
+@pytest.fixture(scope="module")
+def bedroom_without_depth(tmp_path_factory):
+    """The objects of the bedroom built from its grounding alone."""
+    code, out = _build(tmp_path_factory.mktemp("no-depth"))
+    assert code == 0
+    return json.loads((out / "scene.json").read_text())["objects"]
+
+
+def _placements(objects) -> list:
+    return [(o["label"], o["center"], o["size"], o["yaw"]) for o in objects]
+
+
 @pytest.mark.parametrize("name", ["relative", "metric", "depth_pro"])
-def test_build_with_a_random_model_ends_cleanly(tmp_path, tiny_models, capsys, monkeypatch, name):
+def test_build_with_a_random_model_ends_cleanly(tmp_path, tiny_models, capsys, monkeypatch, name,
+                                                bedroom_without_depth):
+    """A random model's map is garbage (no floor it agrees with): it is dropped with a warning, and the objects
+    are exactly those of a build without depth (before, a metric map without a floor still moved them by metres).
+    ``--also ply`` then says that no points.ply was written."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    code, out = _build(tmp_path, "--depth", f"hf:{tiny_models[name]}")
+    code, out = _build(tmp_path, "--depth", f"hf:{tiny_models[name]}", "--also", "ply")
     assert code == 0
     stderr = capsys.readouterr().err
     assert "Traceback" not in stderr
-    assert any(line.startswith("room3d: warning:") and "depth" in line for line in stderr.splitlines()), stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith("room3d: warning:")]
+    assert any("depth not used" in line for line in warnings), stderr
+    assert any("no points.ply written" in line for line in warnings), stderr
     scene = json.loads((out / "scene.json").read_text())
-    assert scene["inputs"]["depth"]["source"] == f"hf:{tiny_models[name]}"
-    assert ("points" in scene["outputs"]) == (out / "points.ply").is_file() == scene["inputs"]["depth"]["used"]
+    record = scene["inputs"]["depth"]
+    assert record["source"] == f"hf:{tiny_models[name]}" and record["used"] is False
+    assert "points" not in scene["outputs"] and not (out / "points.ply").exists()
     assert (out / "scene.glb").is_file() and (out / "index.html").is_file()
+    assert _placements(scene["objects"]) == _placements(bedroom_without_depth)
 
 
 def test_missing_model_offline_fails_fast_in_one_line(tmp_path):
@@ -418,14 +583,22 @@ def test_missing_model_offline_fails_fast_in_one_line(tmp_path):
 
 
 def test_missing_extras_name_what_to_install(monkeypatch, bedroom_photo):
-    from pipeline.export.pointcloud import point_cloud_from_depth
-
-    _, depth = true_depth(BEDROOM)
-    monkeypatch.setitem(sys.modules, "open3d", None)  # import open3d now raises ModuleNotFoundError
-    with pytest.raises(UserError, match=r"room3d\[3d\]"):
-        point_cloud_from_depth(depth, truth_camera(BEDROOM), bedroom_photo.rgb)
-    with pytest.raises(UserError, match=r"room3d\[3d\]"):
-        floor_from_depth(depth, truth_camera(BEDROOM))
-    monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(UserError, match=r"room3d\[ml\]"):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ModuleNotFoundError
+    with pytest.raises(UserError, match=r"^torch and transformers are not installed: pip install 'room3d\[ml\]'$"):
         load_depth("hf:room3d-tests/any-model", bedroom_photo)
+    from pipeline.errors import missing_extra
+
+    assert str(missing_extra("open3d", "3d")) == "open3d is not installed: pip install 'room3d[3d]'"
+
+
+def test_depth_file_on_the_core_install(tmp_path, monkeypatch):
+    """No open3d (the core install): a depth file still gives the floor, the scale and points.ply."""
+    import trimesh
+
+    monkeypatch.setitem(sys.modules, "open3d", None)
+    code, out = _build(tmp_path, "--depth", f"file:{BEDROOM / 'depth.png'}", "--also", "ply")
+    assert code == 0
+    record = json.loads((out / "scene.json").read_text())["inputs"]["depth"]
+    true_height = json.loads((BEDROOM / "truth.json").read_text())["camera"]["height_m"]
+    assert record["used"] and record["floor"]["camera_height_m"] == pytest.approx(true_height, abs=FLOOR_HEIGHT_M)
+    assert np.mean(np.abs(trimesh.load(out / "points.ply").vertices[:, 1]) < FLOOR_HEIGHT_M) > 0.2

@@ -241,6 +241,60 @@ def test_photo_view_lines_up_with_the_photo(browser, living, artifacts, tmp_path
         assert iou(drawn[name], expected[name]) >= tolerances.PHOTO_VIEW_IOU, name
         # the check has teeth: seen by a camera turned by a few degrees, the box lands far off
         assert centroid_gap(drawn[name], turned[name]) / scale > 4 * tolerances.PHOTO_VIEW_PX, name
+    if case == "living_01":  # the boxes overlap the objects in the photo: the true boxes seen by the true camera
+        truth_path = SAMPLES / "living_01" / "truth.json"
+        scores = overlap_with_truth(scene, drawn, rect, truth_path)
+        assert len(scores) >= len(names) - 1, scores
+        assert covers_the_truth(scores), scores
+        assert not covers_the_truth(overlap_with_truth(scene, turned, rect, truth_path))  # it has teeth
+
+
+def rectangle(mask: np.ndarray, rect: dict) -> np.ndarray:
+    """The bounding rectangle ``[x0, y0, x1, y1]`` (photo pixels) of a mask drawn in the viewport."""
+    rows, columns = np.nonzero(mask)
+    return np.array([(columns.min() - rect["left"]) / rect["scale"], (rows.min() - rect["top"]) / rect["scale"],
+                     (columns.max() + 1 - rect["left"]) / rect["scale"],
+                     (rows.max() + 1 - rect["top"]) / rect["scale"]])
+
+
+def rectangle_iou(a: np.ndarray, b: np.ndarray) -> float:
+    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(0.0, w) * max(0.0, h)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+def true_rectangles(truth_path: Path) -> list[np.ndarray]:
+    """Each true object's box projected with the true camera: its rectangle in photo pixels, clipped to the
+    photo (objects in the order of the sample's grounding files)."""
+    truth = json.loads(truth_path.read_text())
+    grounded = re.findall(r'"label": "([^"]+)"', (truth_path.parent / "grounding.qwen2_5.json").read_text())
+    assert grounded == [obj["label"] for obj in truth["objects"]]  # detection i is true object i
+    cam = truth["camera"]
+    k = frames.intrinsics_matrix(cam["fx"], cam["fy"], cam["cx"], cam["cy"])
+    rectangles = []
+    for obj in truth["objects"]:
+        uv, z = frames.project_world_points(k, np.array(cam["world_from_camera"]), np.array(obj["corners"]))
+        assert np.all(z > 0.1)
+        low = np.clip(uv.min(axis=0), 0, [cam["width"], cam["height"]])
+        high = np.clip(uv.max(axis=0), 0, [cam["width"], cam["height"]])
+        rectangles.append(np.concatenate([low, high]))
+    return rectangles
+
+
+def overlap_with_truth(scene: dict, masks: dict, rect: dict, truth_path: Path) -> dict:
+    """Per object in the photo, the IoU of the rectangle its box covers in ``masks`` (viewport pixels) with the
+    rectangle of its true box seen by the true camera."""
+    truth = true_rectangles(truth_path)
+    return {obj["name"]: rectangle_iou(rectangle(masks[obj["name"]], rect), truth[obj["detection_index"]])
+            for obj in scene["objects"] if masks[obj["name"]].sum() >= 400}  # not (almost) outside the photo
+
+
+def covers_the_truth(scores: dict) -> bool:
+    """Most boxes overlap their objects well, and none misses its object: true of a right camera, solve and photo
+    view; the solved boxes are not the true ones (sizes from priors, the scale from a prior), hence the bounds."""
+    good = sum(score >= tolerances.PHOTO_VIEW_TRUTH_IOU for score in scores.values())
+    return good >= tolerances.PHOTO_VIEW_TRUTH_SHARE * len(scores) and min(scores.values()) >= 0.4
 
 
 def test_photo_opacity_slider_and_leaving_photo_view(browser, living):

@@ -71,10 +71,11 @@ OFFLINE_FAIL_S = 30.0
 #: Depth: camera height from floor_from_depth's numpy RANSAC (the core install's path) vs Open3D's (metres).
 FLOOR_FALLBACK_M = 0.01
 #: Page, photo view: least IoU between the rectangle a box covers as drawn and the rectangle of the true box
-#: projected with the true camera (a solved scene, not the truth: sizes come from priors, the scale from a prior) ...
-PHOTO_VIEW_TRUTH_IOU = 0.5
+#: projected with the true camera (a solved scene, not the truth: sizes come from priors, the scale from a prior;
+#: living_01 measures 0.78-0.95, and a camera turned by PHOTO_VIEW_TURN_DEG 0.43-0.82) ...
+PHOTO_VIEW_TRUTH_IOU = 0.7
 #: ... for at least this share of the objects that are in the photo.
-PHOTO_VIEW_TRUTH_SHARE = 0.75
+PHOTO_VIEW_TRUTH_SHARE = 0.8
 #: Regression guards of the samples' accuracy (room3d eval): mean 3D IoU and the share of object centres within
 #: 0.5 m, without depth (measured 0.48-0.50, 98-99 %) and with the samples' metric depth (measured 0.62).
 EVAL_IOU_NO_DEPTH = 0.45

@@ -1,8 +1,9 @@
 """``points.ply``: the photo's metric depth as a coloured point cloud in the world frame (glTF: +Y up, metres).
 
 The points are the valid pixels of a metric :class:`DepthMap` unprojected through the camera estimate
-(``frames.world_points_from_pixels``), coloured from the photo, subsampled to a bound, with Open3D's statistical
-outlier removal taking away the "flying pixels" that depth maps leave along object edges.
+(``frames.world_points_from_pixels``), coloured from the photo, subsampled to a bound, with a statistical outlier
+removal taking away the "flying pixels" that depth maps leave along object edges (Open3D's
+``remove_statistical_outlier`` when it is installed, the same rule with SciPy's k-d tree otherwise).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import frames
-from ..errors import missing_extra
+from ..depth import open3d_or_none
 from ..records import CameraEstimate, DepthMap, PointCloud
 
 #: Default bound on the points written (60k points: ~0.9 MB of binary PLY, light enough for the page).
@@ -34,10 +35,6 @@ def point_cloud_from_depth(depth: DepthMap, camera: CameraEstimate, photo_rgb: n
         raise ValueError(f"a point cloud needs metric depth, not {depth.kind} (align it first)")
     if photo_rgb.shape[:2] != depth.values.shape:
         raise ValueError(f"photo {photo_rgb.shape[:2]} and depth {depth.values.shape} differ in size")
-    try:
-        import open3d as o3d
-    except ModuleNotFoundError:
-        raise missing_extra("open3d", "3d") from None
     rows, columns = np.nonzero(depth.valid)
     if len(rows) > max_points:
         keep = np.sort(np.random.default_rng(0).choice(len(rows), size=max_points, replace=False))
@@ -47,12 +44,27 @@ def point_cloud_from_depth(depth: DepthMap, camera: CameraEstimate, photo_rgb: n
                                              depth.values[rows, columns])
     colors = np.asarray(photo_rgb, dtype=np.uint8)[rows, columns]
     if len(points) > OUTLIER_NEIGHBOURS:
-        cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
-        _, kept = cloud.remove_statistical_outlier(nb_neighbors=OUTLIER_NEIGHBOURS, std_ratio=OUTLIER_STD_RATIO)
-        kept = np.asarray(kept, dtype=int)
+        kept = statistical_inliers(points)
         points, colors = points[kept], colors[kept]
     return PointCloud(positions_m=points.astype(np.float32), colors_rgb=np.ascontiguousarray(colors),
                       source=f"depth:{depth.source}")
+
+
+def statistical_inliers(points: np.ndarray) -> np.ndarray:
+    """Indices of the (N, 3) ``points`` whose mean distance to their ``OUTLIER_NEIGHBOURS`` nearest points (the
+    point itself among them, as Open3D counts) is below the mean of those distances plus ``OUTLIER_STD_RATIO``
+    standard deviations: Open3D's ``remove_statistical_outlier`` when it is installed, else the same rule with
+    SciPy's ``cKDTree``."""
+    o3d = open3d_or_none()
+    if o3d is not None:
+        cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
+        _, kept = cloud.remove_statistical_outlier(nb_neighbors=OUTLIER_NEIGHBOURS, std_ratio=OUTLIER_STD_RATIO)
+        return np.asarray(kept, dtype=int)
+    from scipy.spatial import cKDTree
+
+    distances, _ = cKDTree(points).query(points, k=OUTLIER_NEIGHBOURS)
+    mean = distances.mean(axis=1)
+    return np.nonzero(mean < mean.mean() + OUTLIER_STD_RATIO * mean.std(ddof=1))[0]
 
 
 #: One vertex of points.ply: ``x y z`` float32, ``red green blue`` uint8, little-endian.
