@@ -25,6 +25,7 @@ from .export.page import render_page
 from .grounding import read_grounding
 from .photo import DEFAULT_MAX_PIXELS, load_photo
 from .solve import solve
+from .vlm import redact_source
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class BuildOptions:
     """What to ask the model: grounding_2d, grounding_3d or layout."""
     vlm_timeout_s: float = 30.0
     """Total time budget for the model call, retries included."""
+    vlm_api_key_env: str | None = "ROOM3D_API_KEY"
+    """Environment variable with the server's API key (OPENAI_API_KEY when unset); None: send no key (the web app,
+    for an endpoint typed into its form)."""
     also: tuple[str, ...] = ()
     """Extra outputs: ``gltf`` writes ``scene.gltf`` + ``scene.bin`` (the GLB as JSON and a separate buffer)."""
 
@@ -101,6 +105,10 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         raise UserError(f"unknown --also output {', '.join(unknown)} (choose from {', '.join(ALSO_OUTPUTS)})")
     if "ply" in options.also and not options.depth:
         raise UserError("--also ply needs --depth: points.ply is the point cloud of the depth map")
+    if options.vlm and options.grounding is not None:  # before any model is loaded
+        raise UserError("give either --grounding or --vlm, not both")
+    if options.vlm_max_tokens is not None and options.vlm_max_tokens < 1:
+        raise UserError(f"--vlm-max-tokens must be at least 1, not {options.vlm_max_tokens}")
     out_dir = Path(out_dir)
     if out_dir.exists() and not options.force:
         raise UserError(f"output folder exists: {out_dir} (use --force to replace it)")
@@ -126,10 +134,9 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
     if options.vlm:
         from . import vlm
 
-        if options.grounding is not None:
-            raise UserError("give either --grounding or --vlm, not both")
         answer = timed("vlm", vlm.ask, photo, options.vlm, options.vlm_model, task=options.task,
                        timeout_s=options.vlm_timeout_s, max_tokens=options.vlm_max_tokens,
+                       api_key_env=options.vlm_api_key_env,
                        device=options.vlm_device, dtype=options.vlm_dtype,
                        grounding_format=None if options.grounding_format == "auto" else options.grounding_format,
                        qwen25_max_pixels=options.qwen25_max_pixels)
@@ -146,6 +153,9 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
 
         depth, depth_record = timed("depth_align", depth_for_scene, depth, camera, depth_notes)
         depth_scale = scale_of(depth_record)
+        if depth is None and "ply" in options.also:
+            depth_notes.append("no points.ply written: --also ply asked for it, but the depth map was not used "
+                               "(see the depth warning)")
     scene = timed("solve", solve, grounding, camera, depth=depth, depth_scale=depth_scale)
     point_cloud = None
     if depth is not None:
@@ -164,11 +174,15 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         "grounding": str(options.grounding) if options.grounding else None,
         "grounding_has_layout": grounding.layout is not None,
         "vlm": None if answer is None else vlm.answer_record(answer),
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()}
+        | {"vlm": redact_source(options.vlm)},  # an endpoint without user:password@ or ?api_key=
         "depth": depth_record,
     }
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    except OSError as error:
+        raise UserError(f"cannot write the output folder {out_dir}: {error.strerror or error}") from None
     staging.chmod(0o755)  # mkdtemp makes it private; the result is a folder to share and serve
     finished = False
     try:

@@ -28,7 +28,10 @@ knows the camera, re-projects the box with it. A bbox_3d is refused, with a warn
 9 finite numbers, its centre is not in front of the camera (z <= 0) or a size is not positive; sizes over
 ``MAX_BOX_3D_SIZE_M`` are clipped, with a warning.
 
-Points (``point_2d``) are not boxes: such entries are skipped with a warning.
+Points (``point_2d``) are not boxes: such entries are skipped with a warning. A 2D box given as two corner points
+(``[[x1, y1], [x2, y2]]``) is read as ``[x1, y1, x2, y2]``. An entry repeating an earlier one (same label, boxes
+overlapping by more than ``DUPLICATE_IOU``) is dropped with a warning naming both (:func:`drop_duplicates`).
+Finding the JSON in an answer, and what is repaired there: :func:`extract_json`.
 
 Room-layout answers (``pipeline/layout.py``): a JSON object with a ``layout`` or ``room_type`` key is kept as
 ``Grounding.layout`` (without its list of boxes, if it has one). Without boxes the format is ``layout``; an answer
@@ -38,6 +41,7 @@ it, or a second fenced JSON block), and then both are kept.
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
@@ -61,6 +65,19 @@ MAX_LABEL_CHARS = 120
 MIN_INSIDE_FRACTION = 0.05
 #: Largest believable extent of one object's 3D box (metres); larger sizes in a bbox_3d are clipped to it.
 MAX_BOX_3D_SIZE_M = 20.0
+#: Two entries with the same label whose boxes overlap more than this (intersection over union) are one object
+#: said twice: the later one is dropped, with a warning.
+DUPLICATE_IOU = 0.9
+#: Largest answer read from a file (bytes): a grounding file, a recorded answer (``--vlm file:``).
+MAX_ANSWER_BYTES = 8_000_000
+#: Most places in a text where a JSON value is tried (each ``[`` or ``{`` after the last value read), and the
+#: characters all tries may read together (a long text gets fewer tries).
+MAX_JSON_STARTS = 64
+JSON_SCAN_BUDGET_CHARS = 32 * 1024 * 1024
+#: Deepest nesting of lists and objects accepted in an answer (a grounding answer nests 3 or 4 levels).
+MAX_JSON_DEPTH = 32
+#: Characters the Python-literal repair (single quotes) may read, all its tries in a text together.
+LITERAL_BUDGET_CHARS = 1024 * 1024
 #: ``Detection.box_xyxy_source`` values.
 SOURCE_BBOX_2D = "bbox_2d"
 SOURCE_BBOX_3D_VIRTUAL = "bbox_3d_virtual_camera"
@@ -88,12 +105,29 @@ def read_grounding(
     path = Path(path)
     if not path.is_file():
         raise UserError(f"grounding file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise UserError(f"grounding file is not UTF-8 text: {path}") from None
+    text = read_answer_text(path, "grounding file")
     return parse_grounding(text, width_px, height_px, format=format, name=path.name, source=str(path),
                            qwen25_max_pixels=qwen25_max_pixels)
+
+
+def read_answer_text(path: Path, what: str) -> str:
+    """The text of a model's answer saved in ``path``; :class:`UserError` when it is not UTF-8 text, cannot be
+    read or is larger than :data:`MAX_ANSWER_BYTES` (no model answer is)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_ANSWER_BYTES:
+            raise UserError(f"{what} is {size / 1e6:.1f} MB, over the {MAX_ANSWER_BYTES / 1e6:g} MB a model's "
+                            f"answer can be: {path}")
+        with path.open("rb") as file:
+            data = file.read(MAX_ANSWER_BYTES + 1)
+    except OSError as error:
+        raise UserError(f"cannot read {what} {path}: {error.strerror or error}") from None
+    if len(data) > MAX_ANSWER_BYTES:
+        raise UserError(f"{what} is over the {MAX_ANSWER_BYTES / 1e6:g} MB a model's answer can be: {path}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(f"{what} is not UTF-8 text: {path}") from None
 
 
 def parse_grounding(
@@ -147,7 +181,7 @@ def parse_grounding(
             detections.append(Detection(e.label, clipped, e.index, e.confidence, box_3d_cam=e.box_3d,
                                         box_xyxy_source=source))
     return Grounding(
-        detections=tuple(detections),
+        detections=tuple(drop_duplicates(detections, warnings)),
         format=chosen,
         format_reason=reason if layout is None else f"{reason}; with a room-layout answer",
         source=source,
@@ -202,47 +236,193 @@ def _layout_elsewhere(text: str):
 
 
 def extract_json(text: str):
-    """The JSON value in a model's answer: inside a ```json fence, or the first parsable list/object in the text.
+    """The JSON value in a model's answer: inside a ```json fence, or a list/object in the prose around it.
 
-    Tolerates prose around the JSON, trailing commas and a list cut off mid-way (the complete entries are kept).
-    Raises :class:`UserError` when no JSON can be found.
+    In each fenced block, then in the whole text, every ``[`` / ``{`` is tried in turn (not only the first: the
+    prose may hold brackets of its own, "the sofa (see [left])"); the first value holding boxes or a room layout
+    wins, else the first list/object found. Tolerates trailing commas, a list cut off mid-way (the complete
+    entries are kept) and Python-style answers (single quotes, ``True``/``None``: read as literals with
+    :func:`ast.literal_eval`, never run). Raises :class:`UserError` when no JSON can be found, also for one nested
+    deeper than :data:`MAX_JSON_DEPTH`.
     """
     candidates = [m.group(1) for m in re.finditer(r"```(?:json|JSON)?\s*\n?(.*?)(?:```|$)", text, re.S)]
     candidates.append(text)
+    fallback = None
     for candidate in candidates:
         value = _first_json(candidate)
-        if value is not None:
+        if value is not None and _is_answer(value):
             return value
+        if fallback is None:
+            fallback = value
+    if fallback is not None:
+        return fallback
     snippet = " ".join(text.split())[:60]
     raise UserError(f"grounding is not valid JSON (no list of boxes found in {snippet!r})")
 
 
+def _is_answer(value) -> bool:
+    """Whether a JSON value holds boxes (or points) or a room layout: what an answer is made of."""
+    if is_layout(value):
+        return True
+    if isinstance(value, dict):
+        return _has_box_key(value) or any(_is_box_list(value.get(key)) for key in _LIST_KEYS)
+    return isinstance(value, list) and any(isinstance(item, dict) and (_has_box_key(item) or is_layout(item))
+                                           for item in value)
+
+
 def _first_json(text: str):
+    """The first list/object in ``text`` holding boxes or a layout, else the first list/object; None if none.
+    At most :data:`MAX_JSON_STARTS` places are tried, fewer in a long text (:data:`JSON_SCAN_BUDGET_CHARS`)."""
+    fallback = None
+    position, literal_chars = 0, 0
+    for _ in range(min(MAX_JSON_STARTS, max(1, JSON_SCAN_BUDGET_CHARS // max(len(text), 1)))):
+        match = _OPENING.search(text, position)
+        if match is None:
+            break
+        try_literal = literal_chars < LITERAL_BUDGET_CHARS and len(text) - match.start() <= LITERAL_BUDGET_CHARS
+        value, end = _value_at(text, match.start(), try_literal)
+        if try_literal and "'" in text[match.start():]:
+            literal_chars += len(text) - match.start()
+        if value is None:
+            position = match.start() + 1
+            continue
+        if _is_answer(value):
+            return value
+        if fallback is None:
+            fallback = value
+        position = max(end, match.start() + 1)
+    return fallback
+
+
+_OPENING = re.compile(r"[\[{]")
+_SPACE = re.compile(r"\s*")
+_TRAILING_COMMA = re.compile(r",\s*([\]}])")
+
+
+def _value_at(text: str, start: int, try_literal: bool = True) -> tuple[object, int]:
+    """``(list or dict, end index)`` of the value starting at ``text[start]``, or ``(None, start)``: the text as
+    is, then without trailing commas, then (a list cut off mid-way) its complete entries, then (``try_literal``)
+    read as a Python literal."""
     decoder = json.JSONDecoder()
-    match = re.search(r"[\[{]", text)
-    if match is None:
-        return None
-    start = match.start()
-    for attempt in _repairs(text[start:]):
+    body = text[start:]
+    fixed = _TRAILING_COMMA.sub(r"\1", body)
+    for attempt in (body, fixed):
         try:
-            value, _ = decoder.raw_decode(attempt)
-        except json.JSONDecodeError:
+            value, end = decoder.raw_decode(attempt)
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep for the decoder
             continue
         if isinstance(value, (list, dict)):
-            return value
+            return (value, start + end) if not _too_deep(value) else (None, start)
+    value, end = _complete_entries(fixed, decoder)
+    if value is not None and not _too_deep(value):
+        return value, start + end
+    if try_literal and "'" in body:
+        value, end = _literal(body)
+        if value is not None and not _too_deep(value):
+            return value, start + end
+    return None, start
+
+
+def _complete_entries(text: str, decoder: json.JSONDecoder) -> tuple[list | None, int]:
+    """``(entries, end)`` of a list at the start of ``text`` whose end is cut off or garbled: every entry read
+    before the first that does not parse; ``(None, 0)`` when none of them is an object or ``text`` is no list."""
+    if not text.startswith("["):
+        return None, 0
+    entries: list = []
+    index = _SPACE.match(text, 1).end()
+    while index < len(text) and text[index] != "]":
+        try:
+            entry, index = decoder.raw_decode(text, index)
+        except (json.JSONDecodeError, RecursionError):
+            break
+        entries.append(entry)
+        index = _SPACE.match(text, index).end()
+        if index < len(text) and text[index] == ",":
+            index = _SPACE.match(text, index + 1).end()
+        elif index >= len(text) or text[index] != "]":
+            break
+    return (entries, index) if any(isinstance(entry, dict) for entry in entries) else (None, 0)
+
+
+def _too_deep(value) -> bool:
+    """Whether lists and objects nest deeper than :data:`MAX_JSON_DEPTH` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_PYTHON_WORDS = {"true": "True", "false": "False", "null": "None"}
+
+
+def _literal(text: str) -> tuple[object, int]:
+    """``(value, end)`` of a Python-literal list or dict at the start of ``text`` (single-quoted strings,
+    ``True``/``None``, tuples; JSON's ``true``/``false``/``null`` too), read with :func:`ast.literal_eval` (literals
+    only, nothing is run) and turned into JSON values; a list cut off mid-way is closed after its last complete
+    object. ``(None, 0)`` when there is none."""
+    out: list[str] = []
+    depth, quote, index, cuts = 0, None, 0, []
+    while index < len(text):
+        char = text[index]
+        if quote is not None:
+            if char == "\\":
+                out.append(text[index:index + 2])
+                index += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "[{(":
+            depth += 1
+        elif char in "]})":
+            depth -= 1
+            if depth <= 0:
+                out.append(char)
+                index += 1
+                break
+            if char == "}" and depth == 1:
+                cuts.append(len(out) + 1)  # chunks of out up to this brace
+        elif (word := _WORD.match(text, index)) is not None:
+            out.append(_PYTHON_WORDS.get(word.group(), word.group()))
+            index = word.end()
+            continue
+        out.append(char)
+        index += 1
+    source = "".join(out)
+    attempts = [(source, index)] if depth == 0 else []
+    if text.startswith("[") and depth != 0:  # cut off: close the list after each complete object, newest first
+        attempts += [("".join(out[:cut]) + "]", index) for cut in reversed(cuts[-50:])]
+    for attempt, end in attempts:
+        try:
+            value = ast.literal_eval(attempt)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        value = _plain(value)
+        if isinstance(value, (list, dict)):
+            return value, end
+    return None, 0
+
+
+def _plain(value, depth: int = 0):
+    """A Python literal as JSON values: tuples become lists, keys text; sets, bytes and complex numbers None."""
+    if depth > MAX_JSON_DEPTH:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item, depth + 1) for key, item in value.items()
+                if isinstance(key, (str, int, float, bool))}
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
     return None
-
-
-def _repairs(text: str):
-    """The text as is, without trailing commas, then (for a list cut off mid-way) closed after each of its last
-    complete objects in turn, newest first."""
-    yield text
-    text = re.sub(r",\s*([\]}])", r"\1", text)
-    yield text
-    if text.lstrip().startswith("["):
-        ends = [m.start() for m in re.finditer(r"}", text)]
-        for end in reversed(ends[-50:]):
-            yield text[: end + 1] + "]"
 
 
 def _entries(payload) -> tuple[list, str | None]:
@@ -275,7 +455,7 @@ def _read_entry(index: int, entry, warnings: list[str]) -> _Entry | None:
         return None
     box_2d = problem_2d = None
     if box_key is not None:
-        box_2d, problem_2d = _read_box_2d(entry[box_key])
+        box_2d, problem_2d = read_box_2d(entry[box_key])
     box_3d = problem_3d = None
     if has_3d:
         box_3d, problem_3d = _read_box_3d(entry[_BOX_3D_KEY], named, warnings)
@@ -313,8 +493,12 @@ def _numbers(values) -> np.ndarray | None:
         return None
 
 
-def _read_box_2d(box) -> tuple[np.ndarray | None, str | None]:
-    """``(values, None)`` or ``(None, what is wrong)``."""
+def read_box_2d(box) -> tuple[np.ndarray | None, str | None]:
+    """``(values, None)`` or ``(None, what is wrong)``: a box of 4 numbers ``[x1, y1, x2, y2]``, also given as a
+    pair of corner points ``[[x1, y1], [x2, y2]]``."""
+    if isinstance(box, (list, tuple)) and len(box) == 2 and all(
+            isinstance(point, (list, tuple)) and len(point) == 2 for point in box):
+        box = [*box[0], *box[1]]
     values = _numbers(box)
     if values is None:
         return None, "a box that is not 4 numbers"
@@ -399,6 +583,40 @@ def to_pixels(box: np.ndarray, format: str, width_px: int, height_px: int,
     if format == "qwen2.5":
         return frames.pixels_from_qwen25(box, width_px, height_px, max_pixels=qwen25_max_pixels)
     return np.asarray(box, dtype=float)
+
+
+def drop_duplicates(detections: list[Detection], warnings: list[str]) -> list[Detection]:
+    """The detections without repeats: an entry with the same label (ignoring case) as an earlier one and a box
+    overlapping it by more than :data:`DUPLICATE_IOU` is dropped, with a warning naming both entries. Boxes read
+    from a bbox_3d through the virtual camera repeat only an entry with the same bbox_3d; two different bbox_3d
+    are never repeats."""
+    kept: list[Detection] = []
+    for detection in detections:
+        for earlier in kept:
+            overlap = _repeat_overlap(earlier, detection)
+            if overlap is not None:
+                warnings.append(f"grounding entry {detection.detection_index} ({detection.label}) repeats entry "
+                                f"{earlier.detection_index} (same label, boxes overlap {overlap:.0%}); dropped")
+                break
+        else:
+            kept.append(detection)
+    return kept
+
+
+def _repeat_overlap(a: Detection, b: Detection) -> float | None:
+    """The IoU of two detections when ``b`` repeats ``a``, else None."""
+    if a.label.casefold() != b.label.casefold():
+        return None
+    if a.box_3d_cam is not None and b.box_3d_cam is not None and a.box_3d_cam != b.box_3d_cam:
+        return None
+    if (a.box_xyxy_source == SOURCE_BBOX_3D_VIRTUAL) != (b.box_xyxy_source == SOURCE_BBOX_3D_VIRTUAL):
+        return None
+    ax1, ay1, ax2, ay2 = a.box_xyxy_px
+    bx1, by1, bx2, by2 = b.box_xyxy_px
+    inter = max(min(ax2, bx2) - max(ax1, bx1), 0.0) * max(min(ay2, by2) - max(ay1, by1), 0.0)
+    union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
+    iou = inter / union if union > 0 else 0.0
+    return iou if iou > DUPLICATE_IOU or a.box_xyxy_px == b.box_xyxy_px else None
 
 
 def _clip(index: int, label: str, box: np.ndarray, width_px: int, height_px: int, warnings: list[str],

@@ -55,9 +55,9 @@ def load_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
             )
         if min(width, height) < 16:
             raise UserError(f"photo is too small to use: {width}x{height} pixels")
-        exif = image.getexif()
         raw_width = width
-        try:
+        try:  # reading the EXIF block may already hit the end of a truncated file
+            exif = image.getexif()
             image.load()
             upright = ImageOps.exif_transpose(image)
             rgb = np.asarray(upright.convert("RGB"))

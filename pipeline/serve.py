@@ -17,9 +17,15 @@ text; only generated job ids (checked by :data:`JOB_ID_RE`) and the known output
 served, from resolved paths that must stay inside the data folder; at most ``max_jobs`` builds run at once, in
 worker threads (more are refused with a 503 "busy" page). Labels (model text) reach the pages only through jinja2's
 autoescape. A failed build shows its one-line error; tracebacks go to the server's log, never to a page.
+
+The server's API key (``ROOM3D_API_KEY`` / ``OPENAI_API_KEY`` in its environment) is never sent to a model endpoint
+an uploader typed into the form: such builds run with ``BuildOptions.vlm_api_key_env=None``. Only the endpoints
+the owner named when starting the server (``trusted_endpoints``, ``room3d serve --vlm-endpoint URL``) get it.
+Endpoints are shown and recorded without ``user:password@`` (``vlm.normalise_endpoint``).
 """
 
 import dataclasses
+import errno
 import io
 import ipaddress
 import json
@@ -27,7 +33,9 @@ import logging
 import re
 import secrets
 import shutil
+import socket
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -79,8 +87,8 @@ _TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
 _STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 _OWN_PAGES_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-src 'self'; "
                   "form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
-# The built page is one offline file: inline scripts and data:/blob: URLs, no network at all.
-_RESULT_PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' blob: data:; "
+# The built page is one offline file: inline scripts (no eval, no script URLs) and data:/blob: images, no network.
+_RESULT_PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline'; "
                     "style-src 'unsafe-inline'; img-src data: blob:; connect-src data: blob:; worker-src blob:; "
                     "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 
@@ -192,11 +200,13 @@ class Jobs:
 
 
 def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 25 * 1024 * 1024,
-               allowed_hosts: list[str] | None = None):
+               allowed_hosts: list[str] | None = None, trusted_endpoints: tuple[str, ...] | list[str] = ()):
     """The FastAPI app serving ``data_dir`` (created if missing).
 
     ``allowed_hosts``: the only ``Host`` headers answered (None: any), against DNS rebinding on a loopback server.
     Uploads from another site's page (an ``Origin`` that is not this server) are refused.
+    ``trusted_endpoints``: model endpoints (API bases) whose builds may send the server's API key; a build for
+    any other endpoint typed into the form sends none.
     """
     try:
         import jinja2
@@ -212,7 +222,9 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
 
     from .build import BuildOptions
     from .grounding import FORMATS
+    from .vlm import DEFAULT_API_KEY_ENV, normalise_endpoint
 
+    trusted = {normalise_endpoint(endpoint) for endpoint in trusted_endpoints}
     jobs = Jobs(Path(data_dir), max_jobs)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined)
@@ -224,7 +236,8 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
               "max_jobs": max_jobs}
 
     def page(template: str, status_code: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
-        html = env.get_template(template).render(limits=limits, stage_titles=STAGE_TITLES, **context)
+        html = env.get_template(template).render(limits=limits, stage_titles=STAGE_TITLES,
+                                                 trusted_endpoints=sorted(trusted), **context)
         return HTMLResponse(html, status_code=status_code,
                             headers={"Content-Security-Policy": _OWN_PAGES_CSP, "X-Content-Type-Options": "nosniff",
                                      "Referrer-Policy": "same-origin", **(headers or {})})
@@ -319,6 +332,7 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
                 raise UserError("give either a grounding file or a model endpoint, not both")
             if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", vlm):
                 raise UserError("the model endpoint must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1")
+            normalise_endpoint(vlm)  # UserError for a bad port or no host
             if not vlm_model:
                 raise UserError("a model endpoint needs a model name")
             if task not in ("grounding_2d", "grounding_3d", "layout"):
@@ -326,9 +340,11 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
 
         job_id, folder = jobs.new_folder()
         try:
+            # the server's API key goes only to an endpoint its owner named (--vlm-endpoint), never to one typed here
+            key_env = DEFAULT_API_KEY_ENV if vlm is not None and normalise_endpoint(vlm) in trusted else None
             return _store_and_start(job_id, folder, photo, photo_format, thumbnail, grounding, grounding_text,
                                     BuildOptions(grounding_format=grounding_format, vlm=vlm, vlm_model=vlm_model,
-                                                 task=task, also=("gltf",)))
+                                                 task=task, also=("gltf",), vlm_api_key_env=key_env))
         except Exception:  # nothing half-stored stays behind
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -350,7 +366,8 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
         status = {"id": job_id, "created": time.time(), "state": "queued", "stage": None, "stages": [],
                   "error": None, "photo_name": photo.filename[:200],
                   "grounding_name": grounding.filename[:200] if grounding_path else None,
-                  "vlm": options.vlm, "vlm_model": options.vlm_model, "object_count": None, "labels": [], "warnings": []}
+                  "vlm": normalise_endpoint(options.vlm) if options.vlm else None,  # no user:password@
+                  "vlm_model": options.vlm_model, "object_count": None, "labels": [], "warnings": []}
         jobs.start(job_id, status, photo_path, options)
         return job_id
 
@@ -476,8 +493,10 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, data_dir: str | Path = "room3d-data", max_jobs: int = 2,
-          max_upload_mb: float = 25.0) -> None:
-    """Run the web app with uvicorn until interrupted."""
+          max_upload_mb: float = 25.0, trusted_endpoints: tuple[str, ...] | list[str] = ()) -> None:
+    """Run the web app with uvicorn until interrupted. The port is bound before anything is printed (a port in
+    use or a host that does not resolve is a :class:`UserError`); port 0 takes a free port, printed.
+    ``trusted_endpoints``: see :func:`create_app`."""
     try:
         import uvicorn
     except ModuleNotFoundError:
@@ -491,14 +510,50 @@ def serve(host: str = "127.0.0.1", port: int = 8080, data_dir: str | Path = "roo
     data_dir = Path(data_dir)
     if data_dir.exists() and not data_dir.is_dir():
         raise UserError(f"--data is a file: {data_dir}")
+    _check_writable(data_dir / "jobs")
     if not is_loopback(host):
         print(f"room3d: warning: serving on {host}, not a loopback address: anyone who can reach it can upload "
               "photos, read every result and make this machine call the model endpoints they name (no login)",
               file=sys.stderr)
     allowed_hosts = ["127.0.0.1", "localhost", "::1", host] if is_loopback(host) else None
     app = create_app(data_dir, max_jobs=max_jobs, max_upload_bytes=int(max_upload_mb * 1e6),
-                     allowed_hosts=allowed_hosts)
+                     allowed_hosts=allowed_hosts, trusted_endpoints=trusted_endpoints)
+    listener = _listen(host, port)
+    port = listener.getsockname()[1]
     logging.basicConfig(level=logging.INFO, format="room3d: %(levelname)s: %(message)s")
-    print(f"room3d: serving {data_dir.resolve()} on http://{host}:{port}/ (Ctrl+C to stop)", file=sys.stderr,
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"room3d: serving {data_dir.resolve()} on http://{shown_host}:{port}/ (Ctrl+C to stop)", file=sys.stderr,
           flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=[listener])
+    finally:
+        listener.close()
+
+
+def _check_writable(folder: Path) -> None:
+    """Create ``folder`` (the data folder's jobs/) and check a file can be written in it; UserError otherwise."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(f"cannot use --data {folder.parent}: {error.strerror or error}") from None
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (uvicorn listens on it); UserError when that is not possible."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (OSError, UnicodeError) as error:
+        raise UserError(f"--host {host}: not an address of this machine "
+                        f"({getattr(error, 'strerror', None) or error})") from None
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        listener.bind(address)
+    except OSError as error:
+        listener.close()
+        hint = ": another program listens there; choose another --port" if error.errno == errno.EADDRINUSE else ""
+        raise UserError(f"cannot listen on {host}:{port} ({error.strerror or error}){hint}") from None
+    return listener

@@ -50,6 +50,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -67,6 +68,8 @@ DEFAULT_MAX_TOKENS = 4096
 #: Largest image (pixels) sent to a Qwen2.5-VL model: Ollama's default ``max_pixels`` for qwen2.5vl
 #: (``2 << 20``, ollama ``model/models/qwen25vl/process_image.go``); vLLM and transformers allow 12,845,056.
 QWEN25_SEND_MAX_PIXELS = 2 << 20
+#: Largest response body read from a server (bytes); a chat completion with boxes is a few kB.
+MAX_RESPONSE_BYTES = 16_000_000
 #: First pause between tries (seconds); doubled after each failed try, never past the total budget.
 BACKOFF_FIRST_S = 0.5
 #: No new try is started with less than this left of the budget (seconds).
@@ -160,6 +163,7 @@ def ask(
     max_tokens: int | None = None,
     device: str = "auto",
     dtype: str = "auto",
+    api_key_env: str | None = DEFAULT_API_KEY_ENV,
 ) -> VlmAnswer:
     """The model's answer about the photo from ``source`` (see :func:`parse_source`).
 
@@ -172,14 +176,17 @@ def ask(
     max_tokens        most tokens in the answer (default: ``DEFAULT_MAX_TOKENS`` for a server,
                       ``vlm_local.DEFAULT_MAX_NEW_TOKENS`` for a local model)
     device, dtype     where and in what precision a local model runs (``auto``: cuda bf16, else cpu float32)
+    api_key_env       environment variable with a server's API key (see :func:`ask_server`); None: no key is
+                      sent (the web app's setting for an endpoint an uploader typed)
     """
     kind, target = parse_source(source)
     sent_max_pixels = min(qwen25_max_pixels, QWEN25_SEND_MAX_PIXELS)
     if kind == "server":
         if not model:
             raise UserError(f"--vlm {target} needs --vlm-model (the served models are listed at {target}/models)")
-        return ask_server(photo, target, model, task=task, timeout_s=timeout_s, grounding_format=grounding_format,
-                          qwen25_max_pixels=sent_max_pixels, max_tokens=max_tokens or DEFAULT_MAX_TOKENS)
+        return ask_server(photo, source.strip(), model, task=task, timeout_s=timeout_s, api_key_env=api_key_env,
+                          grounding_format=grounding_format, qwen25_max_pixels=sent_max_pixels,
+                          max_tokens=max_tokens or DEFAULT_MAX_TOKENS)
     if kind == "hf":
         from . import vlm_local
 
@@ -200,16 +207,13 @@ def answer_from_file(path, photo, task: str = "grounding_2d", grounding_format: 
     ``grounding_format`` if given, else chosen by the rules of ``pipeline/grounding.py`` (with
     ``qwen25_max_pixels`` for the size Qwen2.5-VL saw).
     """
-    from .grounding import parse_grounding
+    from .grounding import parse_grounding, read_answer_text
 
     path = Path(path).expanduser()
     if not path.is_file():
         raise UserError(f"recorded answer not found: {path}" + (" (a folder: give the vlm_answer.txt in it)"
                                                                 if path.is_dir() else ""))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise UserError(f"recorded answer is not UTF-8 text: {path}") from None
+    text = read_answer_text(path, "recorded answer")
     rgb = _photo_rgb(photo)
     photo_h, photo_w = rgb.shape[:2]
     if grounding_format is not None and grounding_format not in GROUNDING_FORMATS:
@@ -336,7 +340,7 @@ def ask_server(
     endpoint: str,
     model: str,
     task: str = "grounding_2d",
-    api_key_env: str = DEFAULT_API_KEY_ENV,
+    api_key_env: str | None = DEFAULT_API_KEY_ENV,
     timeout_s: float = 30.0,
     connect_timeout_s: float = 5.0,
     retries: int = 3,
@@ -351,9 +355,11 @@ def ask_server(
 
     photo        a path (loaded upright by its EXIF orientation, as room3d reads photos), a ``records.Photo`` or
                  an (H, W, 3) uint8 RGB array already upright
-    endpoint     the API base, e.g. ``http://127.0.0.1:8000/v1`` (a trailing ``/chat/completions`` is accepted)
+    endpoint     the API base, e.g. ``http://127.0.0.1:8000/v1`` (a trailing ``/chat/completions`` is accepted;
+                 a query string and ``user:password@`` are sent but never recorded, see :func:`normalise_endpoint`)
     api_key_env  environment variable holding the API key (``OPENAI_API_KEY`` is used when it is unset); sent
-                 as ``Authorization: Bearer``; no header without a key
+                 as ``Authorization: Bearer``; no header without a key. None: no key at all, whatever the
+                 environment holds (``room3d serve`` for endpoints typed into its form)
     timeout_s    total budget for all tries and pauses (seconds); connect_timeout_s bounds each connection
     retries      most HTTP requests made (tries), at least 1
     grounding_format  what the coordinates will be (default: from ``model_family``)
@@ -373,6 +379,7 @@ def ask_server(
     except ImportError:
         raise missing_extra("httpx", "server") from None
     base = normalise_endpoint(endpoint)
+    url = request_url(endpoint)
     notes: list[str] = []
     if grounding_format is None:
         grounding_format, note = model_family(model)
@@ -398,12 +405,13 @@ def ask_server(
         "max_tokens": int(max_tokens),
     }
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    key_env = next((name for name in (api_key_env, FALLBACK_API_KEY_ENV) if os.environ.get(name, "").strip()), None)
+    key_env = None if api_key_env is None else next(
+        (name for name in (api_key_env, FALLBACK_API_KEY_ENV) if os.environ.get(name, "").strip()), None)
     if key_env is not None:
         headers["Authorization"] = "Bearer " + os.environ[key_env].strip()
 
-    content, attempts = _post(httpx, base, body, headers, model, deadline, started, connect_timeout_s, retries,
-                              backoff_s, key_env, api_key_env)
+    content, attempts = _post(httpx, url, base, body, headers, model, deadline, started, connect_timeout_s,
+                              retries, backoff_s, key_env, api_key_env)
     text, finish_reason = _message_text(content, base, max_tokens)
     stripped = _THINK.sub("", text)
     if stripped != text:
@@ -424,13 +432,55 @@ def ask_server(
 
 
 def normalise_endpoint(endpoint: str) -> str:
-    """The API base without a trailing slash or ``/chat/completions``; refuses one without http(s)://."""
-    base = endpoint.strip().rstrip("/")
-    base = base.removesuffix("/chat/completions")
-    if not re.match(r"^https?://[^/\s]+", base, re.IGNORECASE):
-        raise UserError(f"the endpoint {endpoint!r} is not an http(s) address: give the API base, "
+    """The API base as it is recorded and shown: without a trailing slash or ``/chat/completions``, and without
+    what may hold a credential (``user:password@``, a query string such as ``?api_key=...``, a fragment).
+    Refuses one without http(s)://."""
+    parts = _endpoint_parts(endpoint)
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, "", ""))
+
+
+def request_url(endpoint: str) -> str:
+    """The URL a chat completion is posted to: ``{base}/chat/completions`` with the endpoint's query string (and
+    ``user:password@``, which httpx sends as basic auth) kept."""
+    parts = _endpoint_parts(endpoint)
+    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path + "/chat/completions", parts.query, ""))
+
+
+def redact_source(source: str | None) -> str | None:
+    """A ``--vlm`` value as it may be recorded: an http(s) endpoint through :func:`normalise_endpoint`, anything
+    else (``hf:``, ``file:``) as it is."""
+    if source is None or source.strip().split(":", 1)[0].lower() not in ("http", "https"):
+        return source
+    try:
+        return normalise_endpoint(source)
+    except UserError:
+        return "(an endpoint that is not a valid address)"
+
+
+def _endpoint_parts(endpoint: str):
+    text = endpoint.strip()
+    if not re.match(r"^https?://[^/\s]+", text, re.IGNORECASE):
+        raise UserError(f"the endpoint {_shown(text)!r} is not an http(s) address: give the API base, "
                         "e.g. http://127.0.0.1:8000/v1")
-    return base
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+    except ValueError:
+        raise UserError(f"the endpoint {_shown(text)!r} is not a valid address: give the API base, "
+                        "e.g. http://127.0.0.1:8000/v1") from None
+    if not parts.hostname or re.search(r"\s", parts.netloc):
+        raise UserError(f"the endpoint {_shown(text)!r} names no host: give the API base, "
+                        "e.g. http://127.0.0.1:8000/v1")
+    path = parts.path.rstrip("/").removesuffix("/chat/completions").rstrip("/")
+    return parts._replace(path=path)
+
+
+def _shown(endpoint: str) -> str:
+    """An endpoint for an error message: userinfo and query string left out (they may hold a key)."""
+    endpoint = re.sub(r"^([a-zA-Z]+://)[^/@]*@", r"\1", endpoint)
+    return re.split(r"[?#]", endpoint, maxsplit=1)[0]
 
 
 def _photo_rgb(photo) -> np.ndarray:
@@ -477,10 +527,10 @@ def _server_message(content: bytes) -> str:
     return _one_line(json.dumps(value))
 
 
-def _post(httpx, base, body, headers, model, deadline, started, connect_timeout_s, retries, backoff_s,
+def _post(httpx, url, base, body, headers, model, deadline, started, connect_timeout_s, retries, backoff_s,
           key_env, api_key_env) -> tuple[bytes, int]:
-    """POST with bounded retries inside the budget: ``(body bytes of a 2xx answer, tries made)``."""
-    url = base + "/chat/completions"
+    """POST to ``url`` with bounded retries inside the budget: ``(body bytes of a 2xx answer, tries made)``;
+    ``base`` (the recorded endpoint) names the server in errors. A body over :data:`MAX_RESPONSE_BYTES` ends it."""
     problem = "none"  # what went wrong on the last try: connect | timeout | dropped | status
     detail = ""
     attempts = 0
@@ -494,24 +544,32 @@ def _post(httpx, base, body, headers, model, deadline, started, connect_timeout_
             timeout = httpx.Timeout(remaining, connect=min(connect_timeout_s, remaining))
             try:
                 with client.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
-                    chunks = []
-                    for chunk in response.iter_bytes():
+                    chunks, size = [], 0
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+                        raise _too_long(base, int(declared))
+                    for chunk in response.iter_bytes():  # decoded: a compressed bomb is bounded too
                         chunks.append(chunk)
+                        size += len(chunk)
+                        if size > MAX_RESPONSE_BYTES:
+                            raise _too_long(base, size)
                         if time.monotonic() > deadline:
                             raise httpx.ReadTimeout("the answer did not end within the budget")
                     content = b"".join(chunks)
             except httpx.ConnectTimeout:
                 problem, detail = "connect", f"no connection within {min(connect_timeout_s, remaining):.3g} s"
             except httpx.ConnectError as error:
-                problem, detail = "connect", _one_line(error, 80).rstrip(".") or "connection refused"
+                detail = _one_line(_shown_in(error, url, base), 80).rstrip(".")
+                problem, detail = "connect", detail or "connection refused"
             except httpx.TimeoutException:
                 problem, detail = "timeout", ""
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
-                problem, detail = "dropped", _one_line(error, 80).rstrip(".")
+                problem, detail = "dropped", _one_line(_shown_in(error, url, base), 80).rstrip(".")
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
-                raise UserError(f"the endpoint {base} is not a usable address ({_one_line(error, 80)})") from None
+                raise UserError(f"the endpoint {base} is not a usable address "
+                                f"({_one_line(_shown_in(error, url, base), 80)})") from None
             except httpx.TransportError as error:
-                problem, detail = "connect", _one_line(error, 80)
+                problem, detail = "connect", _one_line(_shown_in(error, url, base), 80)
             else:
                 status = response.status_code
                 if 200 <= status < 300:
@@ -529,6 +587,16 @@ def _post(httpx, base, body, headers, model, deadline, started, connect_timeout_
                 break
             time.sleep(pause)
     raise _give_up_error(problem, detail, base, model, attempts, time.monotonic() - started, deadline - started)
+
+
+def _shown_in(error: Exception, url: str, base: str) -> str:
+    """An httpx error's text with the request URL (it may hold a login or a key) replaced by the recorded base."""
+    return str(error).replace(url, base).replace(_shown(url), base)
+
+
+def _too_long(base: str, size: int) -> UserError:
+    return UserError(f"the server at {base} sent a body of over {MAX_RESPONSE_BYTES / 1e6:g} MB ({size / 1e6:.1f} "
+                     "MB read), far more than a chat completion: check that the endpoint is the model's API")
 
 
 def _retry_after_s(value: str | None) -> float | None:
@@ -560,6 +628,10 @@ def _status_error(status, content, headers, base, model, key_env, api_key_env) -
     said = _server_message(content)
     code = f"HTTP {status}: {said}" if said else f"HTTP {status}"
     if status in (401, 403):
+        if api_key_env is None:
+            return UserError(f"the server at {base} wants an API key ({code}): none is sent to a model endpoint typed "
+                             f"into the web form; start `room3d serve --vlm-endpoint {base}` to let builds for it "
+                             f"use {DEFAULT_API_KEY_ENV}")
         if key_env is None:
             return UserError(f"the server at {base} wants an API key ({code}): set {api_key_env} to the server's key")
         return UserError(f"the server at {base} refused the API key from {key_env} ({code}): "
@@ -667,7 +739,7 @@ def photo_pixel_grounding(answer: VlmAnswer, format: str | None = None) -> dict:
     entries becomes ``"objects"``; an object keeps its keys (a room layout, say) with its box list converted. A
     ``bbox_3d`` is kept as it is (it does not depend on the image size). Raises :class:`UserError` when the text
     holds no JSON."""
-    from .grounding import extract_json, to_pixels
+    from .grounding import extract_json, read_box_2d, to_pixels
 
     chosen = format or answer.grounding_format
     sx, sy = answer.scale_to_photo
@@ -677,11 +749,8 @@ def photo_pixel_grounding(answer: VlmAnswer, format: str | None = None) -> dict:
             return entry
         entry = dict(entry)
         for key in _BOX_KEYS:
-            try:
-                values = np.array([float(v) for v in entry.get(key)], dtype=float)
-            except (TypeError, ValueError):
-                continue
-            if values.shape == (4,) and np.all(np.isfinite(values)):
+            values, _ = read_box_2d(entry[key]) if key in entry else (None, None)
+            if values is not None:
                 x1, y1, x2, y2 = to_pixels(values, chosen, answer.sent_width_px, answer.sent_height_px)
                 entry[key] = [round(float(x1 * sx), 2), round(float(y1 * sy), 2),
                               round(float(x2 * sx), 2), round(float(y2 * sy), 2)]

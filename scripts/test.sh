@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --test
+# screenshots of the browser tests (tests/test_serve.py, tests/test_viewer.py) land here (git-ignored)
+export ROOM3D_ARTIFACTS="${ROOM3D_ARTIFACTS:-$PWD/test-artifacts}"
 .venv/bin/python -m pytest "$@"

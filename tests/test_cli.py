@@ -150,3 +150,52 @@ def test_build_with_an_unreachable_server_fails_cleanly(tmp_path, capsys):
 
     bad(tmp_path, ["build", str(SAMPLES / "bedroom_01" / "photo.png"), "-o", str(tmp_path / "o"), "--vlm",
                    f"http://127.0.0.1:{port}/v1", "--vlm-model", "m", "--vlm-timeout", "2"], capsys, "no answer")
+
+
+def test_unusable_files_and_folders_are_one_line(tmp_path, bedroom_inputs, capsys):
+    """A truncated photo, an answer nested too deep for the JSON decoder, an output folder that cannot be made:
+    one line and exit 2, never a traceback."""
+    _, photo, _, _ = bedroom_inputs
+    out = str(tmp_path / "out")
+    data = photo.read_bytes()
+    for keep in (len(data) // 3, 100):
+        (tmp_path / "cut.png").write_bytes(data[:keep])
+        bad(tmp_path, ["build", str(tmp_path / "cut.png"), "-o", out], capsys, "damaged or truncated")
+    (tmp_path / "deep.json").write_text("[" * 5000 + "]" * 5000)
+    bad(tmp_path, ["build", str(photo), "-o", out, "--grounding", str(tmp_path / "deep.json")], capsys,
+        "not valid JSON")
+    bad(tmp_path, ["build", str(photo), "-o", "/proc/room3d-nope/out"], capsys,
+        "cannot write the output folder /proc/room3d-nope/out")
+    # a recorded answer is the model's: no boxes in it is a warning, the build goes on
+    assert main(["build", str(photo), "-o", out, "--vlm", f"file:{tmp_path / 'deep.json'}"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the model's answer held no usable boxes (grounding is not valid JSON" in err
+
+
+def test_option_conflicts_are_found_before_any_model_loads(tmp_path, bedroom_inputs, capsys):
+    _, photo, grounding, _ = bedroom_inputs
+    out = str(tmp_path / "out")
+    bad(tmp_path, ["build", str(photo), "-o", out, "--grounding", str(grounding), "--vlm", "hf:no/such-model",
+                   "--depth", "hf:no/such-depth-model"], capsys, "give either --grounding or --vlm, not both")
+    for tokens in ("0", "-5"):
+        bad(tmp_path, ["build", str(photo), "-o", out, "--vlm", "hf:no/such-model", "--vlm-max-tokens", tokens],
+            capsys, "--vlm-max-tokens must be at least 1")
+
+
+def test_credentials_in_the_model_url_are_not_recorded(tmp_path, capsys):
+    """`--vlm http://user:pw@host/v1?api_key=...`: asked as given, recorded as http://host/v1 in every output."""
+    from tests.chat_server import ChatServer, reply
+    from tests.conftest import SAMPLES
+
+    sample = SAMPLES / "bedroom_01"
+    out = tmp_path / "out"
+    with ChatServer([reply((sample / "grounding.qwen3.json").read_text())]) as server:
+        url = server.url.replace("http://", "http://me:pw-secret@") + "?api_key=sk-query-secret"
+        assert main(["build", str(sample / "photo.png"), "-o", str(out), "--vlm", url,
+                     "--vlm-model", "Qwen/Qwen3-VL-8B-Instruct"]) == 0, capsys.readouterr().err
+        assert server.requests[0].path == "/v1/chat/completions?api_key=sk-query-secret"
+    scene = json.loads((out / "scene.json").read_text())
+    assert scene["inputs"]["options"]["vlm"] == server.url and scene["inputs"]["vlm"]["endpoint"] == server.url
+    for path in out.iterdir():
+        data = path.read_bytes()
+        assert b"pw-secret" not in data and b"sk-query-secret" not in data, path.name

@@ -198,3 +198,81 @@ def test_point_2d_entries_skipped_with_clear_warning():
     assert [d.label for d in grounding.detections] == ["cup"]
     (warning,) = grounding.warnings
     assert "entry 0 (lamp)" in warning and "point" in warning and "bbox_2d or bbox_3d" in warning
+
+
+# ------------------------------------------------------------------------------------- answers models really give
+
+
+def test_single_quoted_python_style_answer():
+    """A Python repr instead of JSON (single quotes, True/None, tuples): read as literals, never run."""
+    text = "[{'bbox_2d': [10,20,300,400], 'label': 'sofa'}]"
+    (sofa,) = parse_grounding(text, W, H, format="pixels").detections
+    assert sofa.label == "sofa" and sofa.box_xyxy_px == (10.0, 20.0, 300.0, 400.0)
+    text = ("Sure:\n[{'bbox_2d': (10, 20, 300, 400), 'label': \"kid's bed\", 'score': None, 'ok': True},\n"
+            " {'bbox_2d': [5, 6, 70, 80], 'label': 'lamp', 'on': true}, {'bbox_2d': [1, 2,")
+    assert [d.label for d in parse_grounding(text, W, H, format="pixels").detections] == ["kid's bed", "lamp"]
+    for code in ("[{'bbox_2d': __import__('os').getcwd(), 'label': 'x'}]", "[{'label': print('x')}]"):
+        with pytest.raises(UserError, match="not valid JSON"):
+            extract_json(code)
+
+
+def test_repeated_entries_are_dropped_with_a_warning():
+    entries = [
+        {"bbox_2d": [100, 200, 600, 700], "label": "bed"},
+        {"bbox_2d": [700, 150, 1100, 900], "label": "wardrobe"},
+        {"bbox_2d": [100, 200, 600, 700], "label": "bed"},           # 2: exact repeat of 0
+        {"bbox_2d": [102, 201, 603, 702], "label": "Bed"},           # 3: IoU > 0.9 with 0, same label
+        {"bbox_2d": [100, 200, 600, 700], "label": "blanket"},       # 4: same box, another label: kept
+        {"bbox_2d": [150, 250, 600, 700], "label": "bed"},           # 5: IoU 0.73 with 0: a second bed
+    ]
+    grounding = parse_grounding(json.dumps(entries), W, H, format="pixels")
+    assert [d.detection_index for d in grounding.detections] == [0, 1, 4, 5]
+    repeats = [w for w in grounding.warnings if "repeats" in w]
+    assert len(repeats) == 2
+    assert "entry 2 (bed) repeats entry 0" in repeats[0] and "dropped" in repeats[0]
+    assert "entry 3 (Bed) repeats entry 0" in repeats[1]
+    # 3D boxes: two different bbox_3d are two objects even where their virtual-camera rectangles coincide
+    near = [{"bbox_3d": [0.0, 0.9, 0.7 + dz, 1.6, 0.5, 2.1, 0, 0, 0], "label": "bed"} for dz in (0.0, 0.01)]
+    assert len(parse_grounding(json.dumps(near), W, H).detections) == 2
+    assert len(parse_grounding(json.dumps(near[:1] * 2), W, H).detections) == 1
+
+
+def test_boxes_as_corner_point_pairs():
+    text = json.dumps([{"bbox_2d": [[10, 20], [300, 400]], "label": "sofa"},
+                       {"bbox_2d": [[10, 20], [300]], "label": "bad"}])
+    grounding = parse_grounding(text, W, H, format="pixels")
+    assert [(d.label, d.box_xyxy_px) for d in grounding.detections] == [("sofa", (10.0, 20.0, 300.0, 400.0))]
+    assert any("entry 1 (bad)" in w and "skipped" in w for w in grounding.warnings)
+
+
+@pytest.mark.parametrize("text", [
+    'The room (see [left]) has: [{"bbox_2d": [10, 20, 300, 400], "label": "sofa"}]',
+    'Boxes are [x1, y1, x2, y2] {in pixels}: [{"bbox_2d": [10, 20, 300, 400], "label": "sofa"}]',
+    'Footnote [1]. [{"bbox_2d": [10, 20, 300, 400], "label": "sofa"}]',
+    '<think>the sofa is at [1, 2, 3, 4]</think> {"objects": [{"bbox_2d": [10, 20, 300, 400], "label": "sofa"}]}',
+])
+def test_prose_brackets_before_the_answer(text):
+    (sofa,) = parse_grounding(text, W, H, format="pixels").detections
+    assert sofa.label == "sofa" and sofa.box_xyxy_px == (10.0, 20.0, 300.0, 400.0)
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "[" * 900 + "]" * 900, "'" + "[" * 5000,
+                                  '[{"bbox_2d": ' + "[" * 3000 + "]" * 3000 + "}]"])
+def test_deeply_nested_answer_is_not_valid_json(text):
+    """Nesting deep enough to exhaust the JSON decoder's recursion: one UserError line, not a RecursionError."""
+    with pytest.raises(UserError, match="not valid JSON") as caught:
+        parse_grounding(text, W, H)
+    assert "\n" not in str(caught.value)
+
+
+def test_oversized_and_unreadable_grounding_files(tmp_path):
+    from pipeline.grounding import MAX_ANSWER_BYTES
+
+    big = tmp_path / "big.json"
+    big.write_text("[" + " " * MAX_ANSWER_BYTES + "]")
+    with pytest.raises(UserError, match="over the 8 MB a model's answer can be"):
+        read_grounding(big, W, H)
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    with pytest.raises(UserError, match="not found"):
+        read_grounding(folder, W, H)

@@ -81,3 +81,15 @@ def test_focal_from_sensor_resolution_scaled_to_a_resized_photo(tmp_path):
     image.save(tmp_path / "p.jpg", exif=exif.tobytes())
     photo = load_photo(tmp_path / "p.jpg")
     assert photo.focal_px_from_sensor == pytest.approx(4.2 * 1000 * 320 / 4000)
+
+
+@pytest.mark.parametrize("keep", [1 / 3, 1 / 10, 100, 60])
+def test_truncated_png_is_a_user_error(tmp_path, keep):
+    """A PNG cut short (``head -c``) anywhere after its header: one UserError line, never Pillow's OSError."""
+    path = tmp_path / "p.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)).save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep) if keep < 1 else keep])
+    with pytest.raises(UserError, match="damaged or truncated") as caught:
+        load_photo(path)
+    assert "\n" not in str(caught.value)

@@ -3,8 +3,10 @@ httpx and through its upload form with Playwright and Debian's headless Chromium
 
 import base64
 import http.client
+import importlib.util
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +21,8 @@ SAMPLE = SAMPLES / "bedroom_01"
 MAX_UPLOAD_MB = 2
 BUILD_STAGES = ["photo", "grounding", "camera", "solve", "export_glb", "export_overlay", "export_page"]
 XSS_LABELS = ["<img src=x onerror=alert(1)>", "</script><script>alert(2)</script>"]
+#: The API keys in the server's environment: only the endpoint named with --vlm-endpoint may see them.
+OWNER_KEY, OWNER_FALLBACK_KEY = "sk-owner-secret-1234", "sk-owner-fallback-5678"
 
 
 def _free_port() -> int:
@@ -28,18 +32,30 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``(base_url, data_dir)`` of a server with one build at a time and a 2 MB upload limit."""
+def trusted_model():
+    """A chat-completions server on 127.0.0.1 that the server below names with ``--vlm-endpoint``."""
+    from tests.chat_server import ChatServer, reply
+
+    with ChatServer([reply((SAMPLE / "grounding.qwen3.json").read_text())]) as model:
+        yield model
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, trusted_model):
+    """``(base_url, data_dir)`` of a server with one build at a time and a 2 MB upload limit, API keys in its
+    environment and ``trusted_model`` as the one endpoint allowed to get them."""
     import importlib.util
 
     require(all(importlib.util.find_spec(m) for m in ("fastapi", "uvicorn", "multipart", "httpx")),
-            "the web extra (pip install 'room3d[web]') and httpx")
+            "the web extra (pip install 'room3d[web]')")
     data = tmp_path_factory.mktemp("serve") / "data"
     port = _free_port()
     log = (data.parent / "server.log").open("w")
+    env = {**os.environ, "ROOM3D_API_KEY": OWNER_KEY, "OPENAI_API_KEY": OWNER_FALLBACK_KEY}
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--data", str(data),
-                             "--max-jobs", "1", "--max-upload-mb", str(MAX_UPLOAD_MB)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                             "--max-jobs", "1", "--max-upload-mb", str(MAX_UPLOAD_MB),
+                             "--vlm-endpoint", trusted_model.url], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env=env)
     base = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -251,6 +267,20 @@ def test_traversal_attempts_get_404(server):
     assert httpx.get(f"{base}/jobs/{job_id}/files/index.html", timeout=10).status_code == 200
 
 
+def test_result_page_may_run_no_eval_nor_script_urls(server):
+    """The built page is served with a policy allowing its own inline scripts only (no eval, no data:/blob:
+    scripts); the Playwright tests above check that the scene still renders under it."""
+    import httpx
+
+    base, _ = server
+    job_id = _job_id(_upload(base, grounding=SAMPLE / "grounding.qwen3.json"))
+    assert _wait(base, job_id)["state"] == "done"
+    policy = httpx.get(f"{base}/jobs/{job_id}/files/index.html", timeout=10).headers["content-security-policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'unsafe-inline'" and directives["default-src"] == "'none'"
+    assert "unsafe-eval" not in policy
+
+
 def test_busy_bound_refuses_a_second_build(server):
     from tests.chat_server import ChatServer, reply, slow
 
@@ -341,14 +371,98 @@ def test_loopback_check():
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10") and not is_loopback("example.org")
 
 
+def _serve_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", "serve", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _one_error_line(proc: subprocess.CompletedProcess, match: str) -> None:
+    errors = [line for line in proc.stderr.splitlines() if not line.startswith("room3d: warning:")]
+    assert proc.returncode == 2 and len(errors) == 1, proc.stderr
+    assert errors[0].startswith("room3d: error:") and match in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr and "serving" not in proc.stderr.replace("warning: serving on", "")
+
+
 def test_non_loopback_host_warns(tmp_path):
-    """The CLI warns before it starts listening on a non-loopback address (the port is taken, so it stops)."""
+    """The CLI warns before it starts listening on a non-loopback address; a port in use is one error line."""
+    require(importlib.util.find_spec("uvicorn") is not None, "the web extra (pip install 'room3d[web]')")
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = subprocess.run([sys.executable, "-m", "pipeline", "serve", "--host", "0.0.0.0", "--port", str(port),
-                               "--data", str(tmp_path / "data")], cwd=ROOT, capture_output=True, text=True,
-                              timeout=60)
+        proc = _serve_cli("--host", "0.0.0.0", "--port", str(port), "--data", str(tmp_path / "data"))
     assert "warning: serving on 0.0.0.0, not a loopback address" in proc.stderr
-    assert proc.returncode != 0
+    _one_error_line(proc, f"cannot listen on 0.0.0.0:{port} (Address already in use)")
+
+
+def test_port_in_use_bad_host_and_bad_data_folder_are_one_line(tmp_path):
+    require(importlib.util.find_spec("uvicorn") is not None, "the web extra (pip install 'room3d[web]')")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        _one_error_line(_serve_cli("--port", str(port), "--data", str(tmp_path / "data")), "choose another --port")
+    _one_error_line(_serve_cli("--host", "no-such-host.invalid", "--data", str(tmp_path / "data")),
+                    "--host no-such-host.invalid: not an address of this machine")
+    _one_error_line(_serve_cli("--data", "/proc/room3d-nope"), "cannot use --data /proc/room3d-nope")
+    (tmp_path / "file").write_text("x")
+    _one_error_line(_serve_cli("--data", str(tmp_path / "file" / "data")), "cannot use --data")
+
+
+def test_port_0_prints_the_port_it_got(tmp_path):
+    require(importlib.util.find_spec("uvicorn") is not None, "the web extra (pip install 'room3d[web]')")
+    import httpx
+
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--port", "0", "--data",
+                             str(tmp_path / "data")], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        match = re.search(r"on http://127\.0\.0\.1:(\d+)/", line)
+        assert match and int(match.group(1)) != 0, line
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{match.group(1)}/", timeout=1).status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the server did not answer"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        proc.stderr.close()
+
+
+def test_api_key_goes_only_to_the_endpoint_the_owner_named(server, trusted_model):
+    """An uploader types a model endpoint they run: the build asks it, but without the server's API key (nor its
+    OPENAI_API_KEY fallback); the endpoint named with --vlm-endpoint gets the key. Credentials typed into the
+    endpoint (user:password@) are never shown or recorded."""
+    import httpx
+
+    from tests.chat_server import ChatServer, reply
+
+    base, data = server
+    answer = (SAMPLE / "grounding.qwen3.json").read_text()
+    with ChatServer([reply(answer)]) as typed:
+        plain = _job_id(_upload(base, vlm=typed.url, vlm_model="Qwen/Qwen3-VL-8B-Instruct"))
+        assert _wait(base, plain)["state"] == "done"
+        with_login = typed.url.replace("http://", "http://someone:pw-typed-secret@")
+        login = _job_id(_upload(base, vlm=with_login, vlm_model="Qwen/Qwen3-VL-8B-Instruct"))
+        status = _wait(base, login)
+        headers = [{k.lower(): v for k, v in request.headers.items()} for request in typed.requests]
+    assert len(headers) == 2 and "authorization" not in headers[0]
+    for sent in headers:
+        assert OWNER_KEY not in str(sent) and OWNER_FALLBACK_KEY not in str(sent)
+    assert headers[1]["authorization"].startswith("Basic ")  # the uploader's own login, as typed
+    assert status["state"] == "done" and status["vlm"] == typed.url
+    for name in ("status.json", "out/scene.json", "out/index.html", "out/vlm_request.json"):
+        assert "pw-typed-secret" not in (data / "jobs" / login / name).read_text(encoding="utf-8"), name
+    for url in (base + "/", f"{base}/jobs/{login}"):
+        assert "pw-typed-secret" not in httpx.get(url, timeout=10).text
+
+    assert f"API key is sent only to {trusted_model.url};" in httpx.get(base + "/", timeout=10).text
+    before = len(trusted_model.requests)
+    trusted = _job_id(_upload(base, vlm=trusted_model.url + "/", vlm_model="Qwen/Qwen3-VL-8B-Instruct"))
+    assert _wait(base, trusted)["state"] == "done"
+    (request,) = trusted_model.requests[before:]
+    assert {k.lower(): v for k, v in request.headers.items()}["authorization"] == f"Bearer {OWNER_KEY}"

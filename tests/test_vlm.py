@@ -3,6 +3,7 @@ API: the request it gets, recorded model answers read back into photo pixels, an
 (slow, 5xx, malformed, dropped, refused, not there), each within the time budget."""
 
 import base64
+import importlib.util
 import io
 import json
 import socket
@@ -12,13 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("httpx")
-
 from pipeline import frames, vlm
 from pipeline.errors import UserError
-from pipeline.grounding import parse_grounding, read_grounding
+from pipeline.grounding import MAX_ANSWER_BYTES, parse_grounding, read_grounding
 from tests.chat_server import ChatServer, drop, raw, reply, slow, status
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, require
 
 from tests.tolerances import BUDGET_SLACK_S, ROUND_TRIP_PX
 
@@ -40,7 +39,8 @@ QWEN3_3D_ANSWER = """```json
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    """No API key and no proxy from the machine running the tests."""
+    """httpx is there (CI fails without it); no API key and no proxy from the machine running the tests."""
+    require(importlib.util.find_spec("httpx") is not None, "httpx (pip install 'room3d[server]')")
     for name in ("ROOM3D_API_KEY", "OPENAI_API_KEY", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                  "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
@@ -182,6 +182,60 @@ def test_api_key_sent_but_never_saved(tmp_path, monkeypatch):
     saved = json.loads(record)
     assert saved["model"] == QWEN3 and saved["prompt"] == answer.prompt and saved["grounding_format"] == "qwen3"
     assert saved["sent_width_px"] == 64 and saved["attempts"] == 1 and "elapsed_s" in saved
+
+
+def test_no_key_at_all_when_api_key_env_is_none(monkeypatch):
+    """``api_key_env=None`` (the web app, for an endpoint an uploader typed): neither key in the environment is
+    sent, through ``ask_server`` or ``ask``; a server that wants one gets a message saying how to allow it."""
+    monkeypatch.setenv("ROOM3D_API_KEY", "sk-room3d-secret")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fallback-secret")
+    with ChatServer([reply("[]")]) as server:
+        vlm.ask_server(big_photo(64, 48), server.url, QWEN3, api_key_env=None)
+        vlm.ask(big_photo(64, 48), server.url, QWEN3, api_key_env=None)
+        vlm.ask(big_photo(64, 48), server.url, QWEN3)
+    assert ["Authorization" in request.headers for request in server.requests] == [False, False, True]
+    assert "secret" not in json.dumps([dict(request.headers) for request in server.requests[:2]])
+    with ChatServer([status(401)]) as server, pytest.raises(UserError, match="--vlm-endpoint"):
+        vlm.ask_server(big_photo(64, 48), server.url, QWEN3, api_key_env=None)
+
+
+def test_credentials_in_the_endpoint_are_sent_but_never_recorded(tmp_path):
+    """``http://user:pw@host/v1?api_key=...``: the request goes to ``/v1/chat/completions?api_key=...`` with the
+    login as basic auth; the answer, its record and the errors name ``http://host/v1`` only."""
+    with ChatServer([reply("[]")]) as server:
+        endpoint = server.url.replace("http://", "http://me:pw-secret@") + "/?api_key=sk-query-secret"
+        answer = vlm.ask(big_photo(64, 48), endpoint, QWEN3)
+    (request,) = server.requests
+    assert request.path == "/v1/chat/completions?api_key=sk-query-secret"
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"me:pw-secret").decode()
+    assert answer.endpoint == server.url
+    vlm.save_answer(answer, tmp_path)
+    record = (tmp_path / vlm.REQUEST_FILE).read_text()
+    assert "secret" not in record and json.loads(record)["url"] == server.url + "/chat/completions"
+    assert vlm.parse_source(endpoint) == ("server", server.url)
+    assert vlm.redact_source(endpoint) == server.url and vlm.redact_source("hf:Qwen/X") == "hf:Qwen/X"
+    with pytest.raises(UserError) as caught:
+        vlm.ask_server(big_photo(64, 48), f"http://me:pw-secret@127.0.0.1:{free_port()}/v1?k=sk-x", QWEN3,
+                       retries=1)
+    assert "secret" not in str(caught.value) and "sk-x" not in str(caught.value)
+
+
+def test_oversized_response_body_is_refused():
+    """A body over MAX_RESPONSE_BYTES (a misconfigured endpoint streaming a file, say) ends in one line."""
+    with ChatServer([raw(200, b" " * (vlm.MAX_RESPONSE_BYTES + 1), "application/json")]) as server:
+        with pytest.raises(UserError, match=r"body of over 16 MB") as caught:
+            vlm.ask_server(big_photo(64, 48), server.url, QWEN3)
+    assert len(server.requests) == 1 and "\n" not in str(caught.value)
+
+
+def test_oversized_recorded_answer_is_refused(tmp_path):
+    path = tmp_path / "answer.txt"
+    with path.open("wb") as file:
+        file.truncate(MAX_ANSWER_BYTES + 1)
+    with pytest.raises(UserError, match="over the 8 MB a model's answer can be"):
+        vlm.ask(big_photo(64, 48), f"file:{path}")
+    with pytest.raises(UserError, match="over the 8 MB"):
+        read_grounding(path, 64, 48)
 
 
 def test_exif_rotated_photo_is_sent_upright(tmp_path):
@@ -407,3 +461,15 @@ def test_sources():
     for bad in ("localhost:8000/v1", "Qwen/Qwen3-VL-2B-Instruct", "file:", "s3://bucket/x"):
         with pytest.raises(UserError):
             vlm.parse_source(bad)
+
+
+def test_point_pair_boxes_are_converted_in_the_pixels_file(tmp_path):
+    text = "[{'bbox_2d': [[100, 200], [500, 600]], 'label': 'bed'}]"
+    answer = vlm.VlmAnswer(text=text, model=QWEN3, endpoint="http://h:1/v1", task="grounding_2d", prompt="p",
+                           grounding_format="qwen3", elapsed_s=1.0, attempts=1, sent_width_px=1000,
+                           sent_height_px=500, photo_width_px=2000, photo_height_px=1000)
+    vlm.save_answer(answer, tmp_path)
+    saved = json.loads((tmp_path / vlm.PIXELS_FILE).read_text())
+    assert saved["objects"] == [{"bbox_2d": [200.0, 200.0, 1000.0, 600.0], "label": "bed"}]
+    np.testing.assert_allclose(boxes(read_grounding(tmp_path / vlm.PIXELS_FILE, 2000, 1000)),
+                               boxes(vlm.grounding_from_answer(answer)))

@@ -253,7 +253,7 @@ def test_file_and_source_errors(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
     with pytest.raises(UserError, match="not a model source"):
         vlm.parse_source("ftp://x")
-    assert vlm.parse_source("HTTP://127.0.0.1:8000/v1/chat/completions") == ("server", "HTTP://127.0.0.1:8000/v1")
+    assert vlm.parse_source("HTTP://127.0.0.1:8000/v1/chat/completions") == ("server", "http://127.0.0.1:8000/v1")
     assert vlm.parse_source("file:out/vlm_answer.txt") == ("file", "out/vlm_answer.txt")
 
 
