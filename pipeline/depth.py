@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from . import frames
-from .errors import UserError, missing_extra
+from .errors import UserError, is_out_of_memory, missing_extra
 from .records import DEPTH_KINDS, CameraEstimate, DepthMap, DepthScale, Photo
 
 #: A depth file whose aspect ratio differs from the photo's by more than this (relative) is stretched with a
@@ -301,10 +301,8 @@ class _DepthModel:
                 predicted = torch.nn.functional.interpolate(predicted, size=(height, width), mode="bilinear",
                                                             align_corners=False)[0, 0].cpu().numpy()
         except Exception as error:  # noqa: BLE001 - a model folder is input: its failure is one line
-            from .vlm_local import _is_out_of_memory
-
             size = f"{tensor.shape[-1]}x{tensor.shape[-2]} input"
-            if _is_out_of_memory(error):
+            if is_out_of_memory(error):
                 raise UserError(f"out of memory while depth model {self.name} ran on {self.device} ({size}): pick a "
                                 f"smaller depth model (hf:{SMALLEST_MODEL})") from None
             raise UserError(f"depth model {self.name} failed on the photo ({size}; {type(error).__name__}: "
@@ -450,11 +448,9 @@ def _load_checkpoint(name: str, source: str, folder: Path, transformers, device:
 
 def _load_error(error: Exception, name: str, device: str, is_folder: bool) -> UserError:
     """One line for a failure while loading a depth model, saying what to do."""
-    from .vlm_local import _is_out_of_memory
-
     again = "copy the checkpoint into the folder again" if is_folder else f"download it again (hf download {name})"
     what = f"{type(error).__name__}: {_first_line(error)}"
-    if _is_out_of_memory(error):
+    if is_out_of_memory(error):
         return UserError(f"out of memory loading depth model {name} on {device}: pick a smaller depth model "
                          f"(hf:{SMALLEST_MODEL})" + (" or run on the CPU (CUDA_VISIBLE_DEVICES=)"
                                                      if device != "cpu" else ""))

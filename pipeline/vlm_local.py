@@ -40,7 +40,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import frames
-from .errors import UserError, missing_extra
+from .errors import UserError, is_out_of_memory, missing_extra
 
 #: ``model_type`` in config.json -> grounding format of its answers (pipeline/vlm.py, GROUNDING_FORMATS).
 FAMILIES = {"qwen2_5_vl": "qwen2.5", "qwen3_vl": "qwen3", "qwen3_vl_moe": "qwen3"}
@@ -271,7 +271,7 @@ def load_model(name: str, device: str = "auto", dtype: str = "auto") -> LoadedMo
 
 
 def _load_error(error: Exception, name: str, folder: Path, device: str, dtype: str) -> UserError:
-    if _is_out_of_memory(error):
+    if is_out_of_memory(error):
         smaller = "float16 or bfloat16" if dtype == "float32" else "a smaller model"
         return UserError(f"out of memory loading {name} on {device} in {dtype}: pick a smaller model or "
                          f"--vlm-dtype {smaller}" + (" (or --vlm-device cpu)" if device != "cpu" else ""))
@@ -283,11 +283,6 @@ def _load_error(error: Exception, name: str, folder: Path, device: str, dtype: s
                          "config.json (a broken or mixed-up checkpoint)")
     return UserError(f"could not load {name} from {folder}: {type(error).__name__}: {_one_line(error)}")
 
-
-def _is_out_of_memory(error: BaseException) -> bool:
-    text = str(error).lower()
-    return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or \
-        "out of memory" in text or "can't allocate memory" in text or "cannot allocate memory" in text
 
 
 def _chat_template(tokenizer, folder: Path) -> str | None:
@@ -389,7 +384,7 @@ def ask_local(
         with torch.inference_mode():
             output = loaded.model.generate(**inputs, max_new_tokens=int(max_new_tokens), do_sample=False)
     except Exception as error:  # an out-of-memory while generating becomes one line; anything else is a bug
-        if _is_out_of_memory(error):
+        if is_out_of_memory(error):
             raise UserError(f"out of memory while {name} answered on {loaded.device} ({input_ids.shape[1]} tokens "
                             f"in): pick a smaller model or --vlm-dtype, or lower the image size") from None
         raise
