@@ -229,7 +229,8 @@ def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: 
     if missing.any():
         start[missing] = np.column_stack([
             np.array([_initial_xz(b, c, p, camera, s) for b, c, p, s in
-                      zip(terms.boxes[missing], (terms.cut | terms.free)[missing], [prior_list[i] for i in np.nonzero(missing)[0]],
+                      zip(terms.boxes[missing], (terms.cut | terms.free)[missing],
+                          [prior_list[i] for i in np.nonzero(missing)[0]],
                           support_y[missing])]).reshape(-1, 2),
             terms.log_prior[missing]])
     x0 = start

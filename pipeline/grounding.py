@@ -55,7 +55,8 @@ from .errors import UserError
 from .records import Detection, Grounding
 
 FORMATS = ("auto", "qwen2.5", "qwen3", "pixels")
-_FORMAT_ALIASES = {"qwen2.5": "qwen2.5", "qwen2_5": "qwen2.5", "qwen25": "qwen2.5", "qwen3": "qwen3", "pixels": "pixels"}
+_FORMAT_ALIASES = {"qwen2.5": "qwen2.5", "qwen2_5": "qwen2.5", "qwen25": "qwen2.5", "qwen3": "qwen3",
+                   "pixels": "pixels"}
 _LIST_KEYS = ("objects", "detections", "boxes", "results", "items", "annotations")
 _LABEL_KEYS = ("label", "name", "category", "class", "object")
 _BOX_KEYS = ("bbox_2d", "bbox", "box", "box_2d")

@@ -1,11 +1,14 @@
 """Stage 4: the geometry solver: detections + camera -> metric, gravity-aligned oriented boxes and a room shell.
 
 Every object stands on a support: the floor, or the flat top of another object (a lamp on a nightstand), whichever
-explains its 2D box better. Its box is turned to one of the room's two horizontal axes (from the camera stage's
-vanishing points), fitted to the 2D box under its category's size prior (:mod:`fit`), and the axis that fits
-better is kept; its front faces the camera, or, for objects that stand against a wall, its back turns to the
-nearest wall. The metric scale comes from the camera height, refined from the objects' typical sizes when the
-height is only a prior. The room shell (:mod:`room`) bounds it all.
+explains its 2D box better; wall- and ceiling-hung objects hang at their category's typical height, and a box that
+shows no floor contact is placed by its size alone (with a warning). Its box is turned to one of the room's two
+horizontal axes (from the camera stage's vanishing points), fitted to the 2D box under its category's size prior
+and, with a depth map, to the depth inside it (:mod:`fit`); the axis that fits better is kept; its front faces
+the camera, or, for objects that stand against a wall within reach, its back turns to that wall. Boxes that
+interpenetrate are refitted together (:mod:`refine`). The metric scale comes from the camera height: given, or the
+best fit of the objects' sizes with a hand-held prior or with the floor a metric depth map shows. The room shell
+(:mod:`room`) bounds it all.
 """
 
 from __future__ import annotations
@@ -125,7 +128,8 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
 
 
 def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
-                         size_priors: dict | None = None, prior_m: float | None = None, prior_spread: float | None = None) -> float | None:
+                         size_priors: dict | None = None, prior_m: float | None = None,
+                         prior_spread: float | None = None) -> float | None:
     """The camera height (the scene's metric scale) that best explains the floor-standing objects' 2D boxes
     under their size priors, with a prior on the height: the minimum over ``log h`` of the summed robust fit
     costs plus ``0.5 * (log(h / prior_m) / prior_spread)^2`` (default: hand-held, 1.4 m, ``CAMERA_HEIGHT_SPREAD``;
@@ -388,8 +392,9 @@ def _object_box(detection: Detection, prior: priors.SizePrior, fit: BoxFit, note
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],
                     camera: CameraEstimate) -> ObjectBox | None:
     """The solved object this one may stand on (a lamp on a nightstand): among the objects with a flat top
-    (``holds_objects`` in the priors) whose 2D box holds this one's bottom edge, the first top surface that the ray through the bottom edge's centre meets inside the
-    object's footprint (the highest such surface, as the ray comes down from the camera)."""
+    (``holds_objects`` in the priors) whose 2D box holds this one's bottom edge, the first top surface that the
+    ray through the bottom edge's centre meets inside the object's footprint (the highest such surface, as the ray
+    comes down from the camera)."""
     x1, _, x2, y2 = detection.box_xyxy_px
     ray = camera.world_from_camera[:3, :3] @ frames.pixel_rays(camera.intrinsics.k_matrix,
                                                                np.array([0.5 * (x1 + x2), y2]))
@@ -417,10 +422,10 @@ def _back_to_walls(objects: tuple[ObjectBox, ...], fits: dict[int, tuple[BoxFit,
                    wall_normals: dict | None = None, reach_m: float = math.inf) -> tuple:
     """Objects that stand against a wall (wardrobes, beds, sofas: ``against_wall`` in the priors) turn their back
     to the nearest wall: among the fits of both horizontal axes, each either way round, whose back face comes
-    within ``WALL_REACH`` camera heights of a wall, the one that minimises the fit cost plus ``WALL_WEIGHT`` times the squared
-    gap; an object no fit brings near a wall keeps its fit.
-    ``wall_normals`` (detection index -> world outward normals, from a room-layout answer) limits an object (of
-    any category) to the turns whose back faces one of those walls (a wall behind the camera counts as no gap)."""
+    within ``reach_m`` of a wall, the one that minimises the fit cost plus ``WALL_WEIGHT`` times the squared gap;
+    an object no fit brings near a wall keeps its fit. ``wall_normals`` (detection index -> world outward
+    normals, from a room-layout answer) limits an object (of any category) to the turns whose back faces one of
+    those walls (a wall behind the camera counts as no gap)."""
     planes = [wall.plane for wall in room.walls]
     wall_normals = wall_normals or {}
     out = []

@@ -18,7 +18,6 @@ Outputs (paths from the spec):
 """
 
 import json
-import math
 import struct
 import sys
 import time

@@ -1207,7 +1207,8 @@ def generate(cfg, out_root, samples, blender, render=True, denoise=3, keep_spec=
     cam = scene["camera"]
     print(f"{cfg['name']:>22}: {len(truth['objects'])} objects, yaw {math.degrees(scene['room']['yaw']):6.1f} deg, "
           f"pitch {cam.pitch_deg:6.2f}, roll {cam.roll_deg:5.2f}, h {cam.height_m:.3f} m, f35 {cam.f35_mm:.2f} mm, "
-          f"{scene['mat_desc']['floor']}, {scene['mat_desc']['wall']} walls -> {dt:5.1f} s {timing[0][17:] if render and timing else ''}", flush=True)
+          f"{scene['mat_desc']['floor']}, {scene['mat_desc']['wall']} walls -> {dt:5.1f} s "
+          f"{timing[0][17:] if render and timing else ''}", flush=True)
     return dt
 
 

@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 
 from pipeline import frames
-from pipeline.build import BuildOptions, build
 from pipeline.cli import main
 from pipeline.errors import UserError
 from pipeline.records import Wall
 from pipeline.relations import (DEAD_ZONE_M, MAX_OBJECTS_ALL_PAIRS, MAX_PAIR_GAP_M, describe, pair, relations)
-from tests.conftest import SAMPLES
 
 #: Gaps and offsets computed in closed form vs the expected value (metres; the output is rounded to 1e-6 m).
 GAP_ATOL = 1e-6

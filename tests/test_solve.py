@@ -11,7 +11,8 @@ from pipeline.camera import estimate_camera
 from pipeline.records import Detection, Grounding, Photo
 from pipeline.solve import solve, solve_boxes
 from tests.synthetic import TruthBox, bedroom, make_scene, on_floor
-from tests.tolerances import (CENTER_EXACT_M, CENTER_WITH_DEPTH_M, HEIGHT_FROM_DEPTH_REL, HEIGHT_FROM_SIZES_REL, JOINT_CENTER_M, JOINT_OVERLAP_M, REPROJECTION_PX,
+from tests.tolerances import (CENTER_EXACT_M, CENTER_WITH_DEPTH_M, HEIGHT_FROM_DEPTH_REL, HEIGHT_FROM_SIZES_REL,
+                              JOINT_CENTER_M, JOINT_OVERLAP_M, REPROJECTION_PX,
                               SCALE_EQUIVARIANCE_ATOL_M, SIZE_EXACT_M, YAW_EXACT_RAD)
 
 

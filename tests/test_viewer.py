@@ -138,7 +138,8 @@ def test_labels_do_not_overlap(browser, living):
                 assert not (overlap[0] > 1 and overlap[1] > 1), (a, b)
         page.check("#room3d-show-labels")
         page.uncheck("#room3d-show-labels")
-        page.wait_for_function("() => [...document.querySelectorAll('.room3d-label')].every(e => e.style.display === 'none')")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.room3d-label')].every(e => e.style.display === 'none')")
         assert_clean(log)
 
 
@@ -337,7 +338,8 @@ def test_measure_between_two_known_points(browser, living, artifacts):
         assert result["distance"] == pytest.approx(truth, abs=tolerances.MEASURE_M)
         readout = page.text_content("#room3d-measure-readout")
         assert f"{result['distance']:.2f} m" in readout and feet_inches(result["distance"]) in readout
-        assert page.text_content(".room3d-measure-label") == f"{result['distance']:.2f} m · {feet_inches(result['distance'])}"
+        expected = f"{result['distance']:.2f} m · {feet_inches(result['distance'])}"
+        assert page.text_content(".room3d-measure-label") == expected
         page.keyboard.press("Escape")
         assert page.evaluate("room3d.measurement") is None and page.is_hidden("#room3d-measure-readout")
         assert_clean(log)

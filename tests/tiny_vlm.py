@@ -4,8 +4,9 @@
 Each folder looks like a real checkpoint on the Hub (``config.json``, ``model.safetensors``,
 ``generation_config.json``, ``preprocessor_config.json``, the tokenizer files with Qwen's special tokens, the chat
 template with the tokenizer (Qwen2.5-VL) or only in ``chat_template.json`` (Qwen3-VL)), so room3d loads it with the
-code that loads ``Qwen/Qwen2.5-VL-3B-Instruct``. The weights are random: the answers are garbage. What is real: the architecture classes, the image processor (patch 14 / 16,
-merge 2, so ``smart_resize`` factors 28 / 32), the tokenizer class (byte-level BPE, ``Qwen2Tokenizer``), the chat
+code that loads ``Qwen/Qwen2.5-VL-3B-Instruct``. The weights are random: the answers are garbage. What is real:
+the architecture classes, the image processor (patch 14 / 16, merge 2, so ``smart_resize`` factors 28 / 32), the
+tokenizer class (byte-level BPE, ``Qwen2Tokenizer``), the chat
 template's shape and the special-token ids wired into the model config.
 
 Run as a script to write both into a folder: ``python -m tests.tiny_vlm OUT_DIR``.

@@ -109,7 +109,8 @@ def open_page(
     def on_console(msg) -> None:
         if msg.type in ("error", "warning", "assert"):
             loc = msg.location or {}
-            console.append({"type": msg.type, "text": msg.text, "location": f"{loc.get('url', '')}:{loc.get('lineNumber', '')}"})
+            console.append({"type": msg.type, "text": msg.text,
+                            "location": f"{loc.get('url', '')}:{loc.get('lineNumber', '')}"})
 
     def on_request(req) -> None:
         if not req.url.startswith(_LOCAL_SCHEMES):
