@@ -602,3 +602,29 @@ def test_depth_file_on_the_core_install(tmp_path, monkeypatch):
     true_height = json.loads((BEDROOM / "truth.json").read_text())["camera"]["height_m"]
     assert record["used"] and record["floor"]["camera_height_m"] == pytest.approx(true_height, abs=FLOOR_HEIGHT_M)
     assert np.mean(np.abs(trimesh.load(out / "points.ply").vertices[:, 1]) < FLOOR_HEIGHT_M) > 0.2
+
+
+def test_a_dropped_model_map_takes_its_focal_with_it(tmp_path, monkeypatch):
+    """A depth model whose map is dropped (it shows no floor) may still have given a plausible field of view:
+    that focal is dropped too, and the camera comes from the photo as without depth."""
+    from pipeline.build import BuildOptions, build
+    from pipeline.records import DepthMap
+
+    photo_path = tmp_path / "plain.png"  # no lines: without depth the focal is the stated default
+    Image.new("RGB", (640, 480), (128, 120, 110)).save(photo_path)
+    rng = np.random.default_rng(0)
+
+    def fake_model(spec, photo, kind=None, notes=None):
+        values = rng.uniform(0.5, 8.0, (photo.height_px, photo.width_px)).astype(np.float32)  # no floor in it
+        return DepthMap(values, np.ones_like(values, dtype=bool), "metric_depth", "hf:fake/model",
+                        focal_px=0.6 * photo.width_px)
+
+    monkeypatch.setattr(depth_module, "load_depth", fake_model)
+    grounding = BEDROOM / "grounding.qwen3.json"
+    with_model = build(photo_path, tmp_path / "a", BuildOptions(grounding=grounding, depth="hf:fake/model"))
+    without = build(photo_path, tmp_path / "b", BuildOptions(grounding=grounding))
+    camera = with_model.manifest["camera"]
+    assert camera["intrinsics_source"] == without.manifest["camera"]["intrinsics_source"] == "default"
+    assert camera["fx"] == pytest.approx(without.manifest["camera"]["fx"])
+    assert any("field of view was not used" in w for w in with_model.warnings)
+    assert with_model.manifest["inputs"]["depth"]["used"] is False
