@@ -10,7 +10,7 @@ from pipeline import frames
 from pipeline.build import BuildOptions, build
 from pipeline.evaluate import report, score_scene
 from pipeline.grounding import read_grounding
-from tests.conftest import SAMPLES, require, sample_dirs
+from tests.conftest import SAMPLES, sample_dirs
 from tests.tolerances import EVAL_IOU_DEPTH, EVAL_IOU_NO_DEPTH, EVAL_WITHIN_NO_DEPTH
 
 SCENES = sample_dirs()
@@ -113,10 +113,6 @@ def test_accuracy_report_with_true_camera(capsys):
 def test_accuracy_holds(given, depth, mean_iou, within):
     """Regression guards at the measured levels (README figures): mean 3D IoU over the samples' objects and the
     share of truth objects whose centre lands within 0.5 m; with the samples' metric depth every one does."""
-    if depth:
-        import importlib.util
-
-        require(importlib.util.find_spec("open3d") is not None, "open3d (room3d[3d])")
     from pipeline.evaluate import evaluate
 
     cameras, objects = evaluate(SCENES, given, depth_name=depth)

@@ -2,6 +2,7 @@
 httpx and through its upload form with Playwright and Debian's headless Chromium."""
 
 import base64
+import contextlib
 import http.client
 import importlib.util
 import json
@@ -383,13 +384,19 @@ def _one_error_line(proc: subprocess.CompletedProcess, match: str) -> None:
     assert "Traceback" not in proc.stderr and "serving" not in proc.stderr.replace("warning: serving on", "")
 
 
+@contextlib.contextmanager
+def _taken_port(host: str):
+    """A port on ``host`` that something else listens on."""
+    with socket.socket() as taken:
+        taken.bind((host, 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
 def test_non_loopback_host_warns(tmp_path):
     """The CLI warns before it starts listening on a non-loopback address; a port in use is one error line."""
     require(importlib.util.find_spec("uvicorn") is not None, "the web extra (pip install 'room3d[web]')")
-    with socket.socket() as taken:
-        taken.bind(("0.0.0.0", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with _taken_port("0.0.0.0") as port:
         proc = _serve_cli("--host", "0.0.0.0", "--port", str(port), "--data", str(tmp_path / "data"))
     assert "warning: serving on 0.0.0.0, not a loopback address" in proc.stderr
     _one_error_line(proc, f"cannot listen on 0.0.0.0:{port} (Address already in use)")
@@ -397,10 +404,7 @@ def test_non_loopback_host_warns(tmp_path):
 
 def test_port_in_use_bad_host_and_bad_data_folder_are_one_line(tmp_path):
     require(importlib.util.find_spec("uvicorn") is not None, "the web extra (pip install 'room3d[web]')")
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with _taken_port("127.0.0.1") as port:
         _one_error_line(_serve_cli("--port", str(port), "--data", str(tmp_path / "data")), "choose another --port")
     _one_error_line(_serve_cli("--host", "no-such-host.invalid", "--data", str(tmp_path / "data")),
                     "--host no-such-host.invalid: not an address of this machine")

@@ -248,12 +248,7 @@ def _rendered_depth(truth):
 def test_metric_depth_sets_the_scale(true_height_m):
     """A camera held unusually low or high: the hand-held prior pulls the scale from the objects' sizes towards
     1.4 m; a metric depth map (a sensor's: its floor measures the camera height) sets it, and the boxes follow."""
-    import importlib.util
-
-    from pipeline.depth import depth_for_scene, depth_scale
-    from tests.conftest import require
-
-    require(importlib.util.find_spec("open3d") is not None, "open3d (room3d[3d])")
+    from pipeline.depth import depth_for_scene, depth_scale  # Open3D when installed, else its numpy fallback
 
     truth = make_scene(list(bedroom().boxes), height_m=true_height_m)
     photo = Photo(path=None, rgb=np.zeros((768, 1024, 3), np.uint8))

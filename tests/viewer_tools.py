@@ -161,21 +161,20 @@ def open_page(
 
 def validate_glb(path: str | os.PathLike) -> dict:
     """Khronos glTF-Validator report for ``path`` (dict; see ``report["issues"]["numErrors"]``)."""
-    script = VIEWER_DIR / "validate.mjs"
+    return _run_validator([os.fspath(VIEWER_DIR / "validate.mjs")], path)
+
+
+def _run_validator(script_args: list[str], path: str | os.PathLike) -> dict:
+    """Run the npm glTF validator through node with ``script_args`` on ``path``; its JSON report."""
     if not (VIEWER_DIR / "node_modules" / "gltf-validator").is_dir():
         raise RuntimeError(f"{VIEWER_DIR / 'node_modules'} is missing gltf-validator: run `npm ci` in {VIEWER_DIR}")
     node = shutil.which("node")
     if node is None:
-        raise RuntimeError("node is not installed (needed for viewer/validate.mjs)")
-    proc = subprocess.run(
-        [node, os.fspath(script), os.fspath(Path(path).resolve())],
-        cwd=VIEWER_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+        raise RuntimeError("node is not installed (needed for the glTF validator)")
+    proc = subprocess.run([node, *script_args, os.fspath(Path(path).resolve())], cwd=VIEWER_DIR,
+                          capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
-        raise RuntimeError(f"validate.mjs failed (exit {proc.returncode}): {proc.stderr.strip()}")
+        raise RuntimeError(f"glTF validation failed (exit {proc.returncode}): {proc.stderr.strip()}")
     return json.loads(proc.stdout)
 
 
@@ -203,21 +202,7 @@ def validate_gltf(path: str | os.PathLike) -> dict:
     """Khronos glTF-Validator report for a ``.gltf`` file with its external buffers (e.g. ``scene.bin``) beside it.
 
     ``report["info"]["resources"]`` lists the buffers the validator loaded."""
-    if not (VIEWER_DIR / "node_modules" / "gltf-validator").is_dir():
-        raise RuntimeError(f"{VIEWER_DIR / 'node_modules'} is missing gltf-validator: run `npm ci` in {VIEWER_DIR}")
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is not installed (needed for the glTF validator)")
-    proc = subprocess.run(
-        [node, "--input-type=module", "-e", _VALIDATE_GLTF_JS, os.fspath(Path(path).resolve())],
-        cwd=VIEWER_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"glTF validation failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return json.loads(proc.stdout)
+    return _run_validator(["--input-type=module", "-e", _VALIDATE_GLTF_JS], path)
 
 
 class PageLog:
