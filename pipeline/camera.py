@@ -18,7 +18,7 @@ import math
 
 from . import frames
 from .errors import UserError
-from .records import CameraEstimate, Intrinsics, Photo
+from .records import CameraEstimate, DepthMap, Intrinsics, Photo
 
 #: Diagonal of a 35 mm film frame (36 x 24 mm), in mm. 35 mm-equivalent focal lengths are defined on it.
 FILM_35MM_DIAGONAL_MM = math.hypot(36.0, 24.0)
@@ -64,11 +64,15 @@ def estimate_camera(
     roll_deg: float | None = None,
     use_lines: bool = True,
     depth_focal_px: float | None = None,
+    depth: DepthMap | None = None,
 ) -> CameraEstimate:
     """The camera of ``photo``: intrinsics and attitude with their sources and confidences.
 
     ``depth_focal_px``: a depth model's focal estimate in pixels of the photo (``DepthMap.focal_px``), a
-    candidate ranked below the user, EXIF and confident vanishing points."""
+    candidate ranked below the user, EXIF and confident vanishing points. ``depth``: the photo's depth map when
+    one was given; its model's focal stands in for ``depth_focal_px`` when that is None."""
+    if depth_focal_px is None and depth is not None:
+        depth_focal_px = depth.focal_px
     width, height = photo.width_px, photo.height_px
     notes: list[str] = []
     focal, source, confidence = _given_focal(photo, focal_px, fov_deg, notes)
