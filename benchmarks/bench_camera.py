@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     import numpy as np
     from PIL import Image
 
-    from pipeline.vanishing import detect_segments, estimate_manhattan
+    from pipeline.camera.vanishing import detect_segments, estimate_manhattan
 
     cv2.setNumThreads(1)  # one core, as the pipeline's budget assumes
     samples = args.samples or [ROOT / "samples" / name for name in DEFAULT_SAMPLES]

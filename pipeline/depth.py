@@ -316,7 +316,7 @@ class _DepthModel:
         focal_px = _focal_from_fov(fov_deg, width)
         scale_focal = focal_px
         if focal_px is None:
-            from .camera import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
+            from .camera.intrinsics import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
 
             scale_focal = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height)
             notes.append(f"depth model {self.name} gave no usable field of view ({fov_deg:.3g} deg): its depth is "
@@ -348,7 +348,7 @@ class _DepthModel:
 
 def _focal_from_fov(fov_deg: float, width_px: int) -> float | None:
     """Focal in pixels from a horizontal field of view, or None when it is not finite or not plausible."""
-    from .camera import PLAUSIBLE_HFOV_DEG
+    from .camera.intrinsics import PLAUSIBLE_HFOV_DEG
 
     if not (math.isfinite(fov_deg) and PLAUSIBLE_HFOV_DEG[0] <= fov_deg <= PLAUSIBLE_HFOV_DEG[1]):
         return None

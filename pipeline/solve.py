@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import frames, priors
-from .camera import DEFAULT_CAMERA_HEIGHT_M
+from .camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from .records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
 from .refine import refine_jointly

@@ -1,4 +1,4 @@
-"""Vanishing points: focal, gravity and the room's yaw from a photo's lines (pipeline/vanishing.py).
+"""Vanishing points: focal, gravity and the room's yaw from a photo's lines (pipeline/camera/vanishing.py).
 
 Synthetic line drawings of a Manhattan room with a known camera, the Blender-rendered sample scenes, and bad input.
 """
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from pipeline import frames
-from pipeline.vanishing import ManhattanEstimate, attitude_from_vertical, detect_segments, estimate_manhattan
+from pipeline.camera.vanishing import ManhattanEstimate, attitude_from_vertical, detect_segments, estimate_manhattan
 
 from tests.conftest import sample_dirs
 

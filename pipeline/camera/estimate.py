@@ -16,43 +16,23 @@ from __future__ import annotations
 
 import math
 
-from . import frames
-from .errors import UserError
-from .records import CameraEstimate, DepthMap, Intrinsics, Photo
+from .. import frames
+from ..errors import UserError
+from ..records import CameraEstimate, DepthMap, Intrinsics, Photo
+from .intrinsics import (
+    DEFAULT_CAMERA_HEIGHT_M,
+    DEFAULT_FOCAL_35MM_MM,
+    focal_px_from_35mm,
+    focal_px_from_fov,
+    plausible_focal,
+)
 
-#: Diagonal of a 35 mm film frame (36 x 24 mm), in mm. 35 mm-equivalent focal lengths are defined on it.
-FILM_35MM_DIAGONAL_MM = math.hypot(36.0, 24.0)
-#: The default when nothing else is known: a phone's main camera is about 24-28 mm equivalent (~65-75 deg
-#: horizontal field of view for a 4:3 photo); 26 mm is the middle of that range.
-DEFAULT_FOCAL_35MM_MM = 26.0
-#: Hand-held photos are taken from about 1.3-1.6 m; real-estate tripods stand at 1.2-1.5 m.
-DEFAULT_CAMERA_HEIGHT_M = 1.4
-#: EXIF focal lengths giving a horizontal field of view outside this range are not believed.
-PLAUSIBLE_HFOV_DEG = (8.0, 130.0)
 #: A vanishing-point estimate below this confidence is not used.
 MIN_LINE_CONFIDENCE = 0.3
 #: A depth model's focal (Depth Pro's field of view) loses to vanishing points at least this confident.
 LINES_OVER_DEPTH_MODEL_CONFIDENCE = 0.6
 #: Confidence given to a depth model's focal: a learned guess, above the default and below measured vanishing points.
 DEPTH_MODEL_FOCAL_CONFIDENCE = 0.5
-
-
-def focal_px_from_35mm(focal_35mm_mm: float, width_px: int, height_px: int) -> float:
-    """Focal length in pixels from a 35 mm-equivalent focal length, on the diagonal (robust to aspect ratio):
-    ``f_px = f35 / 43.27 mm * diagonal_px``."""
-    return focal_35mm_mm / FILM_35MM_DIAGONAL_MM * math.hypot(width_px, height_px)
-
-
-def focal_px_from_fov(horizontal_fov_deg: float, width_px: int) -> float:
-    """Focal length in pixels from the photo's horizontal field of view."""
-    return 0.5 * width_px / math.tan(0.5 * math.radians(horizontal_fov_deg))
-
-
-def _plausible(focal_px: float | None, width_px: int) -> bool:
-    if focal_px is None or not math.isfinite(focal_px) or focal_px <= 0:
-        return False
-    hfov = math.degrees(2.0 * math.atan(0.5 * width_px / focal_px))
-    return PLAUSIBLE_HFOV_DEG[0] <= hfov <= PLAUSIBLE_HFOV_DEG[1]
 
 
 def estimate_camera(
@@ -96,11 +76,11 @@ def estimate_camera(
                          f"vanishing points found with low confidence ({lines.confidence:.2f}): not used")
             lines = None
     if focal is None and lines is not None and lines.focal_source == "vanishing_points" \
-            and _plausible(lines.focal_px, width) \
-            and (not _plausible(depth_focal_px, width) or lines.confidence >= LINES_OVER_DEPTH_MODEL_CONFIDENCE):
+            and plausible_focal(lines.focal_px, width) \
+            and (not plausible_focal(depth_focal_px, width) or lines.confidence >= LINES_OVER_DEPTH_MODEL_CONFIDENCE):
         focal, source, confidence = float(lines.focal_px), "vanishing_points", lines.confidence
     if focal is None and depth_focal_px is not None:
-        if _plausible(depth_focal_px, width):
+        if plausible_focal(depth_focal_px, width):
             focal, source, confidence = float(depth_focal_px), "depth_model", DEPTH_MODEL_FOCAL_CONFIDENCE
             notes.append(f"focal {focal:.0f} px from the depth model's field of view")
             if lines is not None and lines.focal_source == "vanishing_points":
@@ -161,12 +141,12 @@ def _given_focal(photo: Photo, focal_px, fov_deg, notes: list[str]) -> tuple[flo
         return focal_px_from_fov(fov_deg, width), "user", 1.0
     if photo.focal_35mm_mm is not None:
         candidate = focal_px_from_35mm(photo.focal_35mm_mm, width, height)
-        if _plausible(candidate, width):
+        if plausible_focal(candidate, width):
             notes.append(f"EXIF FocalLengthIn35mmFilm = {photo.focal_35mm_mm:g} mm")
             return candidate, "exif", 0.9
         notes.append(f"EXIF FocalLengthIn35mmFilm = {photo.focal_35mm_mm:g} mm is implausible: ignored")
     if photo.focal_px_from_sensor is not None:
-        if _plausible(photo.focal_px_from_sensor, width):
+        if plausible_focal(photo.focal_px_from_sensor, width):
             notes.append(f"EXIF FocalLength = {photo.focal_mm:g} mm with the sensor resolution")
             return photo.focal_px_from_sensor, "exif_sensor", 0.7
         notes.append("EXIF FocalLength with the sensor resolution gives an implausible focal: ignored")

@@ -46,8 +46,8 @@ import cv2
 import numpy as np
 from scipy.optimize import least_squares
 
-from . import frames
-from .camera import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
+from .. import frames
+from .intrinsics import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
 
 #: Segments shorter than this fraction of the working image's diagonal are dropped (noise, texture).
 MIN_SEGMENT_FRACTION = 0.025
@@ -86,6 +86,13 @@ VERTICAL_FAR_OFF_DEG = 40.0
 FULL_CONFIDENCE_SIDE_PX = 320.0
 #: A camera looking up by more than this (degrees) gets a note: the photo may be upside down.
 UPWARD_PITCH_NOTE_DEG = 10.0
+#: A photo's frame (the black border of a registered RGB-D frame, a scanner's margin) is at most this fraction of
+#: each side; its rows or columns vary by less than ``BORDER_MAX_STD`` grey levels around a dark or bright level.
+BORDER_MAX_FRACTION = 0.05
+BORDER_MAX_STD = 6.0
+#: Segments within this many working pixels of the content's edge and parallel to it are the frame's edge, not a
+#: line of the room (LSD finds them as the longest lines of the photo, exactly along the image axes).
+BORDER_EDGE_PX = 3.0
 #: Seed of the RANSAC sampler: the result is a deterministic function of the photo.
 SEED = 20240611
 
@@ -261,13 +268,40 @@ def merge_thin_line_edges(segments: np.ndarray, max_gap_px: float = THIN_LINE_MA
     return np.concatenate([rest, np.array(merged)]) if merged else rest
 
 
+def content_box(gray: np.ndarray) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)``: the part of a uint8 grey image inside a uniform frame (x1, y1 exclusive).
+
+    A frame is a band of rows (columns) along a side, each nearly uniform (std below :data:`BORDER_MAX_STD`) and
+    near black or white, at most :data:`BORDER_MAX_FRACTION` of the side: the black margin of a registered RGB-D
+    frame (ScanNet, NYU), a scan's white margin. Its inner edge is the longest straight "line" in the photo and
+    runs exactly along an image axis, which would make every camera look level.
+    """
+    height, width = gray.shape
+
+    def band(lines: np.ndarray) -> int:
+        count = 0
+        limit = int(BORDER_MAX_FRACTION * lines.shape[0])
+        for line in lines[:limit]:
+            mean, std = float(line.mean()), float(line.std())
+            if std > BORDER_MAX_STD or 40.0 < mean < 215.0:
+                break
+            count += 1
+        return count
+
+    g = gray.astype(np.float32)
+    top, bottom = band(g), band(g[::-1])
+    left, right = band(g.T), band(g.T[::-1])
+    return left, top, width - right, height - bottom
+
+
 def detect_segments(rgb, max_side_px: int = 640, min_length_fraction: float = MIN_SEGMENT_FRACTION) -> np.ndarray:
     """(N, 4) line segments ``x1 y1 x2 y2`` in photo pixels (CONVENTIONS.md coordinates), longest first.
 
     LSD runs on a grayscale copy downscaled with ``cv2.INTER_AREA`` so that its longest side is ``max_side_px``;
     the two edges of a thin line are merged into its centre line (:func:`merge_thin_line_edges`); segments
     shorter than ``min_length_fraction`` of that copy's diagonal (and than :data:`MIN_SEGMENT_PX`) are dropped;
-    at most :data:`MAX_SEGMENTS` are kept.
+    so are segments along the edge of the photo's content (its uniform frame, :func:`content_box`, or the
+    image border); at most :data:`MAX_SEGMENTS` are kept.
     """
     gray = _gray_uint8(rgb)
     if gray is None or min(gray.shape) < 2:
@@ -279,6 +313,9 @@ def detect_segments(rgb, max_side_px: int = 640, min_length_fraction: float = MI
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     h_w, w_w = gray.shape
     raw = _raw_segments(gray)
+    if len(raw) == 0:
+        return raw
+    raw = _drop_frame_edges(raw, content_box(gray))
     if len(raw) == 0:
         return raw
     # Pairs are only looked for among segments that could survive the length cut (after merging).
@@ -294,6 +331,21 @@ def detect_segments(rgb, max_side_px: int = 640, min_length_fraction: float = MI
     # OpenCV: pixel centres at integers; CONVENTIONS.md: at i + 0.5. INTER_AREA scales the continuous coordinates.
     sx, sy = width / w_w, height / h_w
     return (raw + 0.5) * np.array([sx, sy, sx, sy])
+
+
+def _drop_frame_edges(raw: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Segments (OpenCV coordinates) minus those within :data:`BORDER_EDGE_PX` of an edge of the content ``box``
+    along their whole length (both endpoints) and nearly parallel to it, and those outside it."""
+    x0, y0, x1, y1 = box
+    xa, ya, xb, yb = raw.T
+    near = BORDER_EDGE_PX + 0.5
+    on_vertical = ((np.abs(xa - (x0 - 0.5)) < near) & (np.abs(xb - (x0 - 0.5)) < near)) | \
+        ((np.abs(xa - (x1 - 0.5)) < near) & (np.abs(xb - (x1 - 0.5)) < near))
+    on_horizontal = ((np.abs(ya - (y0 - 0.5)) < near) & (np.abs(yb - (y0 - 0.5)) < near)) | \
+        ((np.abs(ya - (y1 - 0.5)) < near) & (np.abs(yb - (y1 - 0.5)) < near))
+    outside = (np.minimum(xa, xb) < x0 - near) | (np.maximum(xa, xb) > x1 - 1 + near) | \
+        (np.minimum(ya, yb) < y0 - near) | (np.maximum(ya, yb) > y1 - 1 + near)
+    return raw[~(on_vertical | on_horizontal | outside)]
 
 
 # ---------------------------------------------------------------------------------------------- geometry helpers
