@@ -27,8 +27,12 @@ from .intrinsics import (
     plausible_focal,
 )
 
-#: A vanishing-point estimate below this confidence is not used.
+#: A vanishing-point focal below this confidence is not used.
 MIN_LINE_CONFIDENCE = 0.3
+#: A vanishing-point attitude below this confidence is not used (a level camera is assumed instead). Low: an
+#: uncertain attitude from the room's own lines is still far better than assuming a level camera, which is 20 to
+#: 40 degrees off for a phone pointed at furniture.
+MIN_ATTITUDE_CONFIDENCE = 0.05
 #: A depth model's focal (Depth Pro's field of view) loses to vanishing points at least this confident.
 LINES_OVER_DEPTH_MODEL_CONFIDENCE = 0.6
 #: Confidence given to a depth model's focal: a learned guess, above the default and below measured vanishing points.
@@ -71,11 +75,13 @@ def estimate_camera(
         lines = estimate_manhattan(photo.rgb, focal_px=focal)
         if lines is not None:
             notes.extend(lines.notes)
-        if lines is None or lines.confidence < MIN_LINE_CONFIDENCE:
-            notes.append("too few reliable straight lines for vanishing points" if lines is None else
-                         f"vanishing points found with low confidence ({lines.confidence:.2f}): not used")
+        if lines is None:
+            notes.append("too few straight lines for vanishing points")
+        elif lines.confidence < MIN_ATTITUDE_CONFIDENCE:
+            notes.append(f"vanishing points found with very low confidence ({lines.confidence:.2f}): not used")
             lines = None
     if focal is None and lines is not None and lines.focal_source == "vanishing_points" \
+            and lines.confidence >= MIN_LINE_CONFIDENCE \
             and plausible_focal(lines.focal_px, width) \
             and (not plausible_focal(depth_focal_px, width) or lines.confidence >= LINES_OVER_DEPTH_MODEL_CONFIDENCE):
         focal, source, confidence = float(lines.focal_px), "vanishing_points", lines.confidence

@@ -47,6 +47,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .. import frames
+from . import attitude
 from .intrinsics import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
 
 #: Segments shorter than this fraction of the working image's diagonal are dropped (noise, texture).
@@ -93,6 +94,8 @@ BORDER_MAX_STD = 6.0
 #: Segments within this many working pixels of the content's edge and parallel to it are the frame's edge, not a
 #: line of the room (LSD finds them as the longest lines of the photo, exactly along the image axes).
 BORDER_EDGE_PX = 3.0
+#: Log odds below which a second attitude that the lines fit gets a note (3 nats: 20 to 1).
+AMBIGUOUS_LOG_ODDS = 3.0
 #: Seed of the RANSAC sampler: the result is a deterministic function of the photo.
 SEED = 20240611
 
@@ -116,6 +119,10 @@ class ManhattanEstimate:
     segments_px        : (N, 4) x1 y1 x2 y2 segments in photo pixels
     segment_family     : (N,) int: 0 vertical, 1 A, 2 B, -1 clutter
     notes              : what a person should know (unobservable focal, rotated photo, ...)
+    attitude_agreement : posterior share (0..1) of the attitude hypotheses that agree with the chosen gravity
+                         (:mod:`.attitude`): low when the lines fit another attitude nearly as well
+    alternative_up_cam : (3,) the best disagreeing hypothesis's up direction (camera frame), or None
+    alternative_log_odds: log posterior odds of the chosen attitude over that alternative
     """
 
     focal_px: float | None
@@ -128,6 +135,9 @@ class ManhattanEstimate:
     segments_px: np.ndarray
     segment_family: np.ndarray
     notes: tuple[str, ...]
+    attitude_agreement: float = 1.0
+    alternative_up_cam: np.ndarray | None = None
+    alternative_log_odds: float = math.inf
 
     def vanishing_points_px(self, width_px: int, height_px: int) -> np.ndarray:
         """(3, 3) homogeneous vanishing points ``K @ d`` (rows: vertical, A, B) in photo pixels; third coordinate
@@ -549,30 +559,35 @@ def _focal_rel_std(inlier_residuals, rms_px: float) -> float:
     return math.sqrt(cov[3, 3]) if cov[3, 3] > 0 else math.inf
 
 
-def _search(lines: _Lines, focal_n: float | None, focal_range_n, rng: np.random.Generator) -> _Fit | None:
-    """RANSAC then refinement of the best hypotheses; the refined fit with the most inlier length wins."""
+def _search(lines: _Lines, focal_n: float | None, focal_range_n, rng: np.random.Generator,
+            keep: int = 4) -> list[tuple[_Fit, float]]:
+    """RANSAC, then refinement of the best distinct hypotheses: up to ``keep`` refined fits with their MSAC
+    scores, best first (the best fit need not say which of its directions is gravity: :mod:`.attitude`)."""
     count = HYPOTHESES_FREE_FOCAL if focal_n is None else HYPOTHESES_FIXED_FOCAL
     rotations, focals = _hypotheses(lines, focal_n, count, rng, focal_range_n)
     if len(rotations) == 0:
-        return None
+        return []
     scores = _score(lines, rotations, focals)
     order = np.argsort(-scores)
-    best: _Fit | None = None
-    best_score = -1.0
+    refined: list[tuple[_Fit, float]] = []
     tried: list[np.ndarray] = []
-    for i in order[:12]:
+    for i in order[:40]:
         rotation = rotations[i]
         # Skip hypotheses equivalent (same three axes up to order and sign) to one already refined.
-        if any(np.all(np.abs(rotation.T @ other).max(axis=0) > math.cos(math.radians(2.0))) for other in tried):
+        if any(_same_axes(rotation, other) for other in tried):
             continue
         tried.append(rotation)
         fit = _refine(lines, rotation, float(focals[i]), focal_n is None, focal_range_n)
-        score = float(_score(lines, fit.rotation[None], np.array([fit.focal_n]))[0])
-        if score > best_score:
-            best, best_score = fit, score
-        if len(tried) >= 3:
+        if not any(_same_axes(fit.rotation, other.rotation) for other, _ in refined):
+            refined.append((fit, float(_score(lines, fit.rotation[None], np.array([fit.focal_n]))[0])))
+        if len(tried) >= keep + 2 or len(refined) >= keep:
             break
-    return best
+    return sorted(refined, key=lambda pair: -pair[1])
+
+
+def _same_axes(a: np.ndarray, b: np.ndarray, tolerance_deg: float = 2.0) -> bool:
+    """Whether two rotations have the same three axes up to order and sign."""
+    return bool(np.all(np.abs(a.T @ b).max(axis=0) > math.cos(math.radians(tolerance_deg))))
 
 
 # ---------------------------------------------------------------------------------------------- attitude
@@ -641,13 +656,47 @@ def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None,
         return None
 
 
-def _families(fit: _Fit) -> tuple[np.ndarray, np.ndarray, int, list[int]]:
-    """``(counts (3,), directions (3, 3) rows, vertical index, horizontal indices)`` of a fit. The vertical is the
-    direction closest to the image's vertical axis (camera y)."""
+def _families(fit: _Fit, vertical: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """``(counts (3,), directions (3, 3) rows, horizontal indices)`` of a fit whose direction ``vertical`` is
+    gravity."""
     counts = np.array([(fit.family == k).sum() for k in range(3)])
-    directions = fit.rotation.T
-    vertical = int(np.argmax(np.abs(directions[:, 1])))
-    return counts, directions, vertical, [k for k in range(3) if k != vertical]
+    return counts, fit.rotation.T, [k for k in range(3) if k != vertical]
+
+
+@dataclass
+class _Choice:
+    fit: _Fit
+    vertical: int
+    up: np.ndarray
+    agreement: float
+    runner_up: attitude.AttitudeHypothesis | None
+    log_odds: float
+
+
+def _choose_vertical(fits: list[tuple[_Fit, float]], prior_focal_n: float | None = None) -> _Choice | None:
+    """The fit, its gravity direction and sign of highest posterior (:mod:`.attitude`): every axis of every fit
+    with either sign is a hypothesis; fits with a free focal also pay its prior (:func:`attitude.focal_log_prior`
+    around ``prior_focal_n``). None when no fit has two families of lines."""
+    hypotheses = []
+    best_score = max((score for _, score in fits), default=0.0)
+    for index, (fit, score) in enumerate(fits):
+        counts = np.array([(fit.family == k).sum() for k in range(3)])
+        if np.count_nonzero(counts >= 2) < 2 or best_score <= 0:
+            continue
+        evidence = attitude.LINE_SCORE_WEIGHT * (score / best_score - 1.0)
+        if prior_focal_n is not None:
+            evidence += attitude.focal_log_prior(fit.focal_n / prior_focal_n)
+        for axis in range(3):
+            for sign in (1.0, -1.0):
+                up = sign * fit.rotation[:, axis]
+                pitch, roll = attitude_from_vertical(up)
+                hypotheses.append(attitude.AttitudeHypothesis(
+                    up, pitch, roll, evidence + attitude.attitude_log_prior(pitch, roll), index, axis))
+    if not hypotheses:
+        return None
+    best, agreement, runner_up = attitude.choose(hypotheses)
+    log_odds = best.log_posterior - runner_up.log_posterior if runner_up is not None else math.inf
+    return _Choice(fits[best.fit_index][0], best.axis, best.up_cam, agreement, runner_up, log_odds)
 
 
 def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | None,
@@ -664,17 +713,15 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
     default_focal_px = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height)
 
     if focal_px is not None:
-        fit = _search(lines, focal_px / lines.s, focal_range_n, rng)
+        choice = _choose_vertical(_search(lines, focal_px / lines.s, focal_range_n, rng))
         focal_source, focal_out = "given", float(focal_px)
     else:
-        fit = _search(lines, None, focal_range_n, rng)
+        choice = _choose_vertical(_search(lines, None, focal_range_n, rng), default_focal_px / lines.s)
         focal_source, focal_out = "none", None
-    if fit is None:
-        return None
-
-    counts, directions, vertical, horizontal = _families(fit)
-    if np.count_nonzero(counts >= 2) < 2:
+    if choice is None:
         return None  # one direction (or none) is not a room
+    fit, vertical = choice.fit, choice.vertical
+    counts, directions, horizontal = _families(fit, vertical)
     finite_sin = math.sin(math.radians(FINITE_VP_MIN_ANGLE_DEG))
 
     if focal_px is None:
@@ -693,13 +740,12 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
             if fit.focal_rel_std <= MAX_FOCAL_REL_STD:
                 notes.append(f"the vertical vanishing point with the horizontal one suggests f = "
                              f"{fit.focal_n * lines.s:.0f} px (+-{100 * fit.focal_rel_std:.1f}%): not used")
-            refit = _search(lines, default_focal_px / lines.s, focal_range_n, np.random.default_rng(SEED))
-            if refit is None:
+            choice = _choose_vertical(_search(lines, default_focal_px / lines.s, focal_range_n,
+                                              np.random.default_rng(SEED)))
+            if choice is None:
                 return None
-            fit = refit
-            counts, directions, vertical, horizontal = _families(fit)
-            if np.count_nonzero(counts >= 2) < 2:
-                return None
+            fit, vertical = choice.fit, choice.vertical
+            counts, directions, horizontal = _families(fit, vertical)
     elif all(abs(directions[k, 2]) >= finite_sin for k in horizontal) and all(counts[k] >= 2 for k in horizontal):
         free = _refine(lines, fit.rotation, fit.focal_n, True, focal_range_n, rounds=1)
         if free.focal_rel_std <= MAX_FOCAL_REL_STD:
@@ -707,16 +753,19 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
 
     if counts[vertical] < 2:
         notes.append("no vertical lines: gravity comes from the two horizontal directions (and the focal)")
-    up = directions[vertical] * (-1.0 if directions[vertical, 1] > 0 else 1.0)  # world up is up in the photo
-    off_deg = math.degrees(math.acos(min(1.0, -up[1])))
+    up = choice.up
+    off_deg = math.degrees(math.acos(min(1.0, abs(up[1]))))
     if off_deg > VERTICAL_FAR_OFF_DEG:
-        notes.append(f"the vertical lines are {off_deg:.0f} deg from the image's vertical axis: the photo may be "
-                     "turned (EXIF orientation) or the camera strongly tilted; took the family closest to vertical")
+        notes.append(f"gravity is {off_deg:.0f} deg from the image's vertical axis: the photo may be turned (EXIF "
+                     "orientation) or the camera strongly tilted")
     pitch, roll = attitude_from_vertical(up)
     if pitch > math.radians(UPWARD_PITCH_NOTE_DEG):
         notes.append(f"the camera looks up by {math.degrees(pitch):.0f} deg: unusual for a room photo; if the photo "
-                     "is upside down, lines alone cannot tell (the vertical family's sign is taken as up in the "
-                     "photo)")
+                     "is upside down, lines alone cannot tell")
+    if choice.runner_up is not None and choice.log_odds < AMBIGUOUS_LOG_ODDS:
+        other = choice.runner_up
+        notes.append(f"the lines also fit another attitude (pitch {math.degrees(other.pitch_rad):.0f}, roll "
+                     f"{math.degrees(other.roll_rad):.0f} deg; odds {math.exp(choice.log_odds):.1f} : 1 against it)")
     world_from_camera = frames.world_from_camera_from_attitude(pitch, roll, 0.0)
     rotation_wc = world_from_camera[:3, :3]
 
@@ -740,6 +789,8 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
     confidence = _confidence(lines, fit, vertical, horizontal, off_deg)
     if focal_source == "none":
         confidence *= 0.8
+    # an attitude the lines fit no better than another is a coin toss: say so in the confidence
+    confidence *= choice.agreement
     return ManhattanEstimate(
         focal_px=focal_out,
         focal_source=focal_source,
@@ -751,6 +802,9 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
         segments_px=segments,
         segment_family=family.astype(int),
         notes=tuple(notes),
+        attitude_agreement=float(choice.agreement),
+        alternative_up_cam=None if choice.runner_up is None else choice.runner_up.up_cam,
+        alternative_log_odds=float(choice.log_odds),
     )
 
 
