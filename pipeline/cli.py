@@ -97,20 +97,32 @@ def _camera(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, report
+    import json
 
-    samples = []
-    for path in args.samples:
-        if (path / "truth.json").is_file():
-            samples.append(path)
-        elif path.is_dir():
-            samples.extend(sorted(p for p in path.iterdir() if (p / "truth.json").is_file()))
-    if not samples:
-        raise UserError("no sample folders (with a truth.json) found in " + ", ".join(map(str, args.samples)))
+    from . import evaluate
+
+    kind, cases = evaluate.find_cases(args.samples)
+    depth = f" + depth ({args.depth})" if args.depth else ""
+    runs = []
     for given in args.given:
-        cameras, objects = evaluate(samples, given, depth_name=args.depth)
-        print(report(cameras, objects, given + (f" + depth ({args.depth})" if args.depth else ""),
-                     per_object=args.objects))
+        if kind == "realdev":
+            cameras, objects = evaluate.evaluate_realdev(cases, given, depth_name=args.depth)
+            summary = evaluate.realdev_summary(cameras, objects)
+            text = evaluate.realdev_report(cameras, objects, given + depth, per_object=args.objects)
+            if args.objects:
+                summary["classes"] = evaluate.realdev_class_summary(objects)
+        else:
+            cameras, objects = evaluate.evaluate(cases, given, depth_name=args.depth)
+            summary = evaluate.sample_summary(cameras, objects)
+            text = evaluate.report(cameras, objects, given + depth, per_object=args.objects)
+        if args.json:
+            runs.append({"given": given, "depth": args.depth, "summary": summary,
+                         "cases": [vars(c) for c in cameras],
+                         **({"objects": [vars(o) for o in objects]} if args.objects else {})})
+        else:
+            print(text)
+    if args.json:
+        print(json.dumps({"kind": kind, "runs": runs}, indent=1))
     return 0
 
 
@@ -271,17 +283,23 @@ def parser() -> argparse.ArgumentParser:
                         help="refuse photos with more pixels than this")
     camera.set_defaults(handler=_camera)
 
-    evaluate = commands.add_parser("eval", help="measure the pipeline against the truth of sample scenes",
-                                   description="Solve each sample (a folder with photo.png, grounding.qwen3.json "
-                                   "and truth.json) and print camera and object errors.")
-    evaluate.add_argument("samples", nargs="+", type=Path, help="sample folders, or folders holding them")
+    evaluate = commands.add_parser("eval", help="measure the pipeline against the truth of sample scenes or "
+                                   "real photos", description="Solve each case and print camera and object "
+                                   "errors. A case is a sample (photo.png, grounding.qwen3.json, truth.json) or a "
+                                   "realdev frame (photo.jpg, grounding.qwen3.json, truth.json with K and "
+                                   "up_cam_opencv, scored as its score.py does); one kind per call.")
+    evaluate.add_argument("samples", nargs="+", type=Path, metavar="CASES",
+                          help="case folders, or folders holding them (samples/, ../shared/realdev)")
     evaluate.add_argument("--given", nargs="+", choices=("none", "k", "camera"), default=["none", "k", "camera"],
                           help="what is taken from the truth: none, k (focal length) or camera (focal, pitch, "
                           "roll, height)")
-    evaluate.add_argument("--depth", metavar="NAME", help="also give each sample's depth map of this file name "
-                          "(e.g. depth.png: the samples' metric depth), as --depth file: does")
-    evaluate.add_argument("--objects", action="store_true", help="also print a row per object (IoU, centre, size "
-                          "and yaw errors)")
+    evaluate.add_argument("--depth", metavar="NAME", help="also give each case's depth map of this file name "
+                          "(e.g. depth.png: the samples' metric depth, realdev's sensor depth), as --depth file: "
+                          "does")
+    evaluate.add_argument("--objects", action="store_true", help="also print a row per object (samples: IoU, "
+                          "centre, size and yaw errors; realdev: IoU, centre and range errors, and a row per class)")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON (a summary and a row per "
+                          "case for each --given) instead of tables")
     evaluate.set_defaults(handler=_eval)
 
     relate = commands.add_parser("relations", help="distances, gaps and directions between the objects of a scene",

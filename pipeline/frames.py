@@ -300,6 +300,29 @@ def world_from_blender(points_blender: np.ndarray) -> np.ndarray:
     return np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)
 
 
+# ---------------------------------------------------------------------------------------------- upright (ScanNet)
+
+#: (3, 3) float: the axes of the *upright depth frame* of SUN RGB-D / votenet / mmdetection3d (x right, y forward,
+#: z up; origin at the camera centre) as seen by a level OpenCV camera. ``Rtilt`` adds the camera's tilt.
+CV_FROM_UPRIGHT_LEVEL = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+
+
+def camera_from_upright(points_upright: np.ndarray, rtilt: np.ndarray) -> np.ndarray:
+    """(..., 3) points of the upright frame (z up, y = the viewing direction made horizontal, metres) -> the
+    OpenCV camera frame: ``p_cv = F @ Rtilt.T @ p_up``, ``F`` = :data:`CV_FROM_UPRIGHT_LEVEL`. Turns directions
+    too (no translation): ``camera_from_upright([0, 0, 1], Rtilt)`` is gravity's up in the camera.
+    Inverse: :func:`upright_from_camera`."""
+    rotation = CV_FROM_UPRIGHT_LEVEL @ np.asarray(rtilt, dtype=float).T
+    return np.asarray(points_upright, dtype=float) @ rotation.T
+
+
+def upright_from_camera(points_cam: np.ndarray, rtilt: np.ndarray) -> np.ndarray:
+    """(..., 3) OpenCV camera points -> the upright frame: ``p_up = Rtilt @ F.T @ p_cv``. Inverse of
+    :func:`camera_from_upright`."""
+    rotation = np.asarray(rtilt, dtype=float) @ CV_FROM_UPRIGHT_LEVEL.T
+    return np.asarray(points_cam, dtype=float) @ rotation.T
+
+
 # ---------------------------------------------------------------------------------------------- model coordinates
 
 

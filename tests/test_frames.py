@@ -366,6 +366,26 @@ def test_direction_round_trip_and_level_camera():
     np.testing.assert_allclose(frames.camera_directions_to_world(level, [0.0, -1.0, 0.0]), [0.0, 1.0, 0.0])
 
 
+def test_upright_camera_round_trip_and_level_camera():
+    rtilt = frames.rot_x(0.3) @ frames.rot_y(-0.1)  # any rotation
+    points = RNG.normal(size=(10, 3))
+    np.testing.assert_allclose(frames.upright_from_camera(frames.camera_from_upright(points, rtilt), rtilt), points,
+                               atol=ROUND_TRIP_ATOL)
+    level = np.eye(3)  # a level camera: up is -y in the camera, the upright y axis is the optical axis
+    np.testing.assert_allclose(frames.camera_from_upright([0.0, 0.0, 1.0], level), [0.0, -1.0, 0.0])
+    np.testing.assert_allclose(frames.camera_from_upright([0.0, 1.0, 0.0], level), [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(frames.camera_from_upright([1.0, 0.0, 0.0], level), [1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("pitch, roll", [(-0.5, 0.08), (0.15, -0.1), (0.0, 0.0)])
+def test_upright_pitch_and_roll_are_the_attitude(pitch, roll):
+    """ScanNet / realdev truth gives ``pitch = asin(up_z)`` and ``roll = atan2(up_x, -up_y)`` of gravity's up in the
+    OpenCV camera: the same angles as :func:`frames.world_from_camera_from_attitude`."""
+    up = frames.world_directions_to_camera(frames.world_from_camera_from_attitude(pitch, roll, 1.5), [0.0, 1.0, 0.0])
+    assert math.asin(up[2]) == pytest.approx(pitch, abs=ROUND_TRIP_ATOL)
+    assert math.atan2(up[0], -up[1]) == pytest.approx(roll, abs=ROUND_TRIP_ATOL)
+
+
 def test_pixel_centers_round_trip():
     rows, columns = np.indices((3, 5))
     centers = frames.pixel_centers(columns, rows)

@@ -91,9 +91,13 @@ UPWARD_PITCH_NOTE_DEG = 10.0
 #: each side; its rows or columns vary by less than ``BORDER_MAX_STD`` grey levels around a dark or bright level.
 BORDER_MAX_FRACTION = 0.05
 BORDER_MAX_STD = 6.0
-#: Segments within this many working pixels of the content's edge and parallel to it are the frame's edge, not a
-#: line of the room (LSD finds them as the longest lines of the photo, exactly along the image axes).
+#: Segments within this many working pixels (plus :data:`BORDER_WIGGLE_FRACTION` of the side) of the content's
+#: edge along their whole length are the frame's edge, not a line of the room (LSD finds them as the longest lines
+#: of the photo, exactly along the image axes).
 BORDER_EDGE_PX = 3.0
+#: A registered frame's margin is ragged (its inner edge wanders by a few pixels); this fraction of the side
+#: covers it.
+BORDER_WIGGLE_FRACTION = 0.01
 #: Log odds below which a second attitude that the lines fit gets a note (3 nats: 20 to 1).
 AMBIGUOUS_LOG_ODDS = 3.0
 #: Seed of the RANSAC sampler: the result is a deterministic function of the photo.
@@ -348,13 +352,14 @@ def _drop_frame_edges(raw: np.ndarray, box: tuple[int, int, int, int]) -> np.nda
     along their whole length (both endpoints) and nearly parallel to it, and those outside it."""
     x0, y0, x1, y1 = box
     xa, ya, xb, yb = raw.T
-    near = BORDER_EDGE_PX + 0.5
-    on_vertical = ((np.abs(xa - (x0 - 0.5)) < near) & (np.abs(xb - (x0 - 0.5)) < near)) | \
-        ((np.abs(xa - (x1 - 0.5)) < near) & (np.abs(xb - (x1 - 0.5)) < near))
-    on_horizontal = ((np.abs(ya - (y0 - 0.5)) < near) & (np.abs(yb - (y0 - 0.5)) < near)) | \
-        ((np.abs(ya - (y1 - 0.5)) < near) & (np.abs(yb - (y1 - 0.5)) < near))
-    outside = (np.minimum(xa, xb) < x0 - near) | (np.maximum(xa, xb) > x1 - 1 + near) | \
-        (np.minimum(ya, yb) < y0 - near) | (np.maximum(ya, yb) > y1 - 1 + near)
+    near_x = BORDER_EDGE_PX + 0.5 + BORDER_WIGGLE_FRACTION * (x1 - x0)
+    near_y = BORDER_EDGE_PX + 0.5 + BORDER_WIGGLE_FRACTION * (y1 - y0)
+    on_vertical = ((np.abs(xa - (x0 - 0.5)) < near_x) & (np.abs(xb - (x0 - 0.5)) < near_x)) | \
+        ((np.abs(xa - (x1 - 0.5)) < near_x) & (np.abs(xb - (x1 - 0.5)) < near_x))
+    on_horizontal = ((np.abs(ya - (y0 - 0.5)) < near_y) & (np.abs(yb - (y0 - 0.5)) < near_y)) | \
+        ((np.abs(ya - (y1 - 0.5)) < near_y) & (np.abs(yb - (y1 - 0.5)) < near_y))
+    outside = (np.minimum(xa, xb) < x0 - near_x) | (np.maximum(xa, xb) > x1 - 1 + near_x) | \
+        (np.minimum(ya, yb) < y0 - near_y) | (np.maximum(ya, yb) > y1 - 1 + near_y)
     return raw[~(on_vertical | on_horizontal | outside)]
 
 
