@@ -146,18 +146,20 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
                           format=options.grounding_format, qwen25_max_pixels=options.qwen25_max_pixels)
     camera = timed("camera", estimate_camera, photo, focal_px=options.focal_px, fov_deg=options.fov_deg,
                    camera_height_m=options.camera_height_m, pitch_deg=options.pitch_deg,
-                   roll_deg=options.roll_deg, depth_focal_px=None if depth is None else depth.focal_px)
+                   roll_deg=options.roll_deg, depth=depth)
     depth_scale = None
     if depth is not None:
         from .depth import depth_for_scene, depth_scale as scale_of
 
         depth, depth_record = timed("depth_align", depth_for_scene, depth, camera, depth_notes)
         depth_scale = scale_of(depth_record)
-        if depth is None and camera.intrinsics_source == "depth_model":  # a dropped map's focal is no better
+        if depth is None and (camera.intrinsics_source == "depth_model" or "depth" in camera.attitude_source):
+            # a dropped map's focal and planes are no better than its depths
             camera = timed("camera_again", estimate_camera, photo, focal_px=options.focal_px,
                            fov_deg=options.fov_deg, camera_height_m=options.camera_height_m,
                            pitch_deg=options.pitch_deg, roll_deg=options.roll_deg)
-            depth_notes.append("the depth model's field of view was not used either, as its map was dropped")
+            depth_notes.append("the depth map's field of view and planes were not used either, as its map was "
+                               "dropped")
         if depth is None and "ply" in options.also:
             depth_notes.append("no points.ply written: --also ply asked for it, but the depth map was not used "
                                "(see the depth warning)")

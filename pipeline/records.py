@@ -134,6 +134,10 @@ class CameraEstimate:
     world_from_camera : (4, 4) float, rigid
     room_yaw_rad      : heading of the room's walls about +Y in the world frame, wrapped to [-pi/4, pi/4)
     lines             : the vanishing-point estimate (``vanishing.ManhattanEstimate``) when one was used
+    attitude_source   : ``user`` | ``vanishing_points`` | ``depth`` (a metric map's floor or walls) |
+                        ``vanishing_points+depth`` (both, combined by their spreads) | ``assumed_level``
+    attitude_sigma_deg: 1-sigma gravity uncertainty in degrees (0 for the user's, None when assumed level)
+    warnings          : what the camera guessed, one line each with what would fix it (terminal, scene.json, page)
     """
 
     intrinsics: Intrinsics
@@ -150,6 +154,8 @@ class CameraEstimate:
     room_yaw_rad: float = 0.0
     room_yaw_source: str = "assumed_facing_camera"
     lines: object | None = field(default=None, repr=False)
+    attitude_sigma_deg: float | None = None
+    warnings: tuple[str, ...] = ()
 
 
 #: Kinds of :class:`DepthMap` values.

@@ -626,5 +626,5 @@ def test_a_dropped_model_map_takes_its_focal_with_it(tmp_path, monkeypatch):
     camera = with_model.manifest["camera"]
     assert camera["intrinsics_source"] == without.manifest["camera"]["intrinsics_source"] == "default"
     assert camera["fx"] == pytest.approx(without.manifest["camera"]["fx"])
-    assert any("field of view was not used" in w for w in with_model.warnings)
+    assert any("field of view and planes were not used" in w for w in with_model.warnings)
     assert with_model.manifest["inputs"]["depth"]["used"] is False

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import frames
+
 #: Prior on roll: Laplace with this scale (degrees). Hand-held and tripod photos are nearly level side to side.
 ROLL_SCALE_DEG = 5.0
 #: Prior on pitch: Gaussian (degrees). Room photos look slightly down on average, from level (real-estate tripods)
@@ -59,7 +61,7 @@ class AttitudeHypothesis:
     """One candidate for gravity.
 
     up_cam          : (3,) unit vector, world up in the OpenCV camera frame
-    pitch_rad, roll_rad: the attitude it implies (:func:`vanishing.attitude_from_vertical`)
+    pitch_rad, roll_rad: the attitude it implies (:func:`attitude_from_vertical`)
     log_posterior   : line evidence + prior (nats, relative)
     fit_index       : which line fit it came from; axis: which of the fit's directions is vertical
     """
@@ -90,3 +92,36 @@ def choose(hypotheses: list[AttitudeHypothesis]) -> tuple[AttitudeHypothesis, fl
     far = [h for h, n in zip(hypotheses, near) if not n]
     runner_up = max(far, key=lambda h: h.log_posterior) if far else None
     return best, agreement, runner_up
+
+
+def attitude_from_vertical(up_cam: np.ndarray) -> tuple[float, float]:
+    """``(pitch_rad, roll_rad)`` of the camera whose world +Y is the camera-frame direction ``up_cam``.
+
+    Builds a ``world_from_camera`` whose world Y axis is ``up_cam`` and whose world -Z axis is the optical axis
+    projected on the horizontal plane (yaw 0), and reads its attitude with
+    :func:`frames.attitude_from_world_from_camera`.
+    """
+    up = np.asarray(up_cam, dtype=float)
+    up = up / np.linalg.norm(up)
+    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # optical axis, made horizontal
+    if np.linalg.norm(forward) < 1e-9:  # looking straight up or down: any heading
+        forward = np.array([0.0, 1.0, 0.0]) - up[1] * up
+    forward = forward / np.linalg.norm(forward)
+    z_world = -forward  # the camera looks along world -Z
+    x_world = np.cross(up, z_world)
+    world_from_camera = frames.rigid(np.stack([x_world, up, z_world]), np.zeros(3))
+    attitude = frames.attitude_from_world_from_camera(world_from_camera)
+    return attitude["pitch_rad"], attitude["roll_rad"]
+
+
+def wrap_quarter(angle_rad: float) -> float:
+    """Angle modulo pi/2, in [-pi/4, pi/4)."""
+    return (angle_rad + math.pi / 4.0) % (math.pi / 2.0) - math.pi / 4.0
+
+
+def room_yaw_for_attitude(direction_cam: np.ndarray, pitch_rad: float, roll_rad: float) -> float:
+    """Yaw (about world +Y, wrapped to [-pi/4, pi/4)) of a horizontal room direction given in the camera frame,
+    in the world frame of :func:`frames.world_from_camera_from_attitude` with this pitch and roll."""
+    rotation = frames.world_from_camera_from_attitude(pitch_rad, roll_rad, 0.0)[:3, :3]
+    w = rotation @ np.asarray(direction_cam, dtype=float)
+    return wrap_quarter(math.atan2(w[0], w[2]))

@@ -19,6 +19,7 @@ import math
 from .. import frames
 from ..errors import UserError
 from ..records import CameraEstimate, DepthMap, Intrinsics, Photo
+from .attitude import attitude_from_vertical, room_yaw_for_attitude
 from .intrinsics import (
     DEFAULT_CAMERA_HEIGHT_M,
     DEFAULT_FOCAL_35MM_MM,
@@ -35,6 +36,18 @@ MIN_LINE_CONFIDENCE = 0.3
 MIN_ATTITUDE_CONFIDENCE = 0.05
 #: A depth model's focal (Depth Pro's field of view) loses to vanishing points at least this confident.
 LINES_OVER_DEPTH_MODEL_CONFIDENCE = 0.6
+#: Gravity spread (degrees) of a vanishing-point attitude of confidence 1; it grows as 1 / confidence.
+LINE_SIGMA_AT_FULL_CONFIDENCE_DEG = 2.0
+#: Lines and depth further apart than this many combined sigmas are in conflict (one of them is wrong).
+CONFLICT_SIGMAS = 3.0
+#: Relative 1-sigma uncertainty of the focal by its source (a wrong focal shears a depth map's planes).
+FOCAL_REL_SIGMA = {"user": 0.01, "exif": 0.03, "exif_sensor": 0.05, "vanishing_points": 0.06, "depth_model": 0.1,
+                   "default": 0.2}
+#: Degrees of tilt a depth map's floor takes on per unit of relative focal error (measured on real frames
+#: pitched 20-45 degrees down: a 17 % focal error moves the floor's normal by about 5 degrees).
+DEPTH_TILT_PER_FOCAL_DEG = 30.0
+#: Below this attitude confidence the terminal, scene.json and the page say the tilt is uncertain.
+UNCERTAIN_ATTITUDE_CONFIDENCE = 0.3
 #: Confidence given to a depth model's focal: a learned guess, above the default and below measured vanishing points.
 DEPTH_MODEL_FOCAL_CONFIDENCE = 0.5
 
@@ -103,17 +116,29 @@ def estimate_camera(
             lines = estimate_manhattan(photo.rgb, focal_px=focal) or lines
     intrinsics = Intrinsics.from_focal(focal, width, height)
 
+    warnings: list[str] = []
+    attitude_sigma = None
     if lines is not None:
         pitch, roll, attitude_source, attitude_confidence = (
             lines.pitch_rad, lines.roll_rad, "vanishing_points", lines.confidence)
+        attitude_sigma = line_sigma_deg(lines.confidence)
         room_yaw, room_yaw_source = lines.room_yaw_rad, "vanishing_points"
     else:
         pitch, roll, attitude_source, attitude_confidence = 0.0, 0.0, "assumed_level", 0.1
         room_yaw, room_yaw_source = 0.0, "assumed_facing_camera"
+    if depth is not None and depth.kind == "metric_depth" and pitch_deg is None and roll_deg is None:
+        fused = _with_depth_gravity(depth, intrinsics, FOCAL_REL_SIGMA.get(source, 0.2), lines, notes)
+        if fused is not None:
+            up, attitude_sigma, attitude_source = fused
+            pitch, roll = attitude_from_vertical(up)
+            attitude_confidence = confidence_from_sigma(attitude_sigma)
+            if lines is not None:
+                room_yaw = room_yaw_for_attitude(lines.vp_directions_cam[1], pitch, roll)
     if pitch_deg is not None or roll_deg is not None:
         pitch = math.radians(pitch_deg) if pitch_deg is not None else pitch
         roll = math.radians(roll_deg) if roll_deg is not None else roll
-        attitude_source, attitude_confidence = "user", 1.0
+        attitude_source, attitude_confidence, attitude_sigma = "user", 1.0, 0.0
+    warnings.extend(_camera_warnings(source, attitude_source, attitude_confidence, notes))
     return CameraEstimate(
         intrinsics=intrinsics,
         intrinsics_source=source,
@@ -129,7 +154,84 @@ def estimate_camera(
         room_yaw_rad=room_yaw,
         room_yaw_source=room_yaw_source,
         lines=lines,
+        attitude_sigma_deg=attitude_sigma,
+        warnings=tuple(warnings),
     )
+
+
+def line_sigma_deg(confidence: float) -> float:
+    """1-sigma gravity uncertainty (degrees) of a vanishing-point attitude of this confidence (measured on real
+    photos: confident fits are within 2-3 degrees, those below 0.3 can be off by 10 or more)."""
+    return LINE_SIGMA_AT_FULL_CONFIDENCE_DEG / max(confidence, 0.05)
+
+
+def confidence_from_sigma(sigma_deg: float) -> float:
+    """0..1 confidence of an attitude with this 1-sigma uncertainty: 0.5 at :data:`LINE_SIGMA_AT_FULL_CONFIDENCE_DEG`,
+    0.9 at a third of it, 0.1 at three times it."""
+    return float(1.0 / (1.0 + (sigma_deg / LINE_SIGMA_AT_FULL_CONFIDENCE_DEG) ** 2))
+
+
+def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma: float, lines,
+                        notes: list[str]):
+    """``(up_cam, sigma_deg, source)`` from a metric depth map's planes combined with the lines' answer by their
+    uncertainties, or None when the map shows no usable planes. Where the two disagree beyond their spreads, a
+    measured map's (a file's) floor wins over the lines (a floor is gravity; lines can be mistaken for one
+    another); walls alone lose to more confident lines, and a depth model's planes never overrule them. The map's planes are unprojected with the camera's focal, so its spread grows with
+    the focal's (``focal_rel_sigma``, relative): a wrong focal shears the planes."""
+    import dataclasses
+
+    import numpy as np
+
+    from .gravity_depth import gravity_from_depth
+
+    found = gravity_from_depth(depth, intrinsics.k_matrix)
+    if found is None:
+        notes.append("the depth map shows no floor or walls to take gravity from")
+        return None
+    found = dataclasses.replace(found, sigma_deg=math.hypot(found.sigma_deg,
+                                                            DEPTH_TILT_PER_FOCAL_DEG * focal_rel_sigma))
+    what = "floor" if found.floor_seen else "walls"
+    if lines is None:
+        notes.append(f"gravity from the depth map's {what} (+-{found.sigma_deg:.1f} deg)")
+        return found.up_cam, found.sigma_deg, "depth"
+    up_lines = lines.vp_directions_cam[0]
+    sigma_lines = line_sigma_deg(lines.confidence)
+    apart = math.degrees(math.acos(float(np.clip(up_lines @ found.up_cam, -1.0, 1.0))))
+    if apart <= CONFLICT_SIGMAS * math.hypot(sigma_lines, found.sigma_deg):
+        w_lines, w_depth = sigma_lines ** -2, found.sigma_deg ** -2
+        up = w_lines * up_lines + w_depth * found.up_cam
+        up /= np.linalg.norm(up)
+        sigma = (w_lines + w_depth) ** -0.5
+        notes.append(f"gravity: lines (+-{sigma_lines:.1f} deg) and the depth map's {what} (+-{found.sigma_deg:.1f} "
+                     f"deg) agree within {apart:.1f} deg; combined")
+        return up, sigma, "vanishing_points+depth"
+    measured = depth.source.startswith("file:")  # a sensor's map; a model's can be confidently wrong
+    if measured and (found.floor_seen or found.sigma_deg < sigma_lines):
+        notes.append(f"gravity: the lines and the depth map's {what} disagree by {apart:.0f} deg; took the depth "
+                     f"map's {what}")
+        return found.up_cam, found.sigma_deg, "depth"
+    notes.append(f"gravity: the lines and the depth map's {what} disagree by {apart:.0f} deg; kept the lines"
+                 + ("" if measured else " (a depth model's planes are not measured)"))
+    return None
+
+
+def _camera_warnings(intrinsics_source: str, attitude_source: str, attitude_confidence: float,
+                     notes: list[str]) -> list[str]:
+    """One line each for what the camera guessed, with what would fix it (shown on the terminal, in scene.json
+    and on the page)."""
+    out = []
+    if attitude_source == "assumed_level":
+        out.append("camera assumed level (no usable straight lines): the scene tilts if the photo looks up or down; "
+                   "give --pitch-deg/--roll-deg or a depth map (--depth)")
+    elif attitude_source != "user" and attitude_confidence < UNCERTAIN_ATTITUDE_CONFIDENCE:
+        out.append(f"camera tilt uncertain (confidence {attitude_confidence:.2f}): check that the floor looks flat; "
+                   "give --pitch-deg/--roll-deg or a depth map (--depth) to fix it")
+    if intrinsics_source == "default":
+        out.append(f"focal length unknown: assumed a {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent phone camera; sizes "
+                   "and distances can be off by 20 %; give --fov-deg or --focal-px, or keep the photo's EXIF")
+    conflict = [n for n in notes if "disagree" in n]
+    out.extend(f"conflicting cues: {n}" for n in conflict)
+    return out
 
 
 def _given_focal(photo: Photo, focal_px, fov_deg, notes: list[str]) -> tuple[float | None, str, float]:

@@ -48,6 +48,7 @@ from scipy.optimize import least_squares
 
 from .. import frames
 from . import attitude
+from .attitude import attitude_from_vertical
 from .intrinsics import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
 
 #: Segments shorter than this fraction of the working image's diagonal are dropped (noise, texture).
@@ -598,30 +599,6 @@ def _same_axes(a: np.ndarray, b: np.ndarray, tolerance_deg: float = 2.0) -> bool
 # ---------------------------------------------------------------------------------------------- attitude
 
 
-def attitude_from_vertical(up_cam: np.ndarray) -> tuple[float, float]:
-    """``(pitch_rad, roll_rad)`` of the camera whose world +Y is the camera-frame direction ``up_cam``.
-
-    Builds a ``world_from_camera`` whose world Y axis is ``up_cam`` and whose world -Z axis is the optical axis
-    projected on the horizontal plane (yaw 0), and reads its attitude with
-    :func:`frames.attitude_from_world_from_camera`.
-    """
-    up, _ = _normalize(np.asarray(up_cam, dtype=float))
-    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # optical axis, made horizontal
-    if np.linalg.norm(forward) < 1e-9:  # looking straight up or down: any heading
-        forward = np.array([0.0, 1.0, 0.0]) - up[1] * up
-    forward, _ = _normalize(forward)
-    z_world = -forward  # the camera looks along world -Z
-    x_world = np.cross(up, z_world)
-    world_from_camera = frames.rigid(np.stack([x_world, up, z_world]), np.zeros(3))
-    attitude = frames.attitude_from_world_from_camera(world_from_camera)
-    return attitude["pitch_rad"], attitude["roll_rad"]
-
-
-def _wrap_quarter(angle_rad: float) -> float:
-    """Angle modulo pi/2, in [-pi/4, pi/4)."""
-    return (angle_rad + math.pi / 4.0) % (math.pi / 2.0) - math.pi / 4.0
-
-
 def _free_direction(lines: _Lines, index: np.ndarray, focal_n: float) -> np.ndarray | None:
     """The direction that best fits the interpretation planes of segments ``index`` alone (length-weighted)."""
     if len(index) < 2:
@@ -777,9 +754,9 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
     yaws = []
     for k in horizontal:
         w = rotation_wc @ directions[k]
-        yaws.append(_wrap_quarter(math.atan2(w[0], w[2])))
+        yaws.append(attitude.wrap_quarter(math.atan2(w[0], w[2])))
     # Average the two (they agree: the fit is an exact rotation) on the circle of period pi/2.
-    room_yaw = _wrap_quarter(0.25 * math.atan2(sum(math.sin(4 * a) for a in yaws), sum(math.cos(4 * a) for a in yaws)))
+    room_yaw = attitude.wrap_quarter(0.25 * math.atan2(sum(math.sin(4 * a) for a in yaws), sum(math.cos(4 * a) for a in yaws)))
     axis_a = rotation_wc.T @ (frames.rot_y(room_yaw) @ np.array([1.0, 0.0, 0.0]))
     axis_b = rotation_wc.T @ (frames.rot_y(room_yaw) @ np.array([0.0, 0.0, 1.0]))
     vp_directions = np.stack([rotation_wc.T @ np.array([0.0, 1.0, 0.0]), axis_a, axis_b])

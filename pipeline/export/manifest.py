@@ -43,12 +43,14 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
             "height_m": camera.height_m,
             "attitude_source": camera.attitude_source,
             "attitude_confidence": camera.attitude_confidence,
+            "attitude_sigma_deg": camera.attitude_sigma_deg,
             "height_source": camera.height_source,
             "room_yaw_rad": camera.room_yaw_rad,
             "room_yaw_source": camera.room_yaw_source,
             "vanishing_directions_camera": (camera.lines.vp_directions_cam.tolist()
                                             if camera.lines is not None else None),
             "notes": list(camera.notes),
+            "warnings": list(camera.warnings),
         },
         "room": {
             "floor_polygon": [list(p) for p in scene.room.floor_polygon_m],
@@ -82,7 +84,7 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
         },
         "layout": scene.layout,
         "inputs": inputs,
-        "warnings": [*grounding.warnings, *scene.warnings],
+        "warnings": [*camera.warnings, *grounding.warnings, *scene.warnings],
         "timings_s": timings_s,
         "versions": versions(),
     }

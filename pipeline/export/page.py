@@ -71,7 +71,8 @@ def point_arrays_base64(cloud: PointCloud, max_points: int = MAX_POINTS) -> tupl
 def render_page(scene_json: dict, glb: bytes, title: str, photo_rgb: np.ndarray | None = None,
                 point_cloud: PointCloud | None = None) -> str:
     """The HTML text of the page for a scene (its manifest dict and its GLB bytes), with the photo (H x W x 3
-    uint8, for the photo view) and a point cloud (world frame) when given."""
+    uint8, for the photo view) and a point cloud (world frame) when given. The camera's warnings (what it guessed:
+    a level camera, a default focal, conflicting cues) are shown on the page as text (autoescaped)."""
     import jinja2
 
     viewer_js = read_viewer_bundle()
@@ -90,4 +91,5 @@ def render_page(scene_json: dict, glb: bytes, title: str, photo_rgb: np.ndarray 
         photo_data_url=None if photo_rgb is None else photo_data_url(photo_rgb),
         points_xyz_base64=points_xyz,
         points_rgb_base64=points_rgb,
+        camera_warnings=[str(w) for w in (scene_json.get("camera") or {}).get("warnings") or []],
     )

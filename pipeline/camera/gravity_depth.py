@@ -1,0 +1,174 @@
+"""Gravity from a metric depth map: floors and other upward-facing surfaces are perpendicular to it, walls parallel.
+
+:func:`gravity_from_depth` unprojects a regular subsample of the map with the camera's intrinsics and segments its
+largest planes one after another (RANSAC: Open3D's ``segment_plane`` when installed, else
+:func:`pipeline.depth.segment_plane`). A plane's normal, fitted over thousands of points, is accurate where a
+pixel's normal is noise. Every plane's normal, and the cross product of every pair of planes, is a candidate for
+up; a candidate's support is the points of the planes that face up along it and lie below the camera (floor,
+table tops, seats) plus half those of the planes it lies in (walls, cabinet fronts), and the attitude prior of
+:mod:`.attitude` breaks ties, so a wall seen square on cannot pass for the floor. The winner is refined by
+weighted least squares over its consistent planes' normals (:data:`UP_WEIGHT`). With no floor in view the walls alone still give a
+direction, less surely.
+
+The floor's normal is gravity to a fraction of a degree with a sensor's map; a depth model's map is smoother and
+its planes bend, so its answer gets a wider spread (:data:`MODEL_SIGMA_FLOOR_DEG`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import frames
+from ..records import DepthMap
+from . import attitude
+
+#: At most this many points of the map take part.
+MAX_POINTS = 30_000
+#: Plane distance threshold, metres: ``max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * median depth)``.
+PLANE_DISTANCE_M = 0.02
+PLANE_DISTANCE_REL = 0.01
+#: Planes are segmented until this many are found or the next has fewer points than :data:`MIN_PLANE_FRACTION`
+#: of all (or :data:`MIN_PLANE_POINTS`).
+MAX_PLANES = 8
+MIN_PLANE_FRACTION = 0.03
+MIN_PLANE_POINTS = 300
+#: A plane holds at least this many times the points of the equally thick slabs beside it (at three
+#: thresholds' distance): a surface does, a slab cut through a noisy map does not.
+MIN_PLANE_CONTRAST = 3.0
+#: A plane is consistent with an up candidate when its normal is within this angle (degrees) of it (upward) or of
+#: perpendicular to it (a wall).
+CONSISTENT_DEG = 4.0
+#: In the refinement the upward planes together weigh this many times all the walls together: a floor is one
+#: plane, walls are several, and a wall's normal says nothing about the tilt within it.
+UP_WEIGHT = 2.0
+#: An answer less likely than this under the attitude prior (a pitch beyond 75 degrees, a roll beyond about 40)
+#: is no answer: the map showed one big plane, a wall or a table top seen from above, and no floor.
+MIN_LOG_PRIOR = -9.0
+#: Least spread reported (degrees): a sensor map's floor still has calibration and fusion error behind it.
+SENSOR_SIGMA_FLOOR_DEG = 0.5
+MODEL_SIGMA_FLOOR_DEG = 2.0
+
+
+@dataclass(frozen=True)
+class DepthGravity:
+    """What a metric depth map says about gravity.
+
+    up_cam        : (3,) unit vector, world up in the OpenCV camera frame
+    sigma_deg     : its 1-sigma angular uncertainty
+    up_points     : points on planes facing up along it (floor, tops) below the camera
+    wall_points   : points on planes parallel to it (walls)
+    floor_seen    : whether upward surfaces back it (not walls alone)
+    planes        : planes found
+    """
+
+    up_cam: np.ndarray
+    sigma_deg: float
+    up_points: int
+    wall_points: int
+    floor_seen: bool
+    planes: int
+
+
+def _points(depth: DepthMap, k_matrix: np.ndarray) -> np.ndarray:
+    """(N, 3) OpenCV-camera points of a regular subsample of the valid pixels."""
+    step = max(1, int(math.sqrt(int(depth.valid.sum()) / MAX_POINTS)))
+    rows, columns = np.nonzero(depth.valid[::step, ::step])
+    rows, columns = rows * step, columns * step
+    return frames.unproject_pixels(k_matrix, frames.pixel_centers(columns, rows), depth.values[rows, columns])
+
+
+def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
+    """The largest planes, one after another: ``(unit normal facing the camera, offset > 0, inlier count)`` with
+    ``normal . p + offset = 0``."""
+    from ..depth import _fit_plane, open3d_or_none, segment_plane
+
+    o3d = open3d_or_none()
+    if o3d is not None:
+        o3d.utility.random.seed(0)
+    threshold = max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * float(np.median(points[:, 2])))
+    least = max(MIN_PLANE_POINTS, int(MIN_PLANE_FRACTION * len(points)))
+    remaining, planes = points, []
+    while len(planes) < MAX_PLANES and len(remaining) >= least:
+        if o3d is not None:
+            cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(remaining))
+            _, inliers = cloud.segment_plane(distance_threshold=threshold, ransac_n=3, num_iterations=300)
+            inliers = np.asarray(inliers, dtype=int)
+        else:
+            inliers = segment_plane(remaining, threshold, iterations=300)
+        if len(inliers) < least:
+            break
+        normal, offset = _fit_plane(remaining[inliers])
+        if offset < 0:
+            normal, offset = -normal, -offset
+        distance = remaining @ normal + offset
+        beside = max(int((np.abs(distance - 3.0 * threshold) < threshold).sum()),
+                     int((np.abs(distance + 3.0 * threshold) < threshold).sum()))
+        if len(inliers) < MIN_PLANE_CONTRAST * beside:
+            break  # as many points just beside it: a slab through noise, not a surface
+        planes.append((normal, offset, len(inliers)))
+        remaining = np.delete(remaining, inliers, axis=0)
+    return planes
+
+
+def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | None:
+    """World up in the camera frame from a metric depth map (module docstring), or None when the map shows too
+    few planes to tell."""
+    if depth.kind != "metric_depth":
+        raise ValueError(f"gravity from depth needs metric depth, not {depth.kind}")
+    points = _points(depth, k_matrix)
+    if len(points) < MIN_PLANE_POINTS:
+        return None
+    planes = _planes(points)
+    if not planes:
+        return None
+    normals = np.array([n for n, _, _ in planes])
+    counts = np.array([c for _, _, c in planes], dtype=float)
+    # candidates: each plane facing up (its normal faces the camera, which stands above it), and the common
+    # direction of each pair of planes (two walls)
+    candidates = [n for n in normals]
+    for i in range(len(normals)):
+        for j in range(i + 1, len(normals)):
+            cross = np.cross(normals[i], normals[j])
+            if np.linalg.norm(cross) > math.sin(math.radians(30.0)):
+                cross /= np.linalg.norm(cross)
+                candidates.extend([cross, -cross])
+    cos_up, sin_wall = math.cos(math.radians(CONSISTENT_DEG)), math.sin(math.radians(CONSISTENT_DEG))
+    best, best_score = None, -math.inf
+    for u in candidates:
+        cosine = normals @ u
+        up, wall = cosine > cos_up, np.abs(cosine) < sin_wall
+        support = counts[up].sum() + 0.5 * counts[wall].sum()
+        if support <= 0:
+            continue
+        pitch, roll = _attitude(u)
+        score = math.log(support) + attitude.attitude_log_prior(pitch, roll)
+        if score > best_score:
+            best, best_score = u, score
+    if best is None:
+        return None
+    u = best
+    for _ in range(3):  # weighted least squares: parallel to the upward planes, perpendicular to the walls
+        cosine = normals @ u
+        up, wall = cosine > cos_up, np.abs(cosine) < sin_wall
+        weight_up = counts * up / max(counts[up].sum(), 1.0)
+        weight_wall = counts * wall / max(counts[wall].sum(), 1.0)
+        m = np.einsum("k,ki,kj->ij", weight_wall - UP_WEIGHT * weight_up, normals, normals)
+        _, vectors = np.linalg.eigh(m)
+        u = vectors[:, 0] if vectors[:, 0] @ u > 0 else -vectors[:, 0]
+    cosine = normals @ u
+    up, wall = cosine > cos_up, np.abs(cosine) < sin_wall
+    pitch, roll = _attitude(u)
+    if attitude.attitude_log_prior(pitch, roll) < MIN_LOG_PRIOR:
+        return None  # a wall seen square on, with nothing else: not a floor
+    floor_seen = bool(up.any())
+    sigma = SENSOR_SIGMA_FLOOR_DEG if depth.source.startswith("file:") else MODEL_SIGMA_FLOOR_DEG
+    if not floor_seen:
+        sigma *= 3.0  # walls alone: the tilt about their common normal rests on few planes
+    return DepthGravity(u, sigma, int(counts[up].sum()), int(counts[wall].sum()), floor_seen, len(planes))
+
+
+def _attitude(up_cam: np.ndarray) -> tuple[float, float]:
+    return attitude.attitude_from_vertical(up_cam)
