@@ -1,0 +1,101 @@
+"""Gravity from a metric depth map's planes (pipeline/camera/gravity_depth.py) and its combination with the lines
+(pipeline/camera/estimate.py), on ray-cast rooms with a known camera."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pipeline import frames
+from pipeline.camera import estimate_camera
+from pipeline.camera.gravity_depth import gravity_from_depth
+from pipeline.records import DepthMap, Photo
+
+from tests.test_vanishing import render_room
+
+#: Gravity within this (degrees) from an exact map, and from a map with a sensor's noise.
+EXACT_DEG = 0.2
+NOISY_DEG = 1.0
+#: ... from lines and an exact map combined (the lines' own error enters with their weight).
+CLEAN_DEG = 0.5
+
+
+def room_depth(width, height, fx, pitch_deg, roll_deg, walls=True, noise_rel=0.0, seed=0):
+    """Planar depth (H, W) of a box room (floor y = 0, walls at x = -2, x = 2.5, z = -4) seen from 1.5 m."""
+    k = frames.intrinsics_matrix(fx, fx, width / 2, height / 2)
+    world_from_camera = frames.world_from_camera_from_attitude(math.radians(pitch_deg), math.radians(roll_deg), 1.5)
+    uv = frames.pixel_centers(*np.indices((height, width))[::-1])
+    rays_cam = frames.pixel_rays(k, uv)  # z = 1
+    rays = frames.camera_directions_to_world(world_from_camera, rays_cam)
+    origin = world_from_camera[:3, 3]
+    best = np.full((height, width), np.inf)
+    planes = [(1, 0.0)] + ([(0, -2.0), (0, 2.5), (2, -4.0)] if walls else [])
+    for axis, value in planes:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (value - origin[axis]) / rays[..., axis]
+        best = np.where((t > 0) & (t < best), t, best)
+    depth = best.astype(np.float32)  # rays have z = 1 in the camera: t is planar depth
+    if noise_rel:
+        depth *= 1 + np.random.default_rng(seed).normal(0, noise_rel, depth.shape).astype(np.float32)
+    valid = np.isfinite(depth) & (depth < 20)
+    return DepthMap(np.where(valid, depth, 0).astype(np.float32), valid, "metric_depth", "file:synthetic.npy"), \
+        world_from_camera
+
+
+def _error_deg(up_cam, world_from_camera):
+    true_up = world_from_camera[:3, :3].T @ np.array([0.0, 1.0, 0.0])
+    return math.degrees(math.acos(float(np.clip(up_cam @ true_up, -1, 1))))
+
+
+@pytest.mark.parametrize("pitch_deg,roll_deg,noise", [(-35.0, 4.0, 0.0), (-10.0, -2.0, 0.0), (-50.0, 1.0, 0.005)])
+def test_floor_and_walls_give_gravity(pitch_deg, roll_deg, noise):
+    depth, world_from_camera = room_depth(640, 480, 520.0, pitch_deg, roll_deg, noise_rel=noise)
+    found = gravity_from_depth(depth, frames.intrinsics_matrix(520.0, 520.0, 320, 240))
+    assert found is not None and found.floor_seen
+    assert _error_deg(found.up_cam, world_from_camera) < (NOISY_DEG if noise else EXACT_DEG)
+
+
+def test_noise_and_a_single_wall_give_nothing():
+    rng = np.random.default_rng(0)
+    values = rng.uniform(0.5, 8.0, (480, 640)).astype(np.float32)
+    k = frames.intrinsics_matrix(520.0, 520.0, 320, 240)
+    assert gravity_from_depth(DepthMap(values, np.ones_like(values, bool), "metric_depth", "hf:x"), k) is None
+    wall = np.full((480, 640), 3.0, np.float32)  # a wall seen square on: it cannot be the floor
+    assert gravity_from_depth(DepthMap(wall, np.ones_like(wall, bool), "metric_depth", "file:w"), k) is None
+
+
+def test_camera_combines_lines_and_depth():
+    """A photo whose lines give gravity and a sensor map whose floor gives it: the camera combines them, says
+    so, and is more sure than with the lines alone."""
+    image, world_from_camera = render_room(640, 480, 520.0, -30.0, 2.0, 30.0)
+    depth, _ = room_depth(640, 480, 520.0, -30.0, 2.0)
+    photo = Photo(path=None, rgb=image)
+    alone = estimate_camera(photo, focal_px=520.0)
+    both = estimate_camera(photo, focal_px=520.0, depth=depth)
+    assert both.attitude_source == "vanishing_points+depth"
+    assert both.attitude_sigma_deg < alone.attitude_sigma_deg
+    up = both.world_from_camera[:3, :3].T @ np.array([0.0, 1.0, 0.0])
+    assert _error_deg(up, world_from_camera) < CLEAN_DEG
+
+
+def test_a_sensor_floor_overrules_mistaken_lines():
+    """Lines drawn for one attitude, a sensor's map of another: the map's floor wins, and a warning names the
+    conflict."""
+    image, _ = render_room(640, 480, 520.0, -5.0, 0.0, 30.0)
+    depth, world_from_camera = room_depth(640, 480, 520.0, -40.0, 3.0)
+    camera = estimate_camera(Photo(path=None, rgb=image), focal_px=520.0, depth=depth)
+    assert camera.attitude_source == "depth"
+    up = camera.world_from_camera[:3, :3].T @ np.array([0.0, 1.0, 0.0])
+    assert _error_deg(up, world_from_camera) < EXACT_DEG
+    assert any("conflicting cues" in w for w in camera.warnings)
+
+
+def test_no_lines_and_no_depth_warns_with_the_fix():
+    flat = Photo(path=None, rgb=np.full((480, 640, 3), 128, np.uint8))
+    camera = estimate_camera(flat)
+    assert camera.attitude_source == "assumed_level"
+    assert any("assumed level" in w and "--pitch-deg" in w for w in camera.warnings)
+    assert any("focal length unknown" in w and "--fov-deg" in w for w in camera.warnings)
+
