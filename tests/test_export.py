@@ -168,3 +168,23 @@ def test_cli_also_takes_a_comma_list_and_repeats(tmp_path, capsys):
     assert not (tmp_path / "b").exists()
     assert main(["build", str(photo), "-o", str(tmp_path / "c"), "--also", "ply"]) == 2
     assert "--also ply needs --depth" in capsys.readouterr().err
+
+
+def test_camera_guesses_reach_terminal_json_and_page(tmp_path, capsys):
+    """A photo with no lines and no EXIF: the camera is assumed level with a default focal. The build says so on
+    the terminal, in scene.json (camera.warnings and warnings) and on the page, each with what would fix it."""
+    from pipeline.cli import main
+
+    photo = tmp_path / "plain.png"
+    Image.new("RGB", (640, 480), (128, 120, 110)).save(photo)
+    assert main(["build", str(photo), "-o", str(tmp_path / "out")]) == 0
+    stderr = capsys.readouterr().err
+    assert "room3d: warning: camera assumed level" in stderr and "--pitch-deg" in stderr
+    assert "room3d: warning: focal length unknown" in stderr and "--fov-deg" in stderr
+    scene = json.loads((tmp_path / "out" / "scene.json").read_text())
+    assert scene["camera"]["attitude_source"] == "assumed_level"
+    assert any("assumed level" in w for w in scene["camera"]["warnings"])
+    assert set(scene["camera"]["warnings"]) <= set(scene["warnings"])
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert 'id="room3d-camera-warnings"' in html and "Camera uncertain" in html
+    assert "camera assumed level" in html and "focal length unknown" in html
