@@ -206,9 +206,9 @@ def report(cameras: list[CameraScore], objects: list[ObjectScore], given: str, p
     """A plain-text table per scene and in total (medians; means and recalls for IoU; recalls over the objects in
     the truth, so an object the pipeline dropped counts as missed); with ``per_object`` a row per object."""
     lines = [f"given: {given}",
-             f"{'scene':<22}{'K from':<17}{'focal err':>10}{'grav deg':>9}{'height err':>11}{'floor IoU':>10}"
-             f"{'yaw deg':>8}{'objs':>5}"
-             f"{'mean IoU':>9}{'med ctr m':>10}{'med size m':>11}{'med yaw':>8}"]
+             (f"{'scene':<22}{'K from':<17}{'focal err':>10}{'grav deg':>9}{'height err':>11}{'floor IoU':>10}"
+              f"{'yaw deg':>8}{'objs':>5}"
+              f"{'mean IoU':>9}{'med ctr m':>10}{'med size m':>11}{'med yaw':>8}")]
     for camera in cameras:
         mine = [o for o in objects if o.scene == camera.scene]
         lines.append(
@@ -417,7 +417,7 @@ def score_realdev_case(name: str, truth: dict, solved: dict
         scan=str(truth.get("scene", "")),
         intrinsics_source=str(cam.get("intrinsics_source", "?")),
         attitude_source=str(cam.get("attitude_source", "?")),
-        focal_error=abs(0.5 * (float(cam["fx"]) + float(cam["fy"])) - focal_true) / focal_true,
+        focal_error=float(abs(0.5 * (float(cam["fx"]) + float(cam["fy"])) - focal_true) / focal_true),
         gravity_error_deg=math.degrees(math.acos(float(np.clip(up_est @ up_true, -1.0, 1.0)))),
         height_error_m=float(est_height) - true_height if true_height is not None else math.nan,
         true_height_m=float(true_height) if true_height is not None else math.nan,
@@ -556,8 +556,8 @@ def realdev_report(cameras: list[RealdevCameraScore], objects: list[RealdevObjec
     """A plain-text table per case, the camera and object summary lines, and with ``per_object`` a table per class
     and a row per true object."""
     lines = [f"given: {given}",
-             f"{'case':<20}{'K from':<17}{'focal err':>10}{'grav deg':>9}  {'attitude from':<17}{'height err':>11}"
-             f"{'objs':>5}{'mean IoU':>9}{'med ctr m':>10}{'med rng m':>10}"]
+             (f"{'case':<20}{'K from':<17}{'focal err':>10}{'grav deg':>9}  {'attitude from':<17}{'height err':>11}"
+              f"{'objs':>5}{'mean IoU':>9}{'med ctr m':>10}{'med rng m':>10}")]
     for camera in cameras:
         mine = [o for o in objects if o.case == camera.case]
         hit = [o for o in mine if o.predicted]

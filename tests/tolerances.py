@@ -82,3 +82,7 @@ EVAL_IOU_NO_DEPTH = 0.45
 EVAL_WITHIN_NO_DEPTH = 0.95
 EVAL_IOU_DEPTH = 0.58
 
+#: realdev: our reimplementation of score.py vs score.py itself, per object and per camera (float64 arithmetic).
+SCORE_PY_ATOL = 1e-6
+#: realdev, the true camera given: gravity error in degrees (truth.json's pitch and roll are rounded to 1e-4 deg).
+GIVEN_CAMERA_GRAVITY_DEG = 0.01
