@@ -30,14 +30,15 @@ MAX_POINTS = 30_000
 #: Plane distance threshold, metres: ``max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * median depth)``.
 PLANE_DISTANCE_M = 0.02
 PLANE_DISTANCE_REL = 0.01
-#: Planes are segmented until this many are found or the next has fewer points than :data:`MIN_PLANE_FRACTION`
+#: Planes are segmented this many times, or until the next has fewer points than :data:`MIN_PLANE_FRACTION`
 #: of all (or :data:`MIN_PLANE_POINTS`).
 MAX_PLANES = 8
 MIN_PLANE_FRACTION = 0.03
 MIN_PLANE_POINTS = 300
 #: A plane holds at least this many times the points of the equally thick slabs beside it (at three
-#: thresholds' distance): a surface does, a slab cut through a noisy map does not.
-MIN_PLANE_CONTRAST = 3.0
+#: thresholds' distance): a surface does (2.5 to 50 times on sensor maps of real rooms), a slab cut through a noisy
+#: map does not (about once).
+MIN_PLANE_CONTRAST = 1.8
 #: A plane is consistent with an up candidate when its normal is within this angle (degrees) of it (upward) or of
 #: perpendicular to it (a wall).
 CONSISTENT_DEG = 4.0
@@ -91,7 +92,9 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
     threshold = max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * float(np.median(points[:, 2])))
     least = max(MIN_PLANE_POINTS, int(MIN_PLANE_FRACTION * len(points)))
     remaining, planes = points, []
-    while len(planes) < MAX_PLANES and len(remaining) >= least:
+    for _ in range(MAX_PLANES):
+        if len(remaining) < least:
+            break
         if o3d is not None:
             cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(remaining))
             _, inliers = cloud.segment_plane(distance_threshold=threshold, ransac_n=3, num_iterations=300)
@@ -106,9 +109,8 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
         distance = remaining @ normal + offset
         beside = max(int((np.abs(distance - 3.0 * threshold) < threshold).sum()),
                      int((np.abs(distance + 3.0 * threshold) < threshold).sum()))
-        if len(inliers) < MIN_PLANE_CONTRAST * beside:
-            break  # as many points just beside it: a slab through noise, not a surface
-        planes.append((normal, offset, len(inliers)))
+        if len(inliers) >= MIN_PLANE_CONTRAST * beside:  # else a slab through noise, not a surface
+            planes.append((normal, offset, len(inliers)))
         remaining = np.delete(remaining, inliers, axis=0)
     return planes
 
