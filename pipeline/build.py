@@ -146,7 +146,7 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
                           format=options.grounding_format, qwen25_max_pixels=options.qwen25_max_pixels)
     camera = timed("camera", estimate_camera, photo, focal_px=options.focal_px, fov_deg=options.fov_deg,
                    camera_height_m=options.camera_height_m, pitch_deg=options.pitch_deg,
-                   roll_deg=options.roll_deg, depth=depth)
+                   roll_deg=options.roll_deg, depth=depth, detections=grounding.detections)
     depth_scale = None
     if depth is not None:
         from .depth import depth_for_scene, depth_scale as scale_of
@@ -157,7 +157,8 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
             # a dropped map's focal and planes are no better than its depths
             camera = timed("camera_again", estimate_camera, photo, focal_px=options.focal_px,
                            fov_deg=options.fov_deg, camera_height_m=options.camera_height_m,
-                           pitch_deg=options.pitch_deg, roll_deg=options.roll_deg)
+                           pitch_deg=options.pitch_deg, roll_deg=options.roll_deg,
+                           detections=grounding.detections)
             depth_notes.append("the depth map's field of view and planes were not used either, as its map was "
                                "dropped")
         if depth is None and "ply" in options.also:

@@ -168,7 +168,7 @@ def solve_case(photo_path: Path, grounding_path: Path, flags: dict, depth_path: 
         from .depth import depth_for_scene, depth_scale, load_depth
 
         depth = load_depth(f"file:{depth_path}", photo)
-    camera = estimate_camera(photo, depth=depth, **flags)
+    camera = estimate_camera(photo, depth=depth, detections=grounding.detections, **flags)
     if depth is not None:
         depth, record = depth_for_scene(depth, camera)
         scale = depth_scale(record)

@@ -180,16 +180,24 @@ def test_synthetic_two_point(width, height, fx, pitch_deg, roll_deg, room_yaw_de
 
 @pytest.mark.parametrize("pitch_deg,roll_deg", [(-12.0, 2.0), (-3.0, -4.0), (-22.0, 0.5)])
 def test_synthetic_one_point_perspective(pitch_deg, roll_deg):
-    """Room yaw 0: the second horizontal direction is parallel to the image plane and the focal is unobservable."""
+    """Room yaw 0: the second horizontal direction is parallel to the image plane. A camera pitched by 10 degrees
+    or more has a finite vertical vanishing point, which with the finite horizontal one gives the focal; nearer
+    level the focal is not observable."""
     width, height, fx = 1024, 768, 720.0
     image, _ = render_room(width, height, fx, pitch_deg, roll_deg, 0.0)
     free = estimate_manhattan(image)
     assert free is not None
-    assert free.focal_source == "none" and free.focal_px is None
-    assert any("not observable" in note for note in free.notes)
-    # Roll does not depend on the focal; pitch is computed with the default focal, so only roughly right.
     assert abs(math.degrees(free.roll_rad) - roll_deg) < SYNTH_ATTITUDE_DEG
-    assert abs(math.degrees(free.pitch_rad) - pitch_deg) < 0.5 * abs(pitch_deg) + 1.0
+    if abs(pitch_deg) >= 10.0:
+        assert free.focal_source == "vanishing_points", free.notes
+        assert free.focal_px == pytest.approx(fx, rel=SYNTH_FOCAL_REL)
+        assert any("the vertical and a horizontal" in note for note in free.notes)
+        _check_attitude(free, pitch_deg, roll_deg, 0.0)
+    else:
+        assert free.focal_source == "none" and free.focal_px is None
+        assert any("not observable" in note for note in free.notes)
+        # pitch is computed with the default focal, so only roughly right
+        assert abs(math.degrees(free.pitch_rad) - pitch_deg) < 0.5 * abs(pitch_deg) + 1.0
     given = estimate_manhattan(image, focal_px=fx)
     _check_attitude(given, pitch_deg, roll_deg, 0.0)
     assert given.focal_source == "given"

@@ -18,8 +18,8 @@ import math
 
 from .. import frames
 from ..errors import UserError
-from ..records import CameraEstimate, DepthMap, Intrinsics, Photo
-from .attitude import attitude_from_vertical, room_yaw_for_attitude
+from ..records import CameraEstimate, DepthMap, Detection, Intrinsics, Photo
+from .attitude import attitude_from_vertical, attitude_log_prior, room_yaw_for_attitude
 from .intrinsics import (
     DEFAULT_CAMERA_HEIGHT_M,
     DEFAULT_FOCAL_35MM_MM,
@@ -46,6 +46,15 @@ FOCAL_REL_SIGMA = {"user": 0.01, "exif": 0.03, "exif_sensor": 0.05, "vanishing_p
 #: Degrees of tilt a depth map's floor takes on per unit of relative focal error (measured on real frames
 #: pitched 20-45 degrees down: a 17 % focal error moves the floor's normal by about 5 degrees).
 DEPTH_TILT_PER_FOCAL_DEG = 30.0
+#: Log-likelihood margin (nats) by which the objects' boxes must favour another attitude over the lines' to
+#: replace it, and over a level camera when there are no lines; the spread given to an attitude from objects.
+OBJECTS_OVERRIDE_NATS = 6.0
+OBJECTS_OVER_LEVEL_NATS = 3.0
+OBJECTS_SIGMA_DEG = 8.0
+#: ... and they must be at least this many boxes of this many categories (two kitchen wall cabinets, taken for
+#: floor cabinets, must not tilt the room).
+OBJECTS_MIN_COUNT = 3
+OBJECTS_MIN_CATEGORIES = 2
 #: Below this attitude confidence the terminal, scene.json and the page say the tilt is uncertain.
 UNCERTAIN_ATTITUDE_CONFIDENCE = 0.3
 #: Confidence given to a depth model's focal: a learned guess, above the default and below measured vanishing points.
@@ -62,12 +71,15 @@ def estimate_camera(
     use_lines: bool = True,
     depth_focal_px: float | None = None,
     depth: DepthMap | None = None,
+    detections: tuple[Detection, ...] | None = None,
 ) -> CameraEstimate:
     """The camera of ``photo``: intrinsics and attitude with their sources and confidences.
 
     ``depth_focal_px``: a depth model's focal estimate in pixels of the photo (``DepthMap.focal_px``), a
     candidate ranked below the user, EXIF and confident vanishing points. ``depth``: the photo's depth map when
-    one was given; its model's focal stands in for ``depth_focal_px`` when that is None."""
+    one was given; its model's focal stands in for ``depth_focal_px`` when that is None, and a metric map's planes
+    give gravity (:mod:`.gravity_depth`). ``detections``: the grounding's boxes; floor-standing furniture must
+    stand on the floor and be as tall as its kind (:mod:`.objects`), which weighs the attitude hypotheses."""
     if depth_focal_px is None and depth is not None:
         depth_focal_px = depth.focal_px
     width, height = photo.width_px, photo.height_px
@@ -81,11 +93,17 @@ def estimate_camera(
         if value is not None and not (math.isfinite(value) and abs(value) < 80.0):
             raise UserError(f"--{name}-deg must be within +-80 degrees")
 
+    cue = None
+    if detections:
+        from .objects import object_cue
+
+        cue = object_cue(detections, width, height)
+    evidence = None  # the boxes weigh in after the lines (:func:`_attitude_from_objects`), not inside their fit
     lines = None
     if use_lines:
         from .vanishing import estimate_manhattan
 
-        lines = estimate_manhattan(photo.rgb, focal_px=focal)
+        lines = estimate_manhattan(photo.rgb, focal_px=focal, evidence=evidence)
         if lines is not None:
             notes.extend(lines.notes)
         if lines is None:
@@ -104,7 +122,7 @@ def estimate_camera(
             notes.append(f"focal {focal:.0f} px from the depth model's field of view")
             if lines is not None and lines.focal_source == "vanishing_points":
                 # the attitude was found with the lines' own focal, which lost to the depth model's: again with it
-                lines = estimate_manhattan(photo.rgb, focal_px=focal) or lines
+                lines = estimate_manhattan(photo.rgb, focal_px=focal, evidence=evidence) or lines
         else:
             notes.append(f"the depth model's focal ({depth_focal_px:.4g} px) is implausible: ignored")
     if focal is None:
@@ -113,7 +131,7 @@ def estimate_camera(
         if lines is not None and lines.focal_source == "vanishing_points":
             # the attitude was found with a free focal that was not believed: find it again with this one (when
             # the focal was not observable, the line estimate already used this same default)
-            lines = estimate_manhattan(photo.rgb, focal_px=focal) or lines
+            lines = estimate_manhattan(photo.rgb, focal_px=focal, evidence=evidence) or lines
     intrinsics = Intrinsics.from_focal(focal, width, height)
 
     warnings: list[str] = []
@@ -126,6 +144,14 @@ def estimate_camera(
     else:
         pitch, roll, attitude_source, attitude_confidence = 0.0, 0.0, "assumed_level", 0.1
         room_yaw, room_yaw_source = 0.0, "assumed_facing_camera"
+    if cue is not None and pitch_deg is None and roll_deg is None:
+        by_objects = _attitude_from_objects(cue, focal, pitch, roll, lines, notes)
+        if by_objects is not None:
+            up, attitude_sigma = by_objects
+            pitch, roll = attitude_from_vertical(up)
+            attitude_source, attitude_confidence = "objects", confidence_from_sigma(attitude_sigma)
+            if lines is not None:
+                room_yaw = room_yaw_for_attitude(lines.vp_directions_cam[1], pitch, roll)
     if depth is not None and depth.kind == "metric_depth" and pitch_deg is None and roll_deg is None:
         fused = _with_depth_gravity(depth, intrinsics, FOCAL_REL_SIGMA.get(source, 0.2), lines, notes)
         if fused is not None:
@@ -213,6 +239,30 @@ def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma
     notes.append(f"gravity: the lines and the depth map's {what} disagree by {apart:.0f} deg; kept the lines"
                  + ("" if measured else " (a depth model's planes are not measured)"))
     return None
+
+
+def _attitude_from_objects(cue, focal_px: float, pitch: float, roll: float, lines, notes: list[str]):
+    """``(up_cam, sigma_deg)`` when the boxes' floor contacts and heights (:mod:`.objects`) favour another
+    attitude over the current one (the lines', or a level camera) by more than :data:`OBJECTS_OVERRIDE_NATS`
+    (a hypothesis the lines do not support must explain the boxes much better), else None."""
+    from .objects import up_from_attitude
+
+    if cue.count < OBJECTS_MIN_COUNT or len(set(cue.categories)) < OBJECTS_MIN_CATEGORIES:
+        return None
+    found = cue.best_up(focal_px)
+    if found is None:
+        return None
+    up, score = found
+    current = float(cue.log_likelihood(up_from_attitude(pitch, roll)[None], focal_px)[0]) \
+        + attitude_log_prior(pitch, roll)
+    margin = OBJECTS_OVERRIDE_NATS if lines is not None else OBJECTS_OVER_LEVEL_NATS
+    if score - current <= margin:
+        return None
+    what = "the lines' attitude" if lines is not None else "a level camera"
+    new_pitch, new_roll = attitude_from_vertical(up)
+    notes.append(f"the {cue.count} floor-standing objects' boxes fit pitch {math.degrees(new_pitch):.0f}, roll "
+                 f"{math.degrees(new_roll):.0f} deg far better than {what} (by {score - current:.0f} nats): taken")
+    return up, OBJECTS_SIGMA_DEG
 
 
 def _camera_warnings(intrinsics_source: str, attitude_source: str, attitude_confidence: float,

@@ -48,6 +48,9 @@ UP_WEIGHT = 2.0
 #: An answer less likely than this under the attitude prior (a pitch beyond 75 degrees, a roll beyond about 40)
 #: is no answer: the map showed one big plane, a wall or a table top seen from above, and no floor.
 MIN_LOG_PRIOR = -9.0
+#: The refinement's rounds: planes within these angles (degrees) of parallel or perpendicular to the current up
+#: take part, loosest first.
+REFINE_ROUNDS_DEG = (CONSISTENT_DEG, CONSISTENT_DEG, 2.0, 1.0)
 #: Least spread reported (degrees): a sensor map's floor still has calibration and fusion error behind it.
 SENSOR_SIGMA_FLOOR_DEG = 0.5
 MODEL_SIGMA_FLOOR_DEG = 2.0
@@ -152,9 +155,12 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
     if best is None:
         return None
     u = best
-    for _ in range(3):  # weighted least squares: parallel to the upward planes, perpendicular to the walls
-        cosine = normals @ u
-        up, wall = cosine > cos_up, np.abs(cosine) < sin_wall
+    for limit_deg in REFINE_ROUNDS_DEG:  # weighted least squares: parallel to the upward planes, perpendicular
+        cosine = normals @ u  # to the walls; planes further off than the round's limit (a slanted cushion, a
+        up = cosine > math.cos(math.radians(limit_deg))  # leaning board) drop out as the limit shrinks
+        wall = np.abs(cosine) < math.sin(math.radians(limit_deg))
+        if not up.any() and not wall.any():
+            break
         weight_up = counts * up / max(counts[up].sum(), 1.0)
         weight_wall = counts * wall / max(counts[wall].sum(), 1.0)
         m = np.einsum("k,ki,kj->ij", weight_wall - UP_WEIGHT * weight_up, normals, normals)

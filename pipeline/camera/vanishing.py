@@ -80,6 +80,10 @@ FOCAL_HFOV_RANGE_DEG = (25.0, 120.0)
 #: The focal is reported only when both horizontal directions are at least this far out of the image plane
 #: (degrees): closer to it their vanishing point is nearly at infinity and the focal is barely observable.
 FINITE_VP_MIN_ANGLE_DEG = 6.0
+#: The vertical vanishing point counts towards the focal (with one finite horizontal one) when gravity is at
+#: least this far out of the image plane (degrees): a camera pitched this much; nearer level, the vanishing point
+#: is far away, where the lens distortion of long verticals dominates.
+VERTICAL_FINITE_MIN_DEG = 10.0
 #: ... and when the fit's standard error of the focal is below this fraction of it.
 MAX_FOCAL_REL_STD = 0.03
 #: A vertical family further than this from the image's vertical axis gets a note (degrees).
@@ -613,13 +617,16 @@ def _free_direction(lines: _Lines, index: np.ndarray, focal_n: float) -> np.ndar
 # ---------------------------------------------------------------------------------------------- main
 
 
-def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None,
-                       max_side_px: int = 640) -> ManhattanEstimate | None:
+def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None, max_side_px: int = 640,
+                       evidence=None) -> ManhattanEstimate | None:
     """Focal, pitch, roll and the room's yaw of a photo of a Manhattan room, from its straight lines.
 
     ``rgb``: the photo (H, W, 3) uint8 after EXIF rotation (grayscale, RGBA and float images are accepted).
     ``focal_px``: a known focal length in pixels (EXIF, user), or None to estimate it. ``max_side_px``: the longest
-    side of the copy the line detector sees. Returns None (never an exception) when the photo has too few lines;
+    side of the copy the line detector sees. ``evidence``: other cues on gravity, a callable ``(ups (M, 3) in
+    the camera frame, focal_px) -> (M,) log likelihoods`` added to each attitude hypothesis's score (the objects'
+    boxes, :meth:`.objects.ObjectCue.log_likelihood`). Returns None (never an exception) when the photo has too
+    few lines;
     raises ValueError only for a ``focal_px`` that is not a positive finite number.
     """
     if focal_px is not None and not (math.isfinite(focal_px) and focal_px > 0):
@@ -632,7 +639,7 @@ def estimate_manhattan(rgb: np.ndarray, focal_px: float | None = None,
         if len(segments) < MIN_SEGMENTS:
             return None
         with np.errstate(all="ignore"):
-            return _estimate(segments, image.shape[1], image.shape[0], focal_px, max_side_px)
+            return _estimate(segments, image.shape[1], image.shape[0], focal_px, max_side_px, evidence)
     except (cv2.error, np.linalg.LinAlgError, FloatingPointError):
         # Degenerate geometry (all segments through one point, ...): no estimate rather than an exception.
         return None
@@ -655,25 +662,28 @@ class _Choice:
     log_odds: float
 
 
-def _choose_vertical(fits: list[tuple[_Fit, float]], prior_focal_n: float | None = None) -> _Choice | None:
+def _choose_vertical(fits: list[tuple[_Fit, float]], prior_focal_n: float | None = None, evidence=None,
+                     pixels_per_unit: float = 1.0) -> _Choice | None:
     """The fit, its gravity direction and sign of highest posterior (:mod:`.attitude`): every axis of every fit
     with either sign is a hypothesis; fits with a free focal also pay its prior (:func:`attitude.focal_log_prior`
-    around ``prior_focal_n``). None when no fit has two families of lines."""
+    around ``prior_focal_n``) and ``evidence`` (see :func:`estimate_manhattan`; focals are ``focal_n *
+    pixels_per_unit`` pixels). None when no fit has two families of lines."""
     hypotheses = []
     best_score = max((score for _, score in fits), default=0.0)
     for index, (fit, score) in enumerate(fits):
         counts = np.array([(fit.family == k).sum() for k in range(3)])
         if np.count_nonzero(counts >= 2) < 2 or best_score <= 0:
             continue
-        evidence = attitude.LINE_SCORE_WEIGHT * (score / best_score - 1.0)
+        line_evidence = attitude.LINE_SCORE_WEIGHT * (score / best_score - 1.0)
         if prior_focal_n is not None:
-            evidence += attitude.focal_log_prior(fit.focal_n / prior_focal_n)
-        for axis in range(3):
-            for sign in (1.0, -1.0):
-                up = sign * fit.rotation[:, axis]
-                pitch, roll = attitude_from_vertical(up)
-                hypotheses.append(attitude.AttitudeHypothesis(
-                    up, pitch, roll, evidence + attitude.attitude_log_prior(pitch, roll), index, axis))
+            line_evidence += attitude.focal_log_prior(fit.focal_n / prior_focal_n)
+        ups = np.concatenate([fit.rotation.T, -fit.rotation.T])  # axis k, then axis k reversed
+        other = np.zeros(6) if evidence is None else np.asarray(evidence(ups, fit.focal_n * pixels_per_unit))
+        for row, up in enumerate(ups):
+            pitch, roll = attitude_from_vertical(up)
+            hypotheses.append(attitude.AttitudeHypothesis(
+                up, pitch, roll, line_evidence + float(other[row]) + attitude.attitude_log_prior(pitch, roll),
+                index, row % 3))
     if not hypotheses:
         return None
     best, agreement, runner_up = attitude.choose(hypotheses)
@@ -682,7 +692,7 @@ def _choose_vertical(fits: list[tuple[_Fit, float]], prior_focal_n: float | None
 
 
 def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | None,
-              max_side_px: int) -> ManhattanEstimate | None:
+              max_side_px: int, evidence=None) -> ManhattanEstimate | None:
     """:func:`estimate_manhattan` once the segments are found."""
     working_scale = min(1.0, float(max_side_px) / max(height, width))
     lines = _Lines(segments, width, height, working_scale)
@@ -695,10 +705,11 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
     default_focal_px = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height)
 
     if focal_px is not None:
-        choice = _choose_vertical(_search(lines, focal_px / lines.s, focal_range_n, rng))
+        choice = _choose_vertical(_search(lines, focal_px / lines.s, focal_range_n, rng), None, evidence, lines.s)
         focal_source, focal_out = "given", float(focal_px)
     else:
-        choice = _choose_vertical(_search(lines, None, focal_range_n, rng), default_focal_px / lines.s)
+        choice = _choose_vertical(_search(lines, None, focal_range_n, rng), default_focal_px / lines.s, evidence,
+                                  lines.s)
         focal_source, focal_out = "none", None
     if choice is None:
         return None  # one direction (or none) is not a room
@@ -707,23 +718,25 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
     finite_sin = math.sin(math.radians(FINITE_VP_MIN_ANGLE_DEG))
 
     if focal_px is None:
-        observable = (all(abs(directions[k, 2]) >= finite_sin for k in horizontal)
-                      and all(counts[k] >= 2 for k in horizontal) and fit.focal_rel_std <= MAX_FOCAL_REL_STD)
-        if observable:
+        finite_h = [k for k in horizontal if counts[k] >= 2 and abs(directions[k, 2]) >= finite_sin]
+        vertical_finite = counts[vertical] >= 2 and abs(directions[vertical, 2]) >= math.sin(
+            math.radians(VERTICAL_FINITE_MIN_DEG))
+        pinned = fit.focal_rel_std <= MAX_FOCAL_REL_STD
+        if pinned and (len(finite_h) == 2 or (vertical_finite and finite_h)):
             focal_source, focal_out = "vanishing_points", fit.focal_n * lines.s
-            notes.append(f"focal {focal_out:.0f} px from two finite horizontal vanishing points "
-                         f"(+-{100 * fit.focal_rel_std:.1f}%)")
+            which = "two finite horizontal" if len(finite_h) == 2 else "the vertical and a horizontal"
+            notes.append(f"focal {focal_out:.0f} px from {which} vanishing points (+-{100 * fit.focal_rel_std:.1f}%)")
         else:
             why = ("one-point perspective: a horizontal direction is parallel to the image plane"
                    if any(abs(directions[k, 2]) < finite_sin for k in horizontal)
                    else "the horizontal vanishing points do not pin the focal down")
             notes.append(f"{why}; focal not observable, attitude computed with the default "
                          f"{DEFAULT_FOCAL_35MM_MM:g} mm-equivalent focal ({default_focal_px:.0f} px)")
-            if fit.focal_rel_std <= MAX_FOCAL_REL_STD:
-                notes.append(f"the vertical vanishing point with the horizontal one suggests f = "
+            if pinned:
+                notes.append(f"the vertical vanishing point, too close to infinity to trust, suggests f = "
                              f"{fit.focal_n * lines.s:.0f} px (+-{100 * fit.focal_rel_std:.1f}%): not used")
             choice = _choose_vertical(_search(lines, default_focal_px / lines.s, focal_range_n,
-                                              np.random.default_rng(SEED)))
+                                              np.random.default_rng(SEED)), None, evidence, lines.s)
             if choice is None:
                 return None
             fit, vertical = choice.fit, choice.vertical
