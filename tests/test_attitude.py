@@ -12,7 +12,6 @@ import pytest
 
 from pipeline.camera import attitude
 from pipeline.camera.vanishing import content_box, estimate_manhattan
-
 from tests.test_vanishing import render_room
 
 #: Attitude within this (degrees) on clean drawings, and on drawings with a real photo's defects.

@@ -12,7 +12,6 @@ from pipeline.camera import estimate_camera
 from pipeline.camera.attitude import attitude_from_vertical
 from pipeline.camera.objects import object_cue, up_from_attitude
 from pipeline.records import Detection, Photo
-
 from tests.synthetic import make_scene, on_floor
 
 #: The boxes alone give the pitch within this (degrees) when the furniture is of typical size; the roll, which

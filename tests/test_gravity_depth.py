@@ -12,7 +12,6 @@ from pipeline import frames
 from pipeline.camera import estimate_camera
 from pipeline.camera.gravity_depth import gravity_from_depth
 from pipeline.records import DepthMap, Photo
-
 from tests.test_vanishing import render_room
 
 #: Gravity within this (degrees) from an exact map, and from a map with a sensor's noise.
