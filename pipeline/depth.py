@@ -649,7 +649,8 @@ def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
 
     Only the camera's intrinsics and attitude are used (not its height): candidates are points below the camera
     at least ``FLOOR_BAND`` of the way down to the lowest surfaces; the largest plane among them whose normal is
-    within ``FLOOR_MAX_TILT_RAD`` of the vertical is the floor, refined by least squares on its inliers. Returns
+    within ``FLOOR_MAX_TILT_RAD`` of the vertical, and a surface rather than a slab through noise
+    (:func:`is_surface`), is the floor, refined by least squares on its inliers. Returns
     the camera's height above it (metres), its upward normal in the world frame, and the inlier fraction.
     Raises :class:`DepthUnusable` when no such plane exists (e.g. a random model's map).
     """
@@ -680,12 +681,28 @@ def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
         if offset < 0:  # orient it towards the camera (at the origin): n . p + offset = 0, offset > 0
             normal, offset = -normal, -offset
         normal_world = frames.camera_directions_to_world(camera.world_from_camera, normal)
-        if normal_world[1] > math.cos(FLOOR_MAX_TILT_RAD) and 0.1 <= offset <= 10.0:
+        if normal_world[1] > math.cos(FLOOR_MAX_TILT_RAD) and 0.1 <= offset <= 10.0 \
+                and is_surface(remaining, normal, offset, threshold, len(inliers)):
             on_plane = np.abs(candidates @ normal + offset) < threshold
             return FloorPlane(float(offset), normal_world, float(on_plane.mean()))
         remaining = np.delete(remaining, inliers, axis=0)
     raise DepthUnusable(f"depth {depth.source} shows no floor plane within {math.degrees(FLOOR_MAX_TILT_RAD):.0f} "
                         "deg of the camera's vertical")
+
+
+#: A plane holds at least this many times the points of the equally thick slabs beside it (at three thresholds'
+#: distance): a surface does (2.5 to 50 times on sensor maps of real rooms), a slab cut through a noisy map does
+#: not (about once).
+MIN_PLANE_CONTRAST = 1.8
+
+
+def is_surface(points: np.ndarray, normal: np.ndarray, offset: float, threshold_m: float, inliers: int) -> bool:
+    """Whether a RANSAC plane with ``inliers`` of the (N, 3) ``points`` within ``threshold_m`` is a surface rather
+    than a slab through noise: it holds :data:`MIN_PLANE_CONTRAST` times the points of either slab beside it."""
+    distance = points @ normal + offset
+    beside = max(int((np.abs(distance - 3.0 * threshold_m) < threshold_m).sum()),
+                 int((np.abs(distance + 3.0 * threshold_m) < threshold_m).sum()))
+    return inliers >= MIN_PLANE_CONTRAST * beside
 
 
 def _fit_plane(points: np.ndarray) -> tuple[np.ndarray, float]:

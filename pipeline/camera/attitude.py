@@ -34,7 +34,7 @@ PITCH_SIGMA_DEG = 25.0
 PITCH_LIMIT_DEG = 75.0
 #: Log-likelihood per unit of relative line score: a fit explaining 80 % of the best fit's inlier length loses
 #: 0.2 x this many nats.
-LINE_SCORE_WEIGHT = 10.0
+LINE_SCORE_WEIGHT = 20.0
 #: Prior on the focal length where the lines leave it free: log-normal around a phone's main camera (26 mm
 #: equivalent) with this spread; RGB-D sensors (about 32 mm) and wide phone lenses (about 22 mm) are well inside.
 FOCAL_LOG_SIGMA = 0.3

@@ -28,8 +28,10 @@ from .intrinsics import (
     plausible_focal,
 )
 
-#: A vanishing-point focal below this confidence is not used.
+#: A vanishing-point focal of at least this confidence is used as it is; between MIN_BLENDED_FOCAL_CONFIDENCE and
+#: this it is blended with the default in log space (the weaker, the closer to the default); below, not used.
 MIN_LINE_CONFIDENCE = 0.3
+MIN_BLENDED_FOCAL_CONFIDENCE = 0.15
 #: A vanishing-point attitude below this confidence is not used (a level camera is assumed instead). Low: an
 #: uncertain attitude from the room's own lines is still far better than assuming a level camera, which is 20 to
 #: 40 degrees off for a phone pointed at furniture.
@@ -41,8 +43,8 @@ LINE_SIGMA_AT_FULL_CONFIDENCE_DEG = 2.0
 #: Lines and depth further apart than this many combined sigmas are in conflict (one of them is wrong).
 CONFLICT_SIGMAS = 3.0
 #: Relative 1-sigma uncertainty of the focal by its source (a wrong focal shears a depth map's planes).
-FOCAL_REL_SIGMA = {"user": 0.01, "exif": 0.03, "exif_sensor": 0.05, "vanishing_points": 0.06, "depth_model": 0.1,
-                   "default": 0.2}
+FOCAL_REL_SIGMA = {"user": 0.01, "exif": 0.03, "exif_sensor": 0.05, "vanishing_points": 0.06,
+                   "vanishing_points+default": 0.12, "depth_model": 0.1, "default": 0.2}
 #: Degrees of tilt a depth map's floor takes on per unit of relative focal error (measured on real frames
 #: pitched 20-45 degrees down: a 17 % focal error moves the floor's normal by about 5 degrees).
 DEPTH_TILT_PER_FOCAL_DEG = 30.0
@@ -98,7 +100,10 @@ def estimate_camera(
         from .objects import object_cue
 
         cue = object_cue(detections, width, height)
-    evidence = None  # the boxes weigh in after the lines (:func:`_attitude_from_objects`), not inside their fit
+    # the boxes weigh each line hypothesis when there are enough of them, of more than one kind (two kitchen wall
+    # cabinets taken for floor cabinets must not pick the attitude), and may overrule the lines afterwards
+    # (:func:`_attitude_from_objects`)
+    evidence = cue.log_likelihood if cue is not None and _cue_counts(cue) else None
     lines = None
     if use_lines:
         from .vanishing import estimate_manhattan
@@ -112,10 +117,21 @@ def estimate_camera(
             notes.append(f"vanishing points found with very low confidence ({lines.confidence:.2f}): not used")
             lines = None
     if focal is None and lines is not None and lines.focal_source == "vanishing_points" \
-            and lines.confidence >= MIN_LINE_CONFIDENCE \
+            and lines.focal_confidence >= MIN_BLENDED_FOCAL_CONFIDENCE \
             and plausible_focal(lines.focal_px, width) \
-            and (not plausible_focal(depth_focal_px, width) or lines.confidence >= LINES_OVER_DEPTH_MODEL_CONFIDENCE):
-        focal, source, confidence = float(lines.focal_px), "vanishing_points", lines.confidence
+            and (not plausible_focal(depth_focal_px, width)
+                 or lines.focal_confidence >= LINES_OVER_DEPTH_MODEL_CONFIDENCE):
+        focal, source, confidence = float(lines.focal_px), "vanishing_points", lines.focal_confidence
+        if confidence < MIN_LINE_CONFIDENCE:
+            # a step, not a jump: a weak line focal is pulled towards the default in proportion to its weakness
+            weight = (confidence - MIN_BLENDED_FOCAL_CONFIDENCE) / (MIN_LINE_CONFIDENCE - MIN_BLENDED_FOCAL_CONFIDENCE)
+            default = focal_px_from_35mm(DEFAULT_FOCAL_35MM_MM, width, height)
+            focal = math.exp(weight * math.log(focal) + (1.0 - weight) * math.log(default))
+            source = "vanishing_points+default"
+            notes.append(f"the lines' focal ({lines.focal_px:.0f} px, confidence {confidence:.2f}) is weak: blended "
+                         f"with the {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent default ({default:.0f} px) to "
+                         f"{focal:.0f} px")
+            lines = estimate_manhattan(photo.rgb, focal_px=focal, evidence=evidence) or lines
     if focal is None and depth_focal_px is not None:
         if plausible_focal(depth_focal_px, width):
             focal, source, confidence = float(depth_focal_px), "depth_model", DEPTH_MODEL_FOCAL_CONFIDENCE
@@ -247,7 +263,7 @@ def _attitude_from_objects(cue, focal_px: float, pitch: float, roll: float, line
     (a hypothesis the lines do not support must explain the boxes much better), else None."""
     from .objects import up_from_attitude
 
-    if cue.count < OBJECTS_MIN_COUNT or len(set(cue.categories)) < OBJECTS_MIN_CATEGORIES:
+    if not _cue_counts(cue):
         return None
     found = cue.best_up(focal_px)
     if found is None:
@@ -265,6 +281,12 @@ def _attitude_from_objects(cue, focal_px: float, pitch: float, roll: float, line
     return up, OBJECTS_SIGMA_DEG
 
 
+def _cue_counts(cue) -> bool:
+    """Whether the boxes are enough to weigh in on the attitude: :data:`OBJECTS_MIN_COUNT` boxes of
+    :data:`OBJECTS_MIN_CATEGORIES` kinds."""
+    return cue.count >= OBJECTS_MIN_COUNT and len(set(cue.categories)) >= OBJECTS_MIN_CATEGORIES
+
+
 def _camera_warnings(intrinsics_source: str, attitude_source: str, attitude_confidence: float,
                      notes: list[str]) -> list[str]:
     """One line each for what the camera guessed, with what would fix it (shown on the terminal, in scene.json
@@ -276,6 +298,9 @@ def _camera_warnings(intrinsics_source: str, attitude_source: str, attitude_conf
     elif attitude_source != "user" and attitude_confidence < UNCERTAIN_ATTITUDE_CONFIDENCE:
         out.append(f"camera tilt uncertain (confidence {attitude_confidence:.2f}): check that the floor looks flat; "
                    "give --pitch-deg/--roll-deg or a depth map (--depth) to fix it")
+    if intrinsics_source == "vanishing_points+default":
+        out.append("focal length uncertain: the photo's lines give it only weakly (blended with a 26 mm-equivalent "
+                   "default); give --fov-deg or --focal-px, or keep the photo's EXIF")
     if intrinsics_source == "default":
         out.append(f"focal length unknown: assumed a {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent phone camera; sizes "
                    "and distances can be off by 20 %; give --fov-deg or --focal-px, or keep the photo's EXIF")

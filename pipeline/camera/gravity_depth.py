@@ -35,16 +35,14 @@ PLANE_DISTANCE_REL = 0.01
 MAX_PLANES = 8
 MIN_PLANE_FRACTION = 0.03
 MIN_PLANE_POINTS = 300
-#: A plane holds at least this many times the points of the equally thick slabs beside it (at three
-#: thresholds' distance): a surface does (2.5 to 50 times on sensor maps of real rooms), a slab cut through a noisy
-#: map does not (about once).
-MIN_PLANE_CONTRAST = 1.8
 #: A plane is consistent with an up candidate when its normal is within this angle (degrees) of it (upward) or of
 #: perpendicular to it (a wall).
 CONSISTENT_DEG = 4.0
 #: In the refinement the upward planes together weigh this many times all the walls together: a floor is one
 #: plane, walls are several, and a wall's normal says nothing about the tilt within it.
 UP_WEIGHT = 2.0
+#: Candidates whose attitude prior is above this (log) are equally plausible: the planes' support decides.
+PLAUSIBLE_LOG_PRIOR = -3.0
 #: An answer less likely than this under the attitude prior (a pitch beyond 75 degrees, a roll beyond about 40)
 #: is no answer: the map showed one big plane, a wall or a table top seen from above, and no floor.
 MIN_LOG_PRIOR = -9.0
@@ -52,8 +50,11 @@ MIN_LOG_PRIOR = -9.0
 #: take part, loosest first.
 REFINE_ROUNDS_DEG = (CONSISTENT_DEG, CONSISTENT_DEG, 2.0, 1.0)
 #: Least spread reported (degrees): a sensor map's floor still has calibration and fusion error behind it.
-SENSOR_SIGMA_FLOOR_DEG = 0.5
+SENSOR_SIGMA_FLOOR_DEG = 2.0
 MODEL_SIGMA_FLOOR_DEG = 2.0
+#: Without a floor the spread is this many times larger: on real sensor maps, walls alone (and the cabinet fronts
+#: and sofa backs among them) were 3 to 5 degrees off where the floor was within 1 or 2.
+WALLS_ONLY_SIGMA_FACTOR = 8.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _points(depth: DepthMap, k_matrix: np.ndarray) -> np.ndarray:
 def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
     """The largest planes, one after another: ``(unit normal facing the camera, offset > 0, inlier count)`` with
     ``normal . p + offset = 0``."""
-    from ..depth import _fit_plane, open3d_or_none, segment_plane
+    from ..depth import _fit_plane, is_surface, open3d_or_none, segment_plane
 
     o3d = open3d_or_none()
     if o3d is not None:
@@ -109,10 +110,7 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
         normal, offset = _fit_plane(remaining[inliers])
         if offset < 0:
             normal, offset = -normal, -offset
-        distance = remaining @ normal + offset
-        beside = max(int((np.abs(distance - 3.0 * threshold) < threshold).sum()),
-                     int((np.abs(distance + 3.0 * threshold) < threshold).sum()))
-        if len(inliers) >= MIN_PLANE_CONTRAST * beside:  # else a slab through noise, not a surface
+        if is_surface(remaining, normal, offset, threshold, len(inliers)):  # not a slab through noise
             planes.append((normal, offset, len(inliers)))
         remaining = np.delete(remaining, inliers, axis=0)
     return planes
@@ -149,7 +147,10 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
         if support <= 0:
             continue
         pitch, roll = _attitude(u)
-        score = math.log(support) + attitude.attitude_log_prior(pitch, roll)
+        # the prior only rules out the implausible (a wall taken for the floor); among plausible attitudes the
+        # planes' support decides (a seat cushion a few degrees off the floor must not win on a slightly better
+        # prior)
+        score = math.log(support) + min(0.0, attitude.attitude_log_prior(pitch, roll) - PLAUSIBLE_LOG_PRIOR)
         if score > best_score:
             best, best_score = u, score
     if best is None:
@@ -159,8 +160,8 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
         cosine = normals @ u  # to the walls; planes further off than the round's limit (a slanted cushion, a
         up = cosine > math.cos(math.radians(limit_deg))  # leaning board) drop out as the limit shrinks
         wall = np.abs(cosine) < math.sin(math.radians(limit_deg))
-        if not up.any() and not wall.any():
-            break
+        if not up.any() and np.linalg.matrix_rank(normals[wall], tol=0.2) < 2:
+            break  # one wall alone leaves a direction free: keep what the last round found
         weight_up = counts * up / max(counts[up].sum(), 1.0)
         weight_wall = counts * wall / max(counts[wall].sum(), 1.0)
         m = np.einsum("k,ki,kj->ij", weight_wall - UP_WEIGHT * weight_up, normals, normals)
@@ -174,7 +175,7 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
     floor_seen = bool(up.any())
     sigma = SENSOR_SIGMA_FLOOR_DEG if depth.source.startswith("file:") else MODEL_SIGMA_FLOOR_DEG
     if not floor_seen:
-        sigma *= 3.0  # walls alone: the tilt about their common normal rests on few planes
+        sigma *= WALLS_ONLY_SIGMA_FACTOR  # walls alone: furniture fronts and backs lean, and pass for walls
     return DepthGravity(u, sigma, int(counts[up].sum()), int(counts[wall].sum()), floor_seen, len(planes))
 
 

@@ -39,6 +39,7 @@ Steps:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -80,6 +81,9 @@ FOCAL_HFOV_RANGE_DEG = (25.0, 120.0)
 #: The focal is reported only when both horizontal directions are at least this far out of the image plane
 #: (degrees): closer to it their vanishing point is nearly at infinity and the focal is barely observable.
 FINITE_VP_MIN_ANGLE_DEG = 6.0
+#: The focal averaged over the near-best fits replaces the best fit's when they differ by more than this (relative)
+#: and more than the best fit's own standard error.
+FOCAL_AVERAGE_MIN_SHIFT = 0.02
 #: The vertical vanishing point counts towards the focal (with one finite horizontal one) when gravity is at
 #: least this far out of the image plane (degrees): a camera pitched this much; nearer level, the vanishing point
 #: is far away, where the lens distortion of long verticals dominates.
@@ -132,6 +136,8 @@ class ManhattanEstimate:
                          (:mod:`.attitude`): low when the lines fit another attitude nearly as well
     alternative_up_cam : (3,) the best disagreeing hypothesis's up direction (camera frame), or None
     alternative_log_odds: log posterior odds of the chosen attitude over that alternative
+    focal_confidence   : the confidence without the attitude's agreement share: how far the fit itself (its
+                         support, coverage, residual, orthogonality) is to be believed, for its focal
     """
 
     focal_px: float | None
@@ -147,6 +153,7 @@ class ManhattanEstimate:
     attitude_agreement: float = 1.0
     alternative_up_cam: np.ndarray | None = None
     alternative_log_odds: float = math.inf
+    focal_confidence: float = 0.0
 
     def vanishing_points_px(self, width_px: int, height_px: int) -> np.ndarray:
         """(3, 3) homogeneous vanishing points ``K @ d`` (rows: vertical, A, B) in photo pixels; third coordinate
@@ -660,6 +667,8 @@ class _Choice:
     agreement: float
     runner_up: attitude.AttitudeHypothesis | None
     log_odds: float
+    focal_n_averaged: float  # the fits' focals averaged (in log) by their posterior weights
+    focal_log_spread: float  # the weighted spread of the fits' log focals
 
 
 def _choose_vertical(fits: list[tuple[_Fit, float]], prior_focal_n: float | None = None, evidence=None,
@@ -688,7 +697,15 @@ def _choose_vertical(fits: list[tuple[_Fit, float]], prior_focal_n: float | None
         return None
     best, agreement, runner_up = attitude.choose(hypotheses)
     log_odds = best.log_posterior - runner_up.log_posterior if runner_up is not None else math.inf
-    return _Choice(fits[best.fit_index][0], best.axis, best.up_cam, agreement, runner_up, log_odds)
+    # Model averaging of the focal: fits that explain the lines about equally well but disagree on the focal
+    # (common on real photos) each count by their posterior mass, not winner takes all.
+    logs = np.array([h.log_posterior for h in hypotheses])
+    weights = np.exp(logs - logs.max())
+    log_focals = np.log([fits[h.fit_index][0].focal_n for h in hypotheses])
+    mean = float(np.sum(weights * log_focals) / weights.sum())
+    spread = float(math.sqrt(np.sum(weights * (log_focals - mean) ** 2) / weights.sum()))
+    return _Choice(fits[best.fit_index][0], best.axis, best.up_cam, agreement, runner_up, log_odds,
+                   math.exp(mean), spread)
 
 
 def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | None,
@@ -725,7 +742,22 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
         if pinned and (len(finite_h) == 2 or (vertical_finite and finite_h)):
             focal_source, focal_out = "vanishing_points", fit.focal_n * lines.s
             which = "two finite horizontal" if len(finite_h) == 2 else "the vertical and a horizontal"
-            notes.append(f"focal {focal_out:.0f} px from {which} vanishing points (+-{100 * fit.focal_rel_std:.1f}%)")
+            spread = math.hypot(fit.focal_rel_std, choice.focal_log_spread)
+            if abs(math.log(choice.focal_n_averaged / fit.focal_n)) > max(fit.focal_rel_std, FOCAL_AVERAGE_MIN_SHIFT):
+                # other fits nearly as good disagree: the averaged focal, and the attitude found again with it
+                focal_out = choice.focal_n_averaged * lines.s
+                notes.append(f"fits of the lines nearly as good as the best ({fit.focal_n * lines.s:.0f} px) "
+                             f"disagree on the focal: their average {focal_out:.0f} px (+-{100 * spread:.0f}%)")
+                # the same fit, its rotation refined at that focal (a new search could read the lines otherwise)
+                fit = _refine(lines, fit.rotation, choice.focal_n_averaged, False, focal_range_n)
+                refit = _choose_vertical([(fit, 1.0)], None, evidence, lines.s)
+                if refit is not None:
+                    choice = dataclasses.replace(refit, agreement=choice.agreement, runner_up=choice.runner_up,
+                                                 log_odds=choice.log_odds)
+                    fit, vertical = choice.fit, choice.vertical
+                    counts, directions, horizontal = _families(fit, vertical)
+            else:
+                notes.append(f"focal {focal_out:.0f} px from {which} vanishing points (+-{100 * spread:.1f}%)")
         else:
             why = ("one-point perspective: a horizontal direction is parallel to the image plane"
                    if any(abs(directions[k, 2]) < finite_sin for k in horizontal)
@@ -784,6 +816,7 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
     confidence = _confidence(lines, fit, vertical, horizontal, off_deg)
     if focal_source == "none":
         confidence *= 0.8
+    focal_confidence = confidence
     # an attitude the lines fit no better than another is a coin toss: say so in the confidence
     confidence *= choice.agreement
     return ManhattanEstimate(
@@ -800,6 +833,7 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
         attitude_agreement=float(choice.agreement),
         alternative_up_cam=None if choice.runner_up is None else choice.runner_up.up_cam,
         alternative_log_odds=float(choice.log_odds),
+        focal_confidence=float(focal_confidence),
     )
 
 
