@@ -33,26 +33,28 @@ from tests.tolerances import GIVEN_CAMERA_GRAVITY_DEG, ROUND_TRIP_ATOL, SCORE_PY
 REALDEV = ROOT.parent / "shared" / "realdev"
 REALDEV_CASES = 24
 
-# Levels measured on the 24 cases (``room3d eval ../shared/realdev --given none [--depth depth.png]``), plus a margin;
-# measured at commit db26dbd, the in-flight depth-gravity camera in brackets where it differed.
-#: Photo alone: median gravity error (degrees; measured 1.97) ...
-REALDEV_GRAVITY_MEDIAN_MAX_DEG = 2.5
-#: ... the least share of the cases within 5 degrees (measured 0.83) ...
-REALDEV_GRAVITY_WITHIN_5DEG_MIN = 0.75
-#: ... median relative focal error (measured 0.056) ...
-REALDEV_FOCAL_MEDIAN_MAX = 0.08
-#: ... median absolute camera height error (metres, vs the truth's floor estimate; measured 0.21) ...
-REALDEV_HEIGHT_MEDIAN_MAX_M = 0.25
-#: ... and mean object IoU over the true objects (measured 0.125).
+# Levels measured on the 24 cases (``room3d eval ../shared/realdev --given none [--depth depth.png]``), with about
+# one case of slack on the shares; measured values in brackets.
+#: Photo alone: median gravity error (degrees; [1.79]) ...
+REALDEV_GRAVITY_MEDIAN_MAX_DEG = 2.2
+#: ... the least share of the cases within 5 degrees ([0.875]) ...
+REALDEV_GRAVITY_WITHIN_5DEG_MIN = 0.83
+#: ... median relative focal error ([0.036]) and the least share within 10 % ([0.75]) ...
+REALDEV_FOCAL_MEDIAN_MAX = 0.06
+REALDEV_FOCAL_WITHIN_10PCT_MIN = 0.70
+#: ... median absolute camera height error (metres, vs the truth's floor estimate; [0.12]) ...
+REALDEV_HEIGHT_MEDIAN_MAX_M = 0.18
+#: ... and mean object IoU over the true objects ([0.120]).
 REALDEV_MEAN_IOU_MIN = 0.10
-#: With the sensor depth (``--depth depth.png``): median gravity error (degrees; measured 1.97 [2.54]) ...
-REALDEV_DEPTH_GRAVITY_MEDIAN_MAX_DEG = 3.0
-#: ... the least share of the cases within 5 degrees (measured 0.83 [0.75]) ...
-REALDEV_DEPTH_GRAVITY_WITHIN_5DEG_MIN = 0.70
-#: ... median absolute camera height error (metres; measured 0.073 [0.062]) ...
+#: With the sensor depth (``--depth depth.png``): median gravity error (degrees; [1.42]) ...
+REALDEV_DEPTH_GRAVITY_MEDIAN_MAX_DEG = 1.8
+#: ... the least share of the cases within 5 degrees ([0.875]) and within 15 ([1.0]) ...
+REALDEV_DEPTH_GRAVITY_WITHIN_5DEG_MIN = 0.83
+REALDEV_DEPTH_GRAVITY_WITHIN_15DEG_MIN = 1.0
+#: ... median absolute camera height error (metres; [0.06]) ...
 REALDEV_DEPTH_HEIGHT_MEDIAN_MAX_M = 0.10
-#: ... and mean object IoU (measured 0.149 [0.160]).
-REALDEV_DEPTH_MEAN_IOU_MIN = 0.12
+#: ... and mean object IoU ([0.172]).
+REALDEV_DEPTH_MEAN_IOU_MIN = 0.14
 
 #: Cases for the check against score.py: many objects, two scans.
 SCORE_PY_CASES = ("scene0025_00_00020", "scene0207_00_00640")
@@ -209,10 +211,12 @@ def test_realdev_camera_levels(realdev):
     assert photo["gravity_error_deg_median"] <= REALDEV_GRAVITY_MEDIAN_MAX_DEG, photo
     assert photo["gravity_within_5deg"] >= REALDEV_GRAVITY_WITHIN_5DEG_MIN, photo
     assert photo["focal_error_median"] <= REALDEV_FOCAL_MEDIAN_MAX, photo
+    assert photo["focal_within_10pct"] >= REALDEV_FOCAL_WITHIN_10PCT_MIN, photo
     assert photo["height_error_m_median_abs"] <= REALDEV_HEIGHT_MEDIAN_MAX_M, photo
     assert photo["mean_iou"] >= REALDEV_MEAN_IOU_MIN, photo
     depth = realdev_summary(*_evaluated("none", "depth.png"))
     assert depth["gravity_error_deg_median"] <= REALDEV_DEPTH_GRAVITY_MEDIAN_MAX_DEG, depth
     assert depth["gravity_within_5deg"] >= REALDEV_DEPTH_GRAVITY_WITHIN_5DEG_MIN, depth
+    assert depth["gravity_within_15deg"] >= REALDEV_DEPTH_GRAVITY_WITHIN_15DEG_MIN, depth
     assert depth["height_error_m_median_abs"] <= REALDEV_DEPTH_HEIGHT_MEDIAN_MAX_M, depth
     assert depth["mean_iou"] >= REALDEV_DEPTH_MEAN_IOU_MIN, depth
