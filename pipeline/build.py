@@ -6,7 +6,6 @@ failed run never leaves a half-written folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -176,7 +175,7 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
 
     inputs = {
         "photo": str(photo.path),
-        "photo_sha256": hashlib.sha256(photo.path.read_bytes()).hexdigest(),
+        "photo_sha256": photo.sha256,
         "exif_orientation": photo.exif_orientation,
         "exif_focal_35mm_mm": photo.focal_35mm_mm,
         "grounding": str(options.grounding) if options.grounding else None,

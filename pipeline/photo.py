@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import warnings
 from pathlib import Path
 
@@ -36,10 +38,14 @@ def load_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"photo not found: {path}")
+    try:  # read once: the bytes are decoded and hashed (scene.json's photo_sha256) from memory
+        data = path.read_bytes()
+    except OSError as error:
+        raise UserError(f"cannot read photo {path}: {error}") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise UserError(f"not an image Pillow can read: {path}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -73,6 +79,7 @@ def load_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         focal_px_from_sensor=_focal_px_from_sensor(focal_mm, sub, raw_width),
         camera_model=_text(exif.get(_TAG_MODEL)) if exif else None,
         exif_orientation=int(exif.get(_TAG_ORIENTATION, 1)) if exif else 1,
+        sha256=hashlib.sha256(data).hexdigest(),
     )
 
 

@@ -23,6 +23,7 @@ class Photo:
     focal_35mm_mm           EXIF ``FocalLengthIn35mmFilm`` (mm, 35 mm-equivalent), None when absent or nonsense
     focal_mm                EXIF ``FocalLength`` (mm, of the real lens), None when absent
     focal_px_from_sensor    ``FocalLength`` in pixels of this photo through the EXIF sensor resolution, or None
+    sha256                  hex digest of the file's bytes (read once, with the pixels), None for a photo made in memory
     """
 
     path: Path
@@ -32,6 +33,7 @@ class Photo:
     focal_px_from_sensor: float | None = None
     camera_model: str | None = None
     exif_orientation: int = 1
+    sha256: str | None = None
 
     @property
     def width_px(self) -> int:

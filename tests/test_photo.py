@@ -93,3 +93,27 @@ def test_truncated_png_is_a_user_error(tmp_path, keep):
     with pytest.raises(UserError, match="damaged or truncated") as caught:
         load_photo(path)
     assert "\n" not in str(caught.value)
+
+
+def test_photo_is_read_once_and_hashed(tmp_path, monkeypatch):
+    """The file is read once: its pixels and its sha256 (scene.json's ``photo_sha256``) come from the same bytes."""
+    import hashlib
+    from pathlib import Path
+
+    from PIL import Image
+
+    from pipeline.photo import load_photo
+
+    path = tmp_path / "room.jpg"
+    Image.new("RGB", (64, 48), (200, 100, 50)).save(path)
+    reads = []
+    original = Path.read_bytes
+
+    def counting(self):
+        reads.append(self)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    photo = load_photo(path)
+    assert photo.sha256 == hashlib.sha256(original(path)).hexdigest()
+    assert reads == [path]
