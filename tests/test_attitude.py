@@ -125,3 +125,31 @@ def test_choose_reports_ambiguity():
     assert 0.5 < agreement < 0.7
     best, agreement, runner_up = attitude.choose([one, near])
     assert agreement == pytest.approx(1.0) and runner_up is None
+
+
+@pytest.mark.parametrize("turn", ["upside_down", "sideways"])
+def test_turned_photo_is_not_a_confident_answer(turn):
+    """Lines cannot tell a camera looking up from an upside-down photo, nor gravity from a room's horizontal in a
+    photo turned by 90 degrees (EXIF orientation lost): the answer says so and is not confident."""
+    from pipeline.camera import estimate_camera
+    from pipeline.records import Photo
+
+    image, _ = render_room(1024, 768, 700.0, -12.0, 2.0, 25.0)
+    turned = image[::-1, ::-1] if turn == "upside_down" else np.rot90(image)
+    camera = estimate_camera(Photo(path=None, rgb=np.ascontiguousarray(turned)))
+    assert camera.attitude_confidence <= 0.4
+    assert any("upside down or turned by 90 degrees" in w for w in camera.warnings), camera.warnings
+
+
+def test_no_lines_tiny_and_extreme_photos_fail_cleanly(tmp_path, capsys):
+    """A photo without lines: a level camera with a warning; a 1 x 10000 photo: one line, exit code 2."""
+    from PIL import Image
+
+    from pipeline.cli import main
+
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (10000, 1), (90, 90, 90)).save(strip)
+    assert main(["build", str(strip), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("room3d: error:") and "too small" in err[0]
+    assert not (tmp_path / "out").exists()

@@ -57,6 +57,9 @@ OBJECTS_SIGMA_DEG = 8.0
 #: floor cabinets, must not tilt the room).
 OBJECTS_MIN_COUNT = 3
 OBJECTS_MIN_CATEGORIES = 2
+#: A camera found looking up by more than this (degrees) gets a warning, and at most this attitude confidence.
+LOOKING_UP_WARN_DEG = 10.0
+LOOKING_UP_MAX_CONFIDENCE = 0.4
 #: Below this attitude confidence the terminal, scene.json and the page say the tilt is uncertain.
 UNCERTAIN_ATTITUDE_CONFIDENCE = 0.3
 #: Confidence given to a depth model's focal: a learned guess, above the default and below measured vanishing points.
@@ -180,6 +183,13 @@ def estimate_camera(
         pitch = math.radians(pitch_deg) if pitch_deg is not None else pitch
         roll = math.radians(roll_deg) if roll_deg is not None else roll
         attitude_source, attitude_confidence, attitude_sigma = "user", 1.0, 0.0
+    if attitude_source not in ("user", "assumed_level") and pitch > math.radians(LOOKING_UP_WARN_DEG):
+        # lines cannot tell a camera looking up from an upside-down photo, nor a room's horizontal from gravity
+        # in a photo turned by 90 degrees whose EXIF orientation was lost: an upward look is what those give
+        attitude_confidence = min(attitude_confidence, LOOKING_UP_MAX_CONFIDENCE)
+        warnings.append(f"the camera looks up by {math.degrees(pitch):.0f} deg, unusual for a room photo: if the "
+                        "photo is upside down or turned by 90 degrees (lost EXIF orientation), rotate it upright; "
+                        "else give --pitch-deg/--roll-deg to confirm")
     warnings.extend(_camera_warnings(source, attitude_source, attitude_confidence, notes))
     return CameraEstimate(
         intrinsics=intrinsics,
