@@ -56,7 +56,21 @@ def _camera(args: argparse.Namespace) -> int:
     from .photo import load_photo
 
     photo = load_photo(args.photo, max_pixels=args.max_pixels)
-    camera = estimate_camera(photo, focal_px=args.focal_px, fov_deg=args.fov_deg)
+    depth = detections = None
+    if args.depth:
+        from .depth import load_depth
+
+        notes: list[str] = []
+        depth = load_depth(args.depth, photo, kind=args.depth_kind, notes=notes)
+        for note in notes:
+            print(f"room3d: warning: {note}", file=sys.stderr)
+    if args.grounding:
+        from .grounding import read_grounding
+
+        detections = read_grounding(args.grounding, photo.width_px, photo.height_px).detections
+    camera = estimate_camera(photo, focal_px=args.focal_px, fov_deg=args.fov_deg, depth=depth, detections=detections)
+    for warning in camera.warnings:
+        print(f"room3d: warning: {warning}", file=sys.stderr)
     intrinsics = camera.intrinsics
     summary = {
         "focal_px": intrinsics.fx_px,
@@ -68,9 +82,11 @@ def _camera(args: argparse.Namespace) -> int:
         "roll_deg": math.degrees(camera.roll_rad),
         "attitude_source": camera.attitude_source,
         "attitude_confidence": camera.attitude_confidence,
+        "attitude_sigma_deg": camera.attitude_sigma_deg,
         "room_yaw_deg": math.degrees(camera.room_yaw_rad),
         "room_yaw_source": camera.room_yaw_source,
         "notes": list(camera.notes),
+        "warnings": list(camera.warnings),
     }
     if args.overlay:
         from .export.overlay import draw_camera_overlay
@@ -278,6 +294,12 @@ def parser() -> argparse.ArgumentParser:
     camera_focal.add_argument("--focal-px", type=float, help="focal length in pixels, if known")
     camera_focal.add_argument("--fov-deg", type=float, help="horizontal field of view in degrees, if known")
     camera.add_argument("--overlay", type=Path, help="write a PNG of the line families and the horizon here")
+    camera.add_argument("--depth", metavar="SPEC", help="a depth map of the photo (file:PATH or hf:MODEL): a metric "
+                        "map's floor and walls give gravity too")
+    camera.add_argument("--depth-kind", choices=("metric_depth", "relative_depth", "relative_disparity"),
+                        help="what a depth file holds (default metric_depth)")
+    camera.add_argument("--grounding", type=Path, help="the model's answer: floor-standing objects' boxes weigh in "
+                        "on the tilt")
     camera.add_argument("--json", action="store_true", help="print JSON instead of text")
     camera.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help="refuse photos with more pixels than this")

@@ -199,3 +199,19 @@ def test_credentials_in_the_model_url_are_not_recorded(tmp_path, capsys):
     for path in out.iterdir():
         data = path.read_bytes()
         assert b"pw-secret" not in data and b"sk-query-secret" not in data, path.name
+
+
+def test_camera_command_takes_depth_and_boxes(capsys):
+    """``room3d camera`` with a sample's depth map: gravity from its floor and the lines combined; the JSON carries
+    the spread and the warnings."""
+    from tests.conftest import SAMPLES
+
+    sample = SAMPLES / "bedroom_01"
+    assert main(["camera", str(sample / "photo.png"), "--depth", f"file:{sample / 'depth.png'}",
+                 "--grounding", str(sample / "grounding.qwen3.json"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["attitude_source"] == "vanishing_points+depth"
+    truth = json.loads((sample / "truth.json").read_text())["camera"]
+    assert summary["pitch_deg"] == pytest.approx(truth["pitch_deg"], abs=0.2)
+    assert summary["roll_deg"] == pytest.approx(truth["roll_deg"], abs=0.2)
+    assert summary["attitude_sigma_deg"] < 3.0 and summary["warnings"] == []

@@ -314,7 +314,7 @@ def _camera_warnings(intrinsics_source: str, attitude_source: str, attitude_conf
     if intrinsics_source == "default":
         out.append(f"focal length unknown: assumed a {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent phone camera; sizes "
                    "and distances can be off by 20 %; give --fov-deg or --focal-px, or keep the photo's EXIF")
-    conflict = [n for n in notes if "disagree" in n]
+    conflict = [n for n in notes if n.startswith("gravity:") and "disagree" in n]
     out.extend(f"conflicting cues: {n}" for n in conflict)
     return out
 
