@@ -379,6 +379,7 @@ class RealdevCameraScore:
     height_error_m: float
     true_height_m: float
     objects_in_truth: int
+    attitude_confidence: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -422,6 +423,7 @@ def score_realdev_case(name: str, truth: dict, solved: dict
         height_error_m=float(est_height) - true_height if true_height is not None else math.nan,
         true_height_m=float(true_height) if true_height is not None else math.nan,
         objects_in_truth=len(truths),
+        attitude_confidence=float(cam.get("attitude_confidence", math.nan)),
     )
 
     predicted: dict[int, dict] = {}
@@ -519,8 +521,24 @@ def realdev_summary(cameras: list[RealdevCameraScore], objects: list[RealdevObje
         "range_error_m_median": _median([o.range_error_m for o in hit]),
         "intrinsics_sources": _counts(c.intrinsics_source for c in cameras),
         "attitude_sources": _counts(c.attitude_source for c in cameras),
+        "gravity_by_confidence": _gravity_by_confidence(cameras),
     }
     return summary
+
+
+#: Attitude confidence bands for the calibration line: does the confidence predict the gravity error?
+CONFIDENCE_BANDS = ((0.0, 0.3), (0.3, 0.5), (0.5, 1.01))
+
+
+def _gravity_by_confidence(cameras: list[RealdevCameraScore]) -> list[dict]:
+    """Per attitude-confidence band: the cases in it and their median and largest gravity error."""
+    out = []
+    for low, high in CONFIDENCE_BANDS:
+        errors = [c.gravity_error_deg for c in cameras if low <= c.attitude_confidence < high]
+        out.append({"confidence_from": low, "confidence_to": min(high, 1.0), "cases": len(errors),
+                    "gravity_error_deg_median": _median(errors),
+                    "gravity_error_deg_max": max(errors) if errors else None})
+    return out
 
 
 def realdev_class_summary(objects: list[RealdevObjectScore]) -> dict[str, dict]:
@@ -580,6 +598,10 @@ def realdev_report(cameras: list[RealdevCameraScore], objects: list[RealdevObjec
             lines.append(f"camera height error: median {s['height_error_m_median_abs']:.2f} m "
                          f"({100 * s['height_error_median_rel']:.1f}%), signed median "
                          f"{s['height_error_m_median']:+.2f} m (vs the truth's floor estimate)")
+        lines.append("gravity error by attitude confidence: " + "; ".join(
+            f"{band['confidence_from']:g}-{band['confidence_to']:g}: {band['cases']} cases"
+            + (f", median {band['gravity_error_deg_median']:.1f}, max {band['gravity_error_deg_max']:.1f} deg"
+               if band["cases"] else "") for band in s["gravity_by_confidence"]))
         lines.append("sources: intrinsics " + ", ".join(f"{k} {v}" for k, v in s["intrinsics_sources"].items())
                      + "; attitude " + ", ".join(f"{k} {v}" for k, v in s["attitude_sources"].items()))
     if objects:

@@ -143,6 +143,31 @@ def attitude_from_world_from_camera(world_from_camera: np.ndarray) -> dict:
     }
 
 
+
+def up_in_camera_from_attitude(pitch_rad: float, roll_rad: float) -> np.ndarray:
+    """(3,) world up (+Y) in the OpenCV camera frame of a camera with this pitch and roll
+    (:func:`world_from_camera_from_attitude`; yaw does not change it). Inverse: :func:`attitude_from_up_in_camera`."""
+    return world_from_camera_from_attitude(pitch_rad, roll_rad, 0.0)[:3, :3].T @ np.array([0.0, 1.0, 0.0])
+
+
+def attitude_from_up_in_camera(up_cam: np.ndarray) -> tuple[float, float]:
+    """``(pitch_rad, roll_rad)`` of the camera whose world +Y is the camera-frame direction ``up_cam`` (any length).
+    Inverse of :func:`up_in_camera_from_attitude` for |pitch| < 90 degrees.
+
+    Builds a ``world_from_camera`` whose world Y axis is ``up_cam`` and whose world -Z axis is the optical axis
+    projected on the horizontal plane (yaw 0), and reads its attitude with :func:`attitude_from_world_from_camera`.
+    """
+    up = np.asarray(up_cam, dtype=float)
+    up = up / np.linalg.norm(up)
+    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # optical axis, made horizontal
+    if np.linalg.norm(forward) < 1e-9:  # looking straight up or down: any heading
+        forward = np.array([0.0, 1.0, 0.0]) - up[1] * up
+    forward = forward / np.linalg.norm(forward)
+    z_world = -forward  # the camera looks along world -Z
+    x_world = np.cross(up, z_world)
+    attitude = attitude_from_world_from_camera(rigid(np.stack([x_world, up, z_world]), np.zeros(3)))
+    return attitude["pitch_rad"], attitude["roll_rad"]
+
 def world_from_camera_gl(world_from_camera: np.ndarray) -> np.ndarray:
     """(4, 4) pose of the GL camera (glTF camera node: x right, y up, looks down -Z) from ``world_from_camera``.
 

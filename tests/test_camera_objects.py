@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from pipeline import frames
 from pipeline.camera import estimate_camera
-from pipeline.camera.attitude import attitude_from_vertical
-from pipeline.camera.objects import object_cue, up_from_attitude
+from pipeline.camera.objects import object_cue
 from pipeline.records import Detection, Photo
 from tests.synthetic import make_scene, on_floor
 
@@ -36,12 +36,12 @@ def test_boxes_give_the_attitude(pitch_deg, roll_deg):
     cue = object_cue(scene.detections(), 1296, 968)
     assert cue.count >= 3  # those whose top and bottom are in view
     up, _ = cue.best_up(900.0)
-    pitch, roll = attitude_from_vertical(up)
+    pitch, roll = frames.attitude_from_up_in_camera(up)
     assert math.degrees(pitch) == pytest.approx(pitch_deg, abs=OBJECTS_PITCH_DEG)
     assert math.degrees(roll) == pytest.approx(roll_deg, abs=OBJECTS_ROLL_DEG)
     # the true attitude explains the boxes far better than a level camera
-    truth = cue.log_likelihood(up_from_attitude(math.radians(pitch_deg), math.radians(roll_deg))[None], 900.0)
-    level = cue.log_likelihood(up_from_attitude(0.0, 0.0)[None], 900.0)
+    truth = cue.log_likelihood(frames.up_in_camera_from_attitude(math.radians(pitch_deg), math.radians(roll_deg))[None], 900.0)
+    level = cue.log_likelihood(frames.up_in_camera_from_attitude(0.0, 0.0)[None], 900.0)
     assert truth[0] - level[0] > 3.0
 
 

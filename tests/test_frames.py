@@ -396,3 +396,15 @@ def test_pixel_centers_round_trip():
     np.testing.assert_array_equal(back_rows, rows)
     # any point inside a pixel belongs to it
     assert [int(a) for a in frames.pixel_indices(np.array([3.999, 0.0]))] == [3, 0]
+
+
+@pytest.mark.parametrize("pitch_deg,roll_deg", [(0.0, 0.0), (-17.0, 4.0), (-30.0, -8.0), (10.0, 2.5), (-62.0, 1.0)])
+def test_up_in_camera_round_trip(pitch_deg, roll_deg):
+    """``up_in_camera_from_attitude`` / ``attitude_from_up_in_camera``: world up seen from the camera, and back;
+    the up direction is the camera's world +Y, whatever the yaw and height."""
+    pitch, roll = math.radians(pitch_deg), math.radians(roll_deg)
+    up = frames.up_in_camera_from_attitude(pitch, roll)
+    world_from_camera = frames.world_from_camera_from_attitude(pitch, roll, 1.5, yaw_rad=0.7)
+    np.testing.assert_allclose(up, world_from_camera[:3, :3].T @ [0.0, 1.0, 0.0], atol=ROUND_TRIP_ATOL)
+    back = frames.attitude_from_up_in_camera(3.0 * up)  # any length
+    assert back == pytest.approx((pitch, roll), abs=ROUND_TRIP_ATOL)

@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 from pipeline import frames
-from pipeline.camera.vanishing import ManhattanEstimate, attitude_from_vertical, detect_segments, estimate_manhattan
-
+from pipeline.camera.vanishing import ManhattanEstimate, detect_segments, estimate_manhattan
 from tests.conftest import sample_dirs
 
 #: Synthetic drawings: pitch and roll within this (degrees).
@@ -254,15 +253,6 @@ def test_output_frames_and_families():
     seg = estimate.segments_px[estimate.segment_family == 0]
     assert np.all(np.abs(seg[:, 3] - seg[:, 1]) > np.abs(seg[:, 2] - seg[:, 0]))
     assert 0.0 <= estimate.confidence <= 1.0
-
-
-@pytest.mark.parametrize("pitch_deg,roll_deg", [(0.0, 0.0), (-17.0, 4.0), (-30.0, -8.0), (10.0, 2.5)])
-def test_attitude_from_vertical_round_trip(pitch_deg, roll_deg):
-    world_from_camera = frames.world_from_camera_from_attitude(math.radians(pitch_deg), math.radians(roll_deg), 1.5)
-    up_cam = world_from_camera[:3, :3].T @ [0.0, 1.0, 0.0]
-    pitch, roll = attitude_from_vertical(up_cam)
-    assert math.degrees(pitch) == pytest.approx(pitch_deg, abs=1e-9)
-    assert math.degrees(roll) == pytest.approx(roll_deg, abs=1e-9)
 
 
 def test_segments_in_photo_pixels():

@@ -61,7 +61,7 @@ class AttitudeHypothesis:
     """One candidate for gravity.
 
     up_cam          : (3,) unit vector, world up in the OpenCV camera frame
-    pitch_rad, roll_rad: the attitude it implies (:func:`attitude_from_vertical`)
+    pitch_rad, roll_rad: the attitude it implies (:func:`frames.attitude_from_up_in_camera`)
     log_posterior   : line evidence + prior (nats, relative)
     fit_index       : which line fit it came from; axis: which of the fit's directions is vertical
     """
@@ -92,26 +92,6 @@ def choose(hypotheses: list[AttitudeHypothesis]) -> tuple[AttitudeHypothesis, fl
     far = [h for h, n in zip(hypotheses, near) if not n]
     runner_up = max(far, key=lambda h: h.log_posterior) if far else None
     return best, agreement, runner_up
-
-
-def attitude_from_vertical(up_cam: np.ndarray) -> tuple[float, float]:
-    """``(pitch_rad, roll_rad)`` of the camera whose world +Y is the camera-frame direction ``up_cam``.
-
-    Builds a ``world_from_camera`` whose world Y axis is ``up_cam`` and whose world -Z axis is the optical axis
-    projected on the horizontal plane (yaw 0), and reads its attitude with
-    :func:`frames.attitude_from_world_from_camera`.
-    """
-    up = np.asarray(up_cam, dtype=float)
-    up = up / np.linalg.norm(up)
-    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # optical axis, made horizontal
-    if np.linalg.norm(forward) < 1e-9:  # looking straight up or down: any heading
-        forward = np.array([0.0, 1.0, 0.0]) - up[1] * up
-    forward = forward / np.linalg.norm(forward)
-    z_world = -forward  # the camera looks along world -Z
-    x_world = np.cross(up, z_world)
-    world_from_camera = frames.rigid(np.stack([x_world, up, z_world]), np.zeros(3))
-    attitude = frames.attitude_from_world_from_camera(world_from_camera)
-    return attitude["pitch_rad"], attitude["roll_rad"]
 
 
 def wrap_quarter(angle_rad: float) -> float:

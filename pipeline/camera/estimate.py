@@ -19,7 +19,7 @@ import math
 from .. import frames
 from ..errors import UserError
 from ..records import CameraEstimate, DepthMap, Detection, Intrinsics, Photo
-from .attitude import attitude_from_vertical, attitude_log_prior, room_yaw_for_attitude
+from .attitude import attitude_log_prior, room_yaw_for_attitude
 from .intrinsics import (
     DEFAULT_CAMERA_HEIGHT_M,
     DEFAULT_FOCAL_35MM_MM,
@@ -167,7 +167,7 @@ def estimate_camera(
         by_objects = _attitude_from_objects(cue, focal, pitch, roll, lines, notes)
         if by_objects is not None:
             up, attitude_sigma = by_objects
-            pitch, roll = attitude_from_vertical(up)
+            pitch, roll = frames.attitude_from_up_in_camera(up)
             attitude_source, attitude_confidence = "objects", confidence_from_sigma(attitude_sigma)
             if lines is not None:
                 room_yaw = room_yaw_for_attitude(lines.vp_directions_cam[1], pitch, roll)
@@ -175,7 +175,7 @@ def estimate_camera(
         fused = _with_depth_gravity(depth, intrinsics, FOCAL_REL_SIGMA.get(source, 0.2), lines, notes)
         if fused is not None:
             up, attitude_sigma, attitude_source = fused
-            pitch, roll = attitude_from_vertical(up)
+            pitch, roll = frames.attitude_from_up_in_camera(up)
             attitude_confidence = confidence_from_sigma(attitude_sigma)
             if lines is not None:
                 room_yaw = room_yaw_for_attitude(lines.vp_directions_cam[1], pitch, roll)
@@ -271,21 +271,19 @@ def _attitude_from_objects(cue, focal_px: float, pitch: float, roll: float, line
     """``(up_cam, sigma_deg)`` when the boxes' floor contacts and heights (:mod:`.objects`) favour another
     attitude over the current one (the lines', or a level camera) by more than :data:`OBJECTS_OVERRIDE_NATS`
     (a hypothesis the lines do not support must explain the boxes much better), else None."""
-    from .objects import up_from_attitude
-
     if not _cue_counts(cue):
         return None
     found = cue.best_up(focal_px)
     if found is None:
         return None
     up, score = found
-    current = float(cue.log_likelihood(up_from_attitude(pitch, roll)[None], focal_px)[0]) \
+    current = float(cue.log_likelihood(frames.up_in_camera_from_attitude(pitch, roll)[None], focal_px)[0]) \
         + attitude_log_prior(pitch, roll)
     margin = OBJECTS_OVERRIDE_NATS if lines is not None else OBJECTS_OVER_LEVEL_NATS
     if score - current <= margin:
         return None
     what = "the lines' attitude" if lines is not None else "a level camera"
-    new_pitch, new_roll = attitude_from_vertical(up)
+    new_pitch, new_roll = frames.attitude_from_up_in_camera(up)
     notes.append(f"the {cue.count} floor-standing objects' boxes fit pitch {math.degrees(new_pitch):.0f}, roll "
                  f"{math.degrees(new_roll):.0f} deg far better than {what} (by {score - current:.0f} nats): taken")
     return up, OBJECTS_SIGMA_DEG

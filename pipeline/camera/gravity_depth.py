@@ -180,4 +180,4 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
 
 
 def _attitude(up_cam: np.ndarray) -> tuple[float, float]:
-    return attitude.attitude_from_vertical(up_cam)
+    return frames.attitude_from_up_in_camera(up_cam)

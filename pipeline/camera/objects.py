@@ -97,25 +97,20 @@ class ObjectCue:
         pitches = np.radians(np.arange(*PITCH_GRID_DEG))
         rolls = np.radians(np.arange(*ROLL_GRID_DEG))
         grid = np.array([(p, r) for p in pitches for r in rolls])
-        ups = np.array([up_from_attitude(p, r) for p, r in grid])
+        ups = np.array([frames.up_in_camera_from_attitude(p, r) for p, r in grid])
         scores = self.log_likelihood(ups, focal_px) + np.array([attitude.attitude_log_prior(p, r) for p, r in grid])
         best = int(np.argmax(scores))
         from scipy.optimize import minimize
 
         def negative(x):
-            up = up_from_attitude(x[0], x[1])
+            up = frames.up_in_camera_from_attitude(x[0], x[1])
             return -(float(self.log_likelihood(up[None], focal_px)[0]) + attitude.attitude_log_prior(x[0], x[1]))
 
         found = minimize(negative, grid[best], method="Nelder-Mead",
                          options={"xatol": 1e-4, "fatol": 1e-4, "initial_simplex": grid[best] + np.radians(
                              [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])})
         x = found.x if found.fun <= -scores[best] else grid[best]
-        return up_from_attitude(x[0], x[1]), -float(min(found.fun, -scores[best]))
-
-
-def up_from_attitude(pitch_rad: float, roll_rad: float) -> np.ndarray:
-    """World up (3,) in the OpenCV camera frame of :func:`frames.world_from_camera_from_attitude`."""
-    return frames.world_from_camera_from_attitude(pitch_rad, roll_rad, 0.0)[:3, :3].T @ np.array([0.0, 1.0, 0.0])
+        return frames.up_in_camera_from_attitude(x[0], x[1]), -float(min(found.fun, -scores[best]))
 
 
 def object_cue(detections: tuple[Detection, ...] | list[Detection], width_px: int, height_px: int) -> ObjectCue:

@@ -49,7 +49,6 @@ from scipy.optimize import least_squares
 
 from .. import frames
 from . import attitude
-from .attitude import attitude_from_vertical
 from .intrinsics import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
 
 #: Segments shorter than this fraction of the working image's diagonal are dropped (noise, texture).
@@ -689,7 +688,7 @@ def _choose_vertical(fits: list[tuple[_Fit, float]], prior_focal_n: float | None
         ups = np.concatenate([fit.rotation.T, -fit.rotation.T])  # axis k, then axis k reversed
         other = np.zeros(6) if evidence is None else np.asarray(evidence(ups, fit.focal_n * pixels_per_unit))
         for row, up in enumerate(ups):
-            pitch, roll = attitude_from_vertical(up)
+            pitch, roll = frames.attitude_from_up_in_camera(up)
             hypotheses.append(attitude.AttitudeHypothesis(
                 up, pitch, roll, line_evidence + float(other[row]) + attitude.attitude_log_prior(pitch, roll),
                 index, row % 3))
@@ -785,7 +784,7 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
     if off_deg > VERTICAL_FAR_OFF_DEG:
         notes.append(f"gravity is {off_deg:.0f} deg from the image's vertical axis: the photo may be turned (EXIF "
                      "orientation) or the camera strongly tilted")
-    pitch, roll = attitude_from_vertical(up)
+    pitch, roll = frames.attitude_from_up_in_camera(up)
     if pitch > math.radians(UPWARD_PITCH_NOTE_DEG):
         notes.append(f"the camera looks up by {math.degrees(pitch):.0f} deg: unusual for a room photo; if the photo "
                      "is upside down, lines alone cannot tell")
