@@ -35,26 +35,27 @@ REALDEV_CASES = 24
 
 # Levels measured on the 24 cases (``room3d eval ../shared/realdev --given none [--depth depth.png]``), with about
 # one case of slack on the shares; measured values in brackets.
-#: Photo alone: median gravity error (degrees; [1.79]) ...
-REALDEV_GRAVITY_MEDIAN_MAX_DEG = 2.2
-#: ... the least share of the cases within 5 degrees ([0.875]) ...
-REALDEV_GRAVITY_WITHIN_5DEG_MIN = 0.83
-#: ... median relative focal error ([0.036]) and the least share within 10 % ([0.75]) ...
-REALDEV_FOCAL_MEDIAN_MAX = 0.06
+#: Photo alone: median gravity error (degrees; [1.70]) ...
+REALDEV_GRAVITY_MEDIAN_MAX_DEG = 2.1
+#: ... the least share of the cases within 5 degrees ([0.92]) and within 15 ([1.0]) ...
+REALDEV_GRAVITY_WITHIN_5DEG_MIN = 0.87
+REALDEV_GRAVITY_WITHIN_15DEG_MIN = 0.95
+#: ... median relative focal error ([0.052]) and the least share within 10 % ([0.75]) ...
+REALDEV_FOCAL_MEDIAN_MAX = 0.07
 REALDEV_FOCAL_WITHIN_10PCT_MIN = 0.70
-#: ... median absolute camera height error (metres, vs the truth's floor estimate; [0.12]) ...
+#: ... median absolute camera height error (metres, vs the truth's floor estimate; [0.14]) ...
 REALDEV_HEIGHT_MEDIAN_MAX_M = 0.18
-#: ... and mean object IoU over the true objects ([0.120]).
-REALDEV_MEAN_IOU_MIN = 0.10
-#: The confidence means something: the cases the camera is sure of (attitude confidence 0.5 or more; [14 of 24])
+#: ... and mean object IoU over the true objects ([0.134]).
+REALDEV_MEAN_IOU_MIN = 0.11
+#: The confidence means something: the cases the camera is sure of (attitude confidence 0.5 or more; [13 of 24])
 #: are all within this (degrees; [3.8]), and the unsure ones (below 0.3) are worse in the median.
 REALDEV_CONFIDENT_MAX_DEG = 5.0
 #: With the sensor depth (``--depth depth.png``): median gravity error (degrees; [1.42]) ...
 REALDEV_DEPTH_GRAVITY_MEDIAN_MAX_DEG = 1.8
-#: ... the least share of the cases within 5 degrees ([0.875]) and within 15 ([1.0]) ...
-REALDEV_DEPTH_GRAVITY_WITHIN_5DEG_MIN = 0.83
+#: ... the least share of the cases within 5 degrees ([0.92]) and within 15 ([1.0]) ...
+REALDEV_DEPTH_GRAVITY_WITHIN_5DEG_MIN = 0.87
 REALDEV_DEPTH_GRAVITY_WITHIN_15DEG_MIN = 1.0
-#: ... median absolute camera height error (metres; [0.06]) ...
+#: ... median absolute camera height error (metres; [0.08]) ...
 REALDEV_DEPTH_HEIGHT_MEDIAN_MAX_M = 0.10
 #: ... and mean object IoU ([0.172]).
 REALDEV_DEPTH_MEAN_IOU_MIN = 0.14
@@ -213,12 +214,13 @@ def test_realdev_camera_levels(realdev):
     photo = realdev_summary(*_evaluated("none"))
     assert photo["gravity_error_deg_median"] <= REALDEV_GRAVITY_MEDIAN_MAX_DEG, photo
     assert photo["gravity_within_5deg"] >= REALDEV_GRAVITY_WITHIN_5DEG_MIN, photo
+    assert photo["gravity_within_15deg"] >= REALDEV_GRAVITY_WITHIN_15DEG_MIN, photo
     assert photo["focal_error_median"] <= REALDEV_FOCAL_MEDIAN_MAX, photo
     assert photo["focal_within_10pct"] >= REALDEV_FOCAL_WITHIN_10PCT_MIN, photo
     assert photo["height_error_m_median_abs"] <= REALDEV_HEIGHT_MEDIAN_MAX_M, photo
     assert photo["mean_iou"] >= REALDEV_MEAN_IOU_MIN, photo
     unsure, _, sure = photo["gravity_by_confidence"]
-    assert sure["cases"] >= REALDEV_CASES // 2 and sure["gravity_error_deg_max"] <= REALDEV_CONFIDENT_MAX_DEG, photo
+    assert sure["cases"] >= REALDEV_CASES // 2 - 1 and sure["gravity_error_deg_max"] <= REALDEV_CONFIDENT_MAX_DEG, photo
     assert unsure["cases"] == 0 or unsure["gravity_error_deg_median"] > sure["gravity_error_deg_median"], photo
     depth = realdev_summary(*_evaluated("none", "depth.png"))
     assert depth["gravity_error_deg_median"] <= REALDEV_DEPTH_GRAVITY_MEDIAN_MAX_DEG, depth

@@ -53,9 +53,9 @@ DEPTH_TILT_PER_FOCAL_DEG = 30.0
 OBJECTS_OVERRIDE_NATS = 6.0
 OBJECTS_OVER_LEVEL_NATS = 3.0
 OBJECTS_SIGMA_DEG = 8.0
-#: ... and they must be at least this many boxes of this many categories (two kitchen wall cabinets, taken for
-#: floor cabinets, must not tilt the room).
-OBJECTS_MIN_COUNT = 3
+#: ... and they must be at least this many boxes of at least this many categories (two kitchen wall cabinets,
+#: taken for floor cabinets, must not tilt the room; a sofa and a chair that agree may).
+OBJECTS_MIN_COUNT = 2
 OBJECTS_MIN_CATEGORIES = 2
 #: A camera found looking up by more than this (degrees) gets a warning, and at most this attitude confidence.
 LOOKING_UP_WARN_DEG = 10.0
