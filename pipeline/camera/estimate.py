@@ -42,9 +42,11 @@ LINES_OVER_DEPTH_MODEL_CONFIDENCE = 0.6
 LINE_SIGMA_AT_FULL_CONFIDENCE_DEG = 2.0
 #: Lines and depth further apart than this many combined sigmas are in conflict (one of them is wrong).
 CONFLICT_SIGMAS = 3.0
-#: Relative 1-sigma uncertainty of the focal by its source (a wrong focal shears a depth map's planes).
+#: Relative 1-sigma uncertainty of the focal by its source: a wrong focal tilts the lines' pitch and shears a depth
+#: map's planes. The default's is that of the focal prior: phones' main cameras span 22-32 mm equivalent, and a
+#: cropped photo is longer still.
 FOCAL_REL_SIGMA = {"user": 0.01, "exif": 0.03, "exif_sensor": 0.05, "vanishing_points": 0.06,
-                   "vanishing_points+default": 0.12, "depth_model": 0.1, "default": 0.2}
+                   "vanishing_points+default": 0.15, "depth_model": 0.1, "default": 0.3}
 #: Degrees of tilt a depth map's floor takes on per unit of relative focal error (measured on real frames
 #: pitched 20-45 degrees down: a 17 % focal error moves the floor's normal by about 5 degrees).
 DEPTH_TILT_PER_FOCAL_DEG = 30.0
@@ -158,7 +160,11 @@ def estimate_camera(
     if lines is not None:
         pitch, roll, attitude_source, attitude_confidence = (
             lines.pitch_rad, lines.roll_rad, "vanishing_points", lines.confidence)
-        attitude_sigma = line_sigma_deg(lines.confidence)
+        # the pitch the lines give leans on the focal: a vertical vanishing point at a given place in the photo
+        # means a steeper pitch with a longer focal (d pitch / d log f = sin(2 pitch) / 2)
+        focal_tilt_deg = math.degrees(abs(math.sin(2.0 * pitch)) / 2.0 * FOCAL_REL_SIGMA.get(source, 0.3))
+        attitude_sigma = math.hypot(line_sigma_deg(lines.confidence), focal_tilt_deg)
+        attitude_confidence = min(attitude_confidence, LINE_SIGMA_AT_FULL_CONFIDENCE_DEG / attitude_sigma)
         room_yaw, room_yaw_source = lines.room_yaw_rad, "vanishing_points"
     else:
         pitch, roll, attitude_source, attitude_confidence = 0.0, 0.0, "assumed_level", 0.1

@@ -91,6 +91,10 @@ VERTICAL_FINITE_MIN_DEG = 10.0
 MAX_FOCAL_REL_STD = 0.03
 #: A vertical family further than this from the image's vertical axis gets a note (degrees).
 VERTICAL_FAR_OFF_DEG = 40.0
+#: A family's direction fitted alone has this many degrees of freedom more than in the orthogonal frame: a gain in
+#: squared residuals (noise units) up to that is chance; beyond it the confidence falls as exp(-excess / scale).
+ORTHOGONALITY_FREE_DOF = 2.0
+ORTHOGONALITY_GAIN_SCALE = 20.0
 #: Photos (or ``max_side_px``) smaller than this on their long side get proportionally less confidence.
 FULL_CONFIDENCE_SIDE_PX = 320.0
 #: A camera looking up by more than this (degrees) gets a note: the photo may be upside down.
@@ -854,14 +858,21 @@ def _confidence(lines: _Lines, fit: _Fit, vertical: int, horizontal: list[int], 
     # "lines" raise them toward the gate (INLIER_DISTANCE_PX).
     residual = math.exp(-((fit.rms_px / (0.6 * INLIER_DISTANCE_PX)) ** 2)) if math.isfinite(fit.rms_px) else 0.3
     residual = max(residual, 0.3)
-    # Orthogonality: fit each well-supported family's direction alone and measure how far it moved.
+    # Orthogonality: fit each well-supported family's direction alone; how much better does it explain its
+    # segments than the orthogonal frame's direction, in units of the noise? (Not the angle it moved: a family of
+    # nearly parallel segments, as in a narrow view, pins its direction down only weakly, and a free fit wanders
+    # far at no gain; a family that is really not orthogonal to the others gains a lot.)
+    noise = max(fit.rms_px, NOISE_FLOOR_PX)
     worst = 0.0
     for k in range(3):
         index = np.flatnonzero(fit.family == k)
         if len(index) >= 4:
             alone = _free_direction(lines, index, fit.focal_n)
             if alone is not None:
-                worst = max(worst, math.degrees(math.acos(min(1.0, abs(float(alone @ fit.rotation[:, k]))))))
-    orthogonality = math.exp(-((worst / 5.0) ** 2))
+                tied = lines.signed_residuals(index, _vps(fit.rotation[:, k], fit.focal_n))
+                free = lines.signed_residuals(index, _vps(alone, fit.focal_n))
+                gain = (float(tied @ tied) - float(free @ free)) / noise ** 2
+                worst = max(worst, gain - ORTHOGONALITY_FREE_DOF)
+    orthogonality = math.exp(-max(0.0, worst) / ORTHOGONALITY_GAIN_SCALE)
     tilt = 1.0 if off_deg <= VERTICAL_FAR_OFF_DEG else 0.5
     return float(np.clip(support * evidence * resolution * coverage * residual * orthogonality * tilt, 0.0, 1.0))
