@@ -118,11 +118,14 @@ def _eval(args: argparse.Namespace) -> int:
     from . import evaluate
 
     kind, cases = evaluate.find_cases(args.samples)
+    if args.crop is not None and (kind != "realdev" or not (0.2 <= args.crop <= 1.0)):
+        raise UserError("--crop takes a fraction between 0.2 and 1, for real-photo cases (realdev) only")
     depth = f" + depth ({args.depth})" if args.depth else ""
+    depth += f", centred crop {args.crop:g}" if args.crop is not None else ""
     runs = []
     for given in args.given:
         if kind == "realdev":
-            cameras, objects = evaluate.evaluate_realdev(cases, given, depth_name=args.depth)
+            cameras, objects = evaluate.evaluate_realdev(cases, given, depth_name=args.depth, crop=args.crop)
             summary = evaluate.realdev_summary(cameras, objects)
             text = evaluate.realdev_report(cameras, objects, given + depth, per_object=args.objects)
             if args.objects:
@@ -132,7 +135,7 @@ def _eval(args: argparse.Namespace) -> int:
             summary = evaluate.sample_summary(cameras, objects)
             text = evaluate.report(cameras, objects, given + depth, per_object=args.objects)
         if args.json:
-            runs.append({"given": given, "depth": args.depth, "summary": summary,
+            runs.append({"given": given, "depth": args.depth, "crop": args.crop, "summary": summary,
                          "cases": [vars(c) for c in cameras],
                          **({"objects": [vars(o) for o in objects]} if args.objects else {})})
         else:
@@ -320,6 +323,9 @@ def parser() -> argparse.ArgumentParser:
                           "does")
     evaluate.add_argument("--objects", action="store_true", help="also print a row per object (samples: IoU, "
                           "centre, size and yaw errors; realdev: IoU, centre and range errors, and a row per class)")
+    evaluate.add_argument("--crop", type=float, metavar="F", help="real-photo cases: solve the centred crop "
+                          "keeping this fraction of each side (0.2 to 1; a user's crop: a narrower view, the same "
+                          "camera)")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON (a summary and a row per "
                           "case for each --given) instead of tables")
     evaluate.set_defaults(handler=_eval)

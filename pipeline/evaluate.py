@@ -151,10 +151,13 @@ def score_scene(name: str, truth: dict, solved: dict) -> tuple[CameraScore, list
     return camera, objects
 
 
-def solve_case(photo_path: Path, grounding_path: Path, flags: dict, depth_path: Path | None = None) -> dict:
+def solve_case(photo_path: Path, grounding_path: Path, flags: dict, depth_path: Path | None = None,
+               crop: float | None = None) -> dict:
     """Run the pipeline in memory on one photo as ``room3d build`` does; returns the ``scene.json`` dict (nothing
     is written). ``flags`` are :func:`~pipeline.camera.estimate_camera`'s (``focal_px``, ``pitch_deg``, ...);
-    ``depth_path`` is a metric depth file (as ``--depth file:``), given to the camera and to the solver."""
+    ``depth_path`` is a metric depth file (as ``--depth file:``), given to the camera and to the solver. ``crop``:
+    solve the centred crop of this fraction of each side instead (photo, boxes and depth cropped alike), as a user's
+    crop of the photo would be: the same camera, its principal point still near the centre, a narrower view."""
     from .camera import estimate_camera
     from .export.manifest import scene_manifest
     from .grounding import read_grounding
@@ -168,12 +171,37 @@ def solve_case(photo_path: Path, grounding_path: Path, flags: dict, depth_path: 
         from .depth import depth_for_scene, depth_scale, load_depth
 
         depth = load_depth(f"file:{depth_path}", photo)
+    if crop is not None:
+        photo, grounding, depth = crop_centre(photo, grounding, depth, crop)
     camera = estimate_camera(photo, depth=depth, detections=grounding.detections, **flags)
     if depth is not None:
         depth, record = depth_for_scene(depth, camera)
         scale = depth_scale(record)
     scene = solve(grounding, camera, depth=depth, depth_scale=scale)
     return scene_manifest(scene, grounding, {"photo": str(photo_path)}, {})
+
+
+def crop_centre(photo, grounding, depth, fraction: float):
+    """The centred crop keeping ``fraction`` of each side: the photo (its 35 mm-equivalent EXIF focal no longer
+    holds and is dropped; a focal in pixels still does), the grounding's boxes (shifted, clipped, those left
+    outside dropped) and the depth map."""
+    import dataclasses
+
+    height, width = photo.height_px, photo.width_px
+    w, h = max(16, round(width * fraction)), max(16, round(height * fraction))
+    x0, y0 = (width - w) // 2, (height - h) // 2
+    photo = dataclasses.replace(photo, rgb=np.ascontiguousarray(photo.rgb[y0:y0 + h, x0:x0 + w]), focal_35mm_mm=None)
+    detections = []
+    for detection in grounding.detections:
+        x1, y1, x2, y2 = detection.box_xyxy_px
+        box = (max(x1 - x0, 0.0), max(y1 - y0, 0.0), min(x2 - x0, float(w)), min(y2 - y0, float(h)))
+        if box[2] > box[0] + 1 and box[3] > box[1] + 1:
+            detections.append(dataclasses.replace(detection, box_xyxy_px=box))
+    grounding = dataclasses.replace(grounding, detections=tuple(detections))
+    if depth is not None:
+        depth = dataclasses.replace(depth, values=np.ascontiguousarray(depth.values[y0:y0 + h, x0:x0 + w]),
+                                    valid=np.ascontiguousarray(depth.valid[y0:y0 + h, x0:x0 + w]))
+    return photo, grounding, depth
 
 
 def solve_sample(sample: Path, given: str = "none", grounding_name: str = "grounding.qwen3.json",
@@ -475,21 +503,23 @@ def realdev_flags(truth: dict, given: str) -> dict:
     return flags
 
 
-def solve_realdev_case(case: Path, given: str = "none", depth_name: str | None = None) -> dict:
+def solve_realdev_case(case: Path, given: str = "none", depth_name: str | None = None,
+                       crop: float | None = None) -> dict:
     """Run the pipeline in memory on a realdev case (``photo.jpg``, ``grounding.qwen3.json``; ``depth_name``,
-    e.g. ``depth.png``, the sensor's depth); returns the ``scene.json`` dict."""
+    e.g. ``depth.png``, the sensor's depth; ``crop``, see :func:`solve_case`); returns the ``scene.json`` dict."""
     flags = realdev_flags(_read_truth(case), given)
     return solve_case(case / "photo.jpg", case / "grounding.qwen3.json", flags,
-                      None if depth_name is None else case / depth_name)
+                      None if depth_name is None else case / depth_name, crop)
 
 
-def evaluate_realdev(cases: list[Path], given: str = "none", depth_name: str | None = None
-                     ) -> tuple[list[RealdevCameraScore], list[RealdevObjectScore]]:
-    """Solve and score every realdev case once."""
+def evaluate_realdev(cases: list[Path], given: str = "none", depth_name: str | None = None,
+                     crop: float | None = None) -> tuple[list[RealdevCameraScore], list[RealdevObjectScore]]:
+    """Solve and score every realdev case once (``crop``: its centred crop, :func:`solve_case`). A crop keeps the
+    camera's rotation and focal in pixels, so the scores compare as they are."""
     cameras, objects = [], []
     for case in cases:
         camera, scores = score_realdev_case(case.name, _read_truth(case),
-                                            solve_realdev_case(case, given, depth_name))
+                                            solve_realdev_case(case, given, depth_name, crop))
         cameras.append(camera)
         objects.extend(scores)
     return cameras, objects

@@ -228,3 +228,18 @@ def test_realdev_camera_levels(realdev):
     assert depth["gravity_within_15deg"] >= REALDEV_DEPTH_GRAVITY_WITHIN_15DEG_MIN, depth
     assert depth["height_error_m_median_abs"] <= REALDEV_DEPTH_HEIGHT_MEDIAN_MAX_M, depth
     assert depth["mean_iou"] >= REALDEV_DEPTH_MEAN_IOU_MIN, depth
+
+
+def test_crop_is_the_same_camera_with_a_narrower_view(realdev, capsys):
+    """``--crop``: the centred crop of a case is solved as a user's crop would be (a smaller photo, boxes cut to
+    it); with the true focal given, the camera is scored as it is (a crop keeps the rotation and the focal in
+    pixels). Samples take no crop."""
+    case = realdev / SCORE_PY_CASES[0]
+    scene = solve_realdev_case(case, "k", crop=0.6)
+    assert (scene["camera"]["width"], scene["camera"]["height"]) == (round(1296 * 0.6), round(968 * 0.6))
+    truth = json.loads((case / "truth.json").read_text())
+    camera, objects = score_realdev_case(case.name, truth, scene)
+    assert camera.focal_error == pytest.approx(0.0, abs=1e-9)
+    assert 0 < sum(o.predicted for o in objects) < len(objects)  # the crop cuts some objects out of view
+    assert main(["eval", str(SAMPLES / "bedroom_01"), "--crop", "0.6"]) == 2
+    assert "--crop" in capsys.readouterr().err
