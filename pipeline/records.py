@@ -137,8 +137,9 @@ class CameraEstimate:
     world_from_camera : (4, 4) float, rigid
     room_yaw_rad      : heading of the room's walls about +Y in the world frame, wrapped to [-pi/4, pi/4)
     lines             : the vanishing-point estimate (``vanishing.ManhattanEstimate``) when one was used
-    attitude_source   : ``user`` | ``vanishing_points`` | ``depth`` (a metric map's floor or walls) |
-                        ``vanishing_points+depth`` (both, combined by their spreads) | ``assumed_level``
+    attitude_source   : ``user`` | ``vanishing_points`` | ``objects`` (the boxes' floor contacts and heights) |
+                        ``depth`` (a metric map's floor or walls) | ``vanishing_points+depth``, ``objects+depth``
+                        (combined by their spreads) | ``assumed_level``
     attitude_sigma_deg: 1-sigma gravity uncertainty in degrees (0 for the user's, None when assumed level)
     warnings          : what the camera guessed, one line each with what would fix it (terminal, scene.json, page)
     """

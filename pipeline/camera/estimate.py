@@ -2,14 +2,17 @@
 
 Intrinsics, first that applies (each with its source and a confidence): the user's ``focal_px`` / ``fov_deg`` >
 EXIF ``FocalLengthIn35mmFilm`` > EXIF ``FocalLength`` through the sensor resolution > the vanishing points of the
-photo's lines (:mod:`vanishing`) > a depth model's field of view (Depth Pro, ``depth_model``) > a stated default
-(a phone's main camera). The depth model goes before vanishing points whose confidence is below
-``LINES_OVER_DEPTH_MODEL_CONFIDENCE``. Principal point at the image centre.
+photo's lines (:mod:`.vanishing`; a weak one blended with the default, ``vanishing_points+default``) > a depth
+model's field of view (Depth Pro, ``depth_model``) > a stated default (a phone's main camera). The depth model goes
+before vanishing points whose confidence is below ``LINES_OVER_DEPTH_MODEL_CONFIDENCE``. Principal point at the
+image centre.
 
-Attitude: the user's pitch and roll, else the vertical vanishing point, else a level camera (low confidence). The
-room's yaw (its walls' heading relative to the camera) comes from the horizontal vanishing points. The camera
-height, which sets the metric scale, comes from the user or a hand-held prior; the solver refines the prior from
-the objects' sizes.
+Attitude, each step a hypothesis the next may weigh: the lines' choice among their fits' axes (:mod:`.attitude`,
+with the boxes' evidence, :mod:`.objects`), else a level camera; the boxes alone where they fit another attitude far
+better; a metric depth map's floor and walls combined by their spreads (:mod:`.gravity_depth`); the user's pitch
+and roll over all. Every guess leaves a warning with its fix (``CameraEstimate.warnings``). The room's yaw (its
+walls' heading relative to the camera) comes from the horizontal vanishing points. The camera height, which sets
+the metric scale, comes from the user or a hand-held prior; the solver refines the prior from the objects' sizes.
 """
 
 from __future__ import annotations
@@ -162,7 +165,7 @@ def estimate_camera(
             lines.pitch_rad, lines.roll_rad, "vanishing_points", lines.confidence)
         # the pitch the lines give leans on the focal: a vertical vanishing point at a given place in the photo
         # means a steeper pitch with a longer focal (d pitch / d log f = sin(2 pitch) / 2)
-        focal_tilt_deg = math.degrees(abs(math.sin(2.0 * pitch)) / 2.0 * FOCAL_REL_SIGMA.get(source, 0.3))
+        focal_tilt_deg = math.degrees(abs(math.sin(2.0 * pitch)) / 2.0 * FOCAL_REL_SIGMA[source])
         attitude_sigma = math.hypot(line_sigma_deg(lines.confidence), focal_tilt_deg)
         attitude_confidence = min(attitude_confidence, LINE_SIGMA_AT_FULL_CONFIDENCE_DEG / attitude_sigma)
         room_yaw, room_yaw_source = lines.room_yaw_rad, "vanishing_points"
@@ -178,7 +181,9 @@ def estimate_camera(
             if lines is not None:
                 room_yaw = room_yaw_for_attitude(lines.vp_directions_cam[1], pitch, roll)
     if depth is not None and depth.kind == "metric_depth" and pitch_deg is None and roll_deg is None:
-        fused = _with_depth_gravity(depth, intrinsics, FOCAL_REL_SIGMA.get(source, 0.2), lines, notes)
+        current = None if attitude_source == "assumed_level" else (
+            frames.up_in_camera_from_attitude(pitch, roll), attitude_sigma, attitude_source)
+        fused = _with_depth_gravity(depth, intrinsics, FOCAL_REL_SIGMA[source], current, notes)
         if fused is not None:
             up, attitude_sigma, attitude_source = fused
             pitch, roll = frames.attitude_from_up_in_camera(up)
@@ -229,13 +234,14 @@ def confidence_from_sigma(sigma_deg: float) -> float:
     return float(1.0 / (1.0 + (sigma_deg / LINE_SIGMA_AT_FULL_CONFIDENCE_DEG) ** 2))
 
 
-def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma: float, lines,
-                        notes: list[str]):
-    """``(up_cam, sigma_deg, source)`` from a metric depth map's planes combined with the lines' answer by their
-    uncertainties, or None when the map shows no usable planes. Where the two disagree beyond their spreads, a
-    measured map's (a file's) floor wins over the lines (a floor is gravity; lines can be mistaken for one
-    another); walls alone lose to more confident lines, and a depth model's planes never overrule them. The map's planes are unprojected with the camera's focal, so its spread grows with
-    the focal's (``focal_rel_sigma``, relative): a wrong focal shears the planes."""
+def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma: float, current, notes: list[str]):
+    """``(up_cam, sigma_deg, source)`` from a metric depth map's planes combined by their uncertainties with the
+    ``current`` attitude (``(up_cam, sigma_deg, source)`` of the lines or the objects; None for a level camera
+    assumed), or None when the map shows no usable planes or loses. Where the two disagree beyond their spreads,
+    a measured map's (a file's) floor wins (a floor is gravity; lines can be mistaken for one another); walls
+    alone lose to a surer answer, and a depth model's planes never overrule one. The map's planes are unprojected
+    with the camera's focal, so their spread grows with the focal's (``focal_rel_sigma``, relative): a wrong
+    focal shears them."""
     import dataclasses
 
     import numpy as np
@@ -249,26 +255,25 @@ def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma
     found = dataclasses.replace(found, sigma_deg=math.hypot(found.sigma_deg,
                                                             DEPTH_TILT_PER_FOCAL_DEG * focal_rel_sigma))
     what = "floor" if found.floor_seen else "walls"
-    if lines is None:
+    if current is None:
         notes.append(f"gravity from the depth map's {what} (+-{found.sigma_deg:.1f} deg)")
         return found.up_cam, found.sigma_deg, "depth"
-    up_lines = lines.vp_directions_cam[0]
-    sigma_lines = line_sigma_deg(lines.confidence)
-    apart = math.degrees(math.acos(float(np.clip(up_lines @ found.up_cam, -1.0, 1.0))))
-    if apart <= CONFLICT_SIGMAS * math.hypot(sigma_lines, found.sigma_deg):
-        w_lines, w_depth = sigma_lines ** -2, found.sigma_deg ** -2
-        up = w_lines * up_lines + w_depth * found.up_cam
+    up_before, sigma_before, source_before = current
+    name = "the lines" if source_before == "vanishing_points" else f"the {source_before}"
+    apart = math.degrees(math.acos(float(np.clip(up_before @ found.up_cam, -1.0, 1.0))))
+    if apart <= CONFLICT_SIGMAS * math.hypot(sigma_before, found.sigma_deg):
+        w_before, w_depth = sigma_before ** -2, found.sigma_deg ** -2
+        up = w_before * up_before + w_depth * found.up_cam
         up /= np.linalg.norm(up)
-        sigma = (w_lines + w_depth) ** -0.5
-        notes.append(f"gravity: lines (+-{sigma_lines:.1f} deg) and the depth map's {what} (+-{found.sigma_deg:.1f} "
-                     f"deg) agree within {apart:.1f} deg; combined")
-        return up, sigma, "vanishing_points+depth"
+        notes.append(f"gravity: {name} (+-{sigma_before:.1f} deg) and the depth map's {what} "
+                     f"(+-{found.sigma_deg:.1f} deg) agree within {apart:.1f} deg; combined")
+        return up, (w_before + w_depth) ** -0.5, f"{source_before}+depth"
     measured = depth.source.startswith("file:")  # a sensor's map; a model's can be confidently wrong
-    if measured and (found.floor_seen or found.sigma_deg < sigma_lines):
-        notes.append(f"gravity: the lines and the depth map's {what} disagree by {apart:.0f} deg; took the depth "
+    if measured and (found.floor_seen or found.sigma_deg < sigma_before):
+        notes.append(f"gravity: {name} and the depth map's {what} disagree by {apart:.0f} deg; took the depth "
                      f"map's {what}")
         return found.up_cam, found.sigma_deg, "depth"
-    notes.append(f"gravity: the lines and the depth map's {what} disagree by {apart:.0f} deg; kept the lines"
+    notes.append(f"gravity: {name} and the depth map's {what} disagree by {apart:.0f} deg; kept {name}"
                  + ("" if measured else " (a depth model's planes are not measured)"))
     return None
 
