@@ -175,8 +175,8 @@ def test_cli_eval_realdev_prints_the_summary(realdev, capsys, monkeypatch):
     """``room3d eval ../shared/realdev --given none`` (its solves shared with the level guard's)."""
     _, all_cases = find_cases([realdev])
 
-    def cached(cases, given, depth_name=None):
-        assert list(cases) == all_cases
+    def cached(cases, given, depth_name=None, crop=None):
+        assert list(cases) == all_cases and crop is None
         return _evaluated(given, depth_name)
 
     monkeypatch.setattr("pipeline.evaluate.evaluate_realdev", cached)
@@ -187,6 +187,7 @@ def test_cli_eval_realdev_prints_the_summary(realdev, capsys, monkeypatch):
     for start in ("gravity error: median", "focal error: median", "camera height error: median",
                   "sources: intrinsics", "objects: mean IoU"):
         assert any(line.startswith(start) for line in out.splitlines()), start
+    assert "gravity error by attitude confidence: 0-0.3:" in out
     assert "within 2 deg" in out and "5 deg" in out and "15 deg" in out and "within 10%" in out
 
 
