@@ -623,7 +623,8 @@ def realdev_report(cameras: list[RealdevCameraScore], objects: list[RealdevObjec
                      + f" (of {len(cameras)} cases)")
         lines.append(f"focal error: median {100 * s['focal_error_median']:.1f}%, mean "
                      f"{100 * s['focal_error_mean']:.1f}%; within "
-                     + ", ".join(f"{100 * t:g}%: {100 * s[f'focal_within_{round(100 * t)}pct']:.0f}%" for t in FOCAL_WITHIN))
+                     + ", ".join(f"{100 * t:g}%: {100 * s[f'focal_within_{round(100 * t)}pct']:.0f}%"
+                                 for t in FOCAL_WITHIN))
         if s["height_error_m_median_abs"] is not None:
             lines.append(f"camera height error: median {s['height_error_m_median_abs']:.2f} m "
                          f"({100 * s['height_error_median_rel']:.1f}%), signed median "

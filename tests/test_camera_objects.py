@@ -40,7 +40,8 @@ def test_boxes_give_the_attitude(pitch_deg, roll_deg):
     assert math.degrees(pitch) == pytest.approx(pitch_deg, abs=OBJECTS_PITCH_DEG)
     assert math.degrees(roll) == pytest.approx(roll_deg, abs=OBJECTS_ROLL_DEG)
     # the true attitude explains the boxes far better than a level camera
-    truth = cue.log_likelihood(frames.up_in_camera_from_attitude(math.radians(pitch_deg), math.radians(roll_deg))[None], 900.0)
+    true_up = frames.up_in_camera_from_attitude(math.radians(pitch_deg), math.radians(roll_deg))
+    truth = cue.log_likelihood(true_up[None], 900.0)
     level = cue.log_likelihood(frames.up_in_camera_from_attitude(0.0, 0.0)[None], 900.0)
     assert truth[0] - level[0] > 3.0
 
@@ -69,3 +70,20 @@ def test_no_lines_but_furniture_is_not_taken_as_level():
     assert camera.attitude_confidence < 0.3
     assert any("tilt uncertain" in w for w in camera.warnings)
     assert estimate_camera(flat, focal_px=900.0).attitude_source == "assumed_level"
+
+
+def test_thousands_of_boxes_stay_bounded():
+    """A hostile answer of thousands of boxes: the largest few vote, and the search's memory stays small."""
+    import tracemalloc
+
+    from pipeline.camera.objects import MAX_OBJECTS
+
+    scene = _living_room(-30.0, 1.0)
+    boxes = list(scene.detections()) * 600
+    tracemalloc.start()
+    cue = object_cue(boxes, 1296, 968)
+    found = cue.best_up(900.0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert cue.count == MAX_OBJECTS and found is not None
+    assert peak < 100e6  # a full grid of 3,000 boxes would take gigabytes

@@ -6,9 +6,9 @@ largest planes one after another (RANSAC: Open3D's ``segment_plane`` when instal
 pixel's normal is noise. Every plane's normal, and the cross product of every pair of planes, is a candidate for
 up; a candidate's support is the points of the planes that face up along it and lie below the camera (floor,
 table tops, seats) plus half those of the planes it lies in (walls, cabinet fronts), and the attitude prior of
-:mod:`.attitude` breaks ties, so a wall seen square on cannot pass for the floor. The winner is refined by
-weighted least squares over its consistent planes' normals (:data:`UP_WEIGHT`). With no floor in view the walls alone still give a
-direction, less surely.
+:mod:`.attitude` rules out the implausible, so a wall seen square on cannot pass for the floor. The winner is
+refined by weighted least squares over its consistent planes' normals (:data:`UP_WEIGHT`), with shrinking
+consistency limits. With no floor in view the walls alone still give a direction, less surely.
 
 The floor's normal is gravity to a fraction of a degree with a sensor's map; a depth model's map is smoother and
 its planes bend, so its answer gets a wider spread (:data:`MODEL_SIGMA_FLOOR_DEG`).

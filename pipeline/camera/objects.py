@@ -42,6 +42,11 @@ PITCH_GRID_DEG = (-75.0, 40.0, 1.0)
 ROLL_GRID_DEG = (-20.0, 20.0, 1.0)
 #: The search needs at least this many usable boxes.
 MIN_OBJECTS = 2
+#: At most this many boxes vote (the largest): plenty for an attitude, and the work stays bounded whatever the
+#: grounding holds (a hostile answer of thousands of boxes).
+MAX_OBJECTS = 40
+#: Attitudes of the grid evaluated at a time (memory: hypotheses x boxes x camera heights).
+GRID_CHUNK = 512
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,9 @@ class ObjectCue:
         rolls = np.radians(np.arange(*ROLL_GRID_DEG))
         grid = np.array([(p, r) for p in pitches for r in rolls])
         ups = np.array([frames.up_in_camera_from_attitude(p, r) for p, r in grid])
-        scores = self.log_likelihood(ups, focal_px) + np.array([attitude.attitude_log_prior(p, r) for p, r in grid])
+        likelihood = np.concatenate([self.log_likelihood(ups[start:start + GRID_CHUNK], focal_px)
+                                     for start in range(0, len(ups), GRID_CHUNK)])  # bounded memory
+        scores = likelihood + np.array([attitude.attitude_log_prior(p, r) for p, r in grid])
         best = int(np.argmax(scores))
         from scipy.optimize import minimize
 
@@ -115,11 +122,18 @@ class ObjectCue:
 
 def object_cue(detections: tuple[Detection, ...] | list[Detection], width_px: int, height_px: int) -> ObjectCue:
     """The boxes of ``detections`` that can vote: floor-standing categories with a known height, their top and
-    bottom in view (not cut by the photo's border)."""
+    bottom in view (not cut by the photo's border); the :data:`MAX_OBJECTS` largest of them."""
     from ..priors import lookup
 
     bottoms, tops, heights, spreads, labels, categories = [], [], [], [], [], []
-    for detection in detections:
+    def area(detection: Detection) -> float:
+        x1, y1, x2, y2 = detection.box_xyxy_px
+        return (x2 - x1) * (y2 - y1)
+
+    by_area = sorted(detections, key=area, reverse=True)
+    for detection in by_area:
+        if len(labels) >= MAX_OBJECTS:
+            break
         prior = lookup(detection.label)
         if prior.category == "unknown" or prior.support != "floor" or prior.elevation_m > 0:
             continue

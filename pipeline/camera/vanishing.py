@@ -804,7 +804,8 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
         w = rotation_wc @ directions[k]
         yaws.append(attitude.wrap_quarter(math.atan2(w[0], w[2])))
     # Average the two (they agree: the fit is an exact rotation) on the circle of period pi/2.
-    room_yaw = attitude.wrap_quarter(0.25 * math.atan2(sum(math.sin(4 * a) for a in yaws), sum(math.cos(4 * a) for a in yaws)))
+    room_yaw = attitude.wrap_quarter(
+        0.25 * math.atan2(sum(math.sin(4 * a) for a in yaws), sum(math.cos(4 * a) for a in yaws)))
     axis_a = rotation_wc.T @ (frames.rot_y(room_yaw) @ np.array([1.0, 0.0, 0.0]))
     axis_b = rotation_wc.T @ (frames.rot_y(room_yaw) @ np.array([0.0, 0.0, 1.0]))
     vp_directions = np.stack([rotation_wc.T @ np.array([0.0, 1.0, 0.0]), axis_a, axis_b])
