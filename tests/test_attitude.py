@@ -153,3 +153,15 @@ def test_no_lines_tiny_and_extreme_photos_fail_cleanly(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("room3d: error:") and "too small" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_photo_of_the_ceiling_is_not_a_confident_answer():
+    """A camera pointed at the ceiling (60 degrees up): whatever the lines give, the answer is not confident and
+    says what would fix it."""
+    from pipeline.camera import estimate_camera
+    from pipeline.records import Photo
+
+    image, _ = render_room(1024, 768, 700.0, 60.0, 1.0, 25.0)
+    camera = estimate_camera(Photo(path=None, rgb=image))
+    assert camera.attitude_confidence <= 0.4
+    assert any("--pitch-deg" in w for w in camera.warnings), camera.warnings
