@@ -130,8 +130,9 @@ class CameraEstimate:
     """Where the photo was taken from: intrinsics and ``world_from_camera`` (OpenCV camera -> glTF world).
 
     intrinsics_source : ``user`` | ``exif`` | ``exif_sensor`` | ``vanishing_points`` | ``vanishing_points+default``
-                        (a weak line focal pulled towards the default) | ``depth_model`` (Depth Pro's field of
-                        view) | ``default``
+                        (a weak line focal pulled towards the default) | ``vanishing_points_weak`` (no fit pins
+                        the focal down; their posterior average) | ``depth_model`` (Depth Pro's field of view) |
+                        ``default``
     height_source     : ``user`` | ``prior`` (hand-held 1.4 m) | ``prior+object_sizes`` | ``depth_floor+object_sizes``
                         (the solver's scale estimate, :func:`solve.refine_camera_height`)
     world_from_camera : (4, 4) float, rigid

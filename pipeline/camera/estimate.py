@@ -35,6 +35,8 @@ from .intrinsics import (
 #: this it is blended with the default in log space (the weaker, the closer to the default); below, not used.
 MIN_LINE_CONFIDENCE = 0.3
 MIN_BLENDED_FOCAL_CONFIDENCE = 0.15
+#: Confidence given to a focal the lines give only weakly (their fits averaged where none pins it down).
+WEAK_FOCAL_CONFIDENCE = 0.25
 #: A vanishing-point attitude below this confidence is not used (a level camera is assumed instead). Low: an
 #: uncertain attitude from the room's own lines is still far better than assuming a level camera, which is 20 to
 #: 40 degrees off for a phone pointed at furniture.
@@ -49,7 +51,8 @@ CONFLICT_SIGMAS = 3.0
 #: map's planes. The default's is that of the focal prior: phones' main cameras span 22-32 mm equivalent, and a
 #: cropped photo is longer still.
 FOCAL_REL_SIGMA = {"user": 0.01, "exif": 0.03, "exif_sensor": 0.05, "vanishing_points": 0.06,
-                   "vanishing_points+default": 0.15, "depth_model": 0.1, "default": 0.3}
+                   "vanishing_points+default": 0.15, "vanishing_points_weak": 0.3, "depth_model": 0.1,
+                   "default": 0.3}
 #: Degrees of tilt a depth map's floor takes on per unit of relative focal error (measured on real frames
 #: pitched 20-45 degrees down: a 17 % focal error moves the floor's normal by about 5 degrees).
 DEPTH_TILT_PER_FOCAL_DEG = 30.0
@@ -140,6 +143,10 @@ def estimate_camera(
                          f"with the {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent default ({default:.0f} px) to "
                          f"{focal:.0f} px")
             lines = estimate_manhattan(photo.rgb, focal_px=focal, evidence=evidence) or lines
+    if focal is None and lines is not None and lines.focal_source == "weak" and plausible_focal(lines.focal_px, width) \
+            and not plausible_focal(depth_focal_px, width):
+        # the lines do not pin the focal down, but their fits lean away from the default: a step before it
+        focal, source, confidence = float(lines.focal_px), "vanishing_points_weak", WEAK_FOCAL_CONFIDENCE
     if focal is None and depth_focal_px is not None:
         if plausible_focal(depth_focal_px, width):
             focal, source, confidence = float(depth_focal_px), "depth_model", DEPTH_MODEL_FOCAL_CONFIDENCE
@@ -317,9 +324,10 @@ def _camera_warnings(intrinsics_source: str, attitude_source: str, attitude_conf
     elif attitude_source != "user" and attitude_confidence < UNCERTAIN_ATTITUDE_CONFIDENCE:
         out.append(f"camera tilt uncertain (confidence {attitude_confidence:.2f}): check that the floor looks flat; "
                    "give --pitch-deg/--roll-deg or a depth map (--depth) to fix it")
-    if intrinsics_source == "vanishing_points+default":
-        out.append("focal length uncertain: the photo's lines give it only weakly (blended with a 26 mm-equivalent "
-                   "default); give --fov-deg or --focal-px, or keep the photo's EXIF")
+    if intrinsics_source in ("vanishing_points+default", "vanishing_points_weak"):
+        out.append("focal length uncertain: the photo's lines give it only weakly (pulled towards a 26 mm-equivalent "
+                   "default); a cropped photo is often longer: give --fov-deg or --focal-px, or keep the photo's "
+                   "EXIF")
     if intrinsics_source == "default":
         out.append(f"focal length unknown: assumed a {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent phone camera; sizes "
                    "and distances can be off by 20 %; give --fov-deg or --focal-px, or keep the photo's EXIF")

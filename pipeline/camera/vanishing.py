@@ -49,7 +49,7 @@ from scipy.optimize import least_squares
 
 from .. import frames
 from . import attitude
-from .intrinsics import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm
+from .intrinsics import DEFAULT_FOCAL_35MM_MM, focal_px_from_35mm, plausible_focal
 
 #: Segments shorter than this fraction of the working image's diagonal are dropped (noise, texture).
 MIN_SEGMENT_FRACTION = 0.025
@@ -122,7 +122,8 @@ class ManhattanEstimate:
 
     focal_px           : from two finite orthogonal vanishing points; the given focal when one was passed in; None
                          when the geometry does not fix it
-    focal_source       : ``"vanishing_points"``, ``"given"`` (focal passed in) or ``"none"``
+    focal_source       : ``"vanishing_points"``, ``"weak"`` (no fit pins it down: their focals averaged by
+                         posterior, the focal prior included), ``"given"`` (focal passed in) or ``"none"``
     pitch_rad, roll_rad: attitude per :func:`frames.world_from_camera_from_attitude` (yaw 0)
     room_yaw_rad       : yaw (about world +Y) of the room's horizontal Manhattan axes in the world frame of
                          ``frames.world_from_camera_from_attitude(pitch, roll, h)``, wrapped to [-pi/4, pi/4):
@@ -765,12 +766,22 @@ def _estimate(segments: np.ndarray, width: int, height: int, focal_px: float | N
             why = ("one-point perspective: a horizontal direction is parallel to the image plane"
                    if any(abs(directions[k, 2]) < finite_sin for k in horizontal)
                    else "the horizontal vanishing points do not pin the focal down")
-            notes.append(f"{why}; focal not observable, attitude computed with the default "
-                         f"{DEFAULT_FOCAL_35MM_MM:g} mm-equivalent focal ({default_focal_px:.0f} px)")
+            weak = choice.focal_n_averaged * lines.s
+            if plausible_focal(weak, width) and abs(math.log(weak / default_focal_px)) > FOCAL_AVERAGE_MIN_SHIFT:
+                # a step before the default: the fits' focals averaged by their posterior (the focal prior
+                # included) still say something, such as "longer than a phone's", which a crop is
+                focal_source, focal_out, target_px = "weak", weak, weak
+                notes.append(f"{why}: the lines give the focal only weakly, {weak:.0f} px (their fits averaged, "
+                             f"+-{100 * choice.focal_log_spread:.0f}%, pulled towards the {DEFAULT_FOCAL_35MM_MM:g} "
+                             f"mm-equivalent default of {default_focal_px:.0f} px)")
+            else:
+                target_px = default_focal_px
+                notes.append(f"{why}; focal not observable, attitude computed with the default "
+                             f"{DEFAULT_FOCAL_35MM_MM:g} mm-equivalent focal ({default_focal_px:.0f} px)")
             if pinned:
                 notes.append(f"the vertical vanishing point, too close to infinity to trust, suggests f = "
                              f"{fit.focal_n * lines.s:.0f} px (+-{100 * fit.focal_rel_std:.1f}%): not used")
-            choice = _choose_vertical(_search(lines, default_focal_px / lines.s, focal_range_n,
+            choice = _choose_vertical(_search(lines, target_px / lines.s, focal_range_n,
                                               np.random.default_rng(SEED)), None, evidence, lines.s)
             if choice is None:
                 return None
