@@ -657,7 +657,7 @@ def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
     if depth.kind != "metric_depth":
         raise ValueError(f"floor_from_depth needs metric depth, not {depth.kind}")
     o3d = open3d_or_none()
-    points_cam = _camera_points(depth, camera, FLOOR_MAX_POINTS)
+    points_cam = camera_points(depth, camera.intrinsics.k_matrix, FLOOR_MAX_POINTS)
     below = -frames.camera_directions_to_world(camera.world_from_camera, points_cam)[:, 1]  # metres below camera
     lowest = float(np.percentile(below, 99.0)) if len(below) else 0.0
     candidates = points_cam[below >= FLOOR_BAND * lowest] if lowest > 0 else points_cam[:0]
@@ -670,16 +670,7 @@ def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
     for _ in range(3):
         if len(remaining) < ALIGN_MIN_PIXELS:
             break
-        if o3d is not None:
-            cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(remaining))
-            _, inliers = cloud.segment_plane(distance_threshold=threshold, ransac_n=3,
-                                             num_iterations=PLANE_ITERATIONS)
-            inliers = np.asarray(inliers, dtype=int)
-        else:
-            inliers = segment_plane(remaining, threshold)
-        normal, offset = _fit_plane(remaining[inliers])
-        if offset < 0:  # orient it towards the camera (at the origin): n . p + offset = 0, offset > 0
-            normal, offset = -normal, -offset
+        inliers, normal, offset = largest_plane(remaining, threshold)
         normal_world = frames.camera_directions_to_world(camera.world_from_camera, normal)
         if normal_world[1] > math.cos(FLOOR_MAX_TILT_RAD) and 0.1 <= offset <= 10.0 \
                 and is_surface(remaining, normal, offset, threshold, len(inliers)):
@@ -713,13 +704,35 @@ def _fit_plane(points: np.ndarray) -> tuple[np.ndarray, float]:
     return normal, float(-normal @ center)
 
 
-def _camera_points(depth: DepthMap, camera: CameraEstimate, max_points: int) -> np.ndarray:
-    """(N, 3) OpenCV-camera points of up to ``max_points`` valid pixels (a regular subsample)."""
+def camera_points(depth: DepthMap, k_matrix: np.ndarray, max_points: int) -> np.ndarray:
+    """(N, 3) OpenCV-camera points of up to ``max_points`` valid pixels (a regular subsample), unprojected with
+    ``k_matrix``."""
     step = max(1, int(math.sqrt(int(depth.valid.sum()) / max_points)))
     rows, columns = np.nonzero(depth.valid[::step, ::step])
     rows, columns = rows * step, columns * step
     uv = frames.pixel_centers(columns, rows)
-    return frames.unproject_pixels(camera.intrinsics.k_matrix, uv, depth.values[rows, columns])
+    return frames.unproject_pixels(k_matrix, uv, depth.values[rows, columns])
+
+
+def largest_plane(points: np.ndarray, threshold_m: float,
+                  iterations: int = PLANE_ITERATIONS) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(inlier indices, unit normal, offset)`` of the plane through the most of the (N, 3) camera-frame
+    ``points`` within ``threshold_m`` (Open3D's ``segment_plane`` when installed, :func:`segment_plane`
+    otherwise; seed the Open3D generator first for a repeatable answer), refitted by least squares on its inliers
+    and oriented towards the camera at the origin: ``normal . p + offset = 0`` with ``offset >= 0``."""
+    o3d = open3d_or_none()
+    if o3d is not None:
+        cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
+        _, inliers = cloud.segment_plane(distance_threshold=threshold_m, ransac_n=3, num_iterations=iterations)
+        inliers = np.asarray(inliers, dtype=int)
+    else:
+        inliers = segment_plane(points, threshold_m, iterations)
+    if len(inliers) < 3:
+        return inliers, np.array([0.0, 0.0, 1.0]), 0.0
+    normal, offset = _fit_plane(points[inliers])
+    if offset < 0:
+        normal, offset = -normal, -offset
+    return inliers, normal, offset
 
 
 def segment_plane(points: np.ndarray, threshold_m: float, iterations: int = PLANE_ITERATIONS,

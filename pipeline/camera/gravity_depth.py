@@ -27,6 +27,8 @@ from . import attitude
 
 #: At most this many points of the map take part.
 MAX_POINTS = 30_000
+#: RANSAC draws per plane.
+PLANE_ITERATIONS = 300
 #: Plane distance threshold, metres: ``max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * median depth)``.
 PLANE_DISTANCE_M = 0.02
 PLANE_DISTANCE_REL = 0.01
@@ -77,18 +79,10 @@ class DepthGravity:
     planes: int
 
 
-def _points(depth: DepthMap, k_matrix: np.ndarray) -> np.ndarray:
-    """(N, 3) OpenCV-camera points of a regular subsample of the valid pixels."""
-    step = max(1, int(math.sqrt(int(depth.valid.sum()) / MAX_POINTS)))
-    rows, columns = np.nonzero(depth.valid[::step, ::step])
-    rows, columns = rows * step, columns * step
-    return frames.unproject_pixels(k_matrix, frames.pixel_centers(columns, rows), depth.values[rows, columns])
-
-
 def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
     """The largest planes, one after another: ``(unit normal facing the camera, offset > 0, inlier count)`` with
     ``normal . p + offset = 0``."""
-    from ..depth import _fit_plane, is_surface, open3d_or_none, segment_plane
+    from ..depth import is_surface, largest_plane, open3d_or_none
 
     o3d = open3d_or_none()
     if o3d is not None:
@@ -99,17 +93,9 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
     for _ in range(MAX_PLANES):
         if len(remaining) < least:
             break
-        if o3d is not None:
-            cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(remaining))
-            _, inliers = cloud.segment_plane(distance_threshold=threshold, ransac_n=3, num_iterations=300)
-            inliers = np.asarray(inliers, dtype=int)
-        else:
-            inliers = segment_plane(remaining, threshold, iterations=300)
+        inliers, normal, offset = largest_plane(remaining, threshold, PLANE_ITERATIONS)
         if len(inliers) < least:
             break
-        normal, offset = _fit_plane(remaining[inliers])
-        if offset < 0:
-            normal, offset = -normal, -offset
         if is_surface(remaining, normal, offset, threshold, len(inliers)):  # not a slab through noise
             planes.append((normal, offset, len(inliers)))
         remaining = np.delete(remaining, inliers, axis=0)
@@ -121,7 +107,9 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
     few planes to tell."""
     if depth.kind != "metric_depth":
         raise ValueError(f"gravity from depth needs metric depth, not {depth.kind}")
-    points = _points(depth, k_matrix)
+    from ..depth import camera_points
+
+    points = camera_points(depth, k_matrix, MAX_POINTS)
     if len(points) < MIN_PLANE_POINTS:
         return None
     planes = _planes(points)
