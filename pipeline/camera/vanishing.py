@@ -26,15 +26,19 @@ Steps:
 4. **Focal.** For two finite vanishing points of orthogonal directions ``v1, v2`` and the principal point ``c``,
    ``f^2 = -(v1 - c) . (v2 - c)`` (Caprile & Torre, "Using vanishing points for camera calibration", IJCV 1990;
    Hartley & Zisserman, *Multiple View Geometry*, 2nd ed., section 8.8); ``f^2 <= 0`` means the two are not
-   orthogonal. Reported only when *both horizontal* vanishing points are finite and the fit pins the focal down: in
-   one-point perspective (one wall seen square on) the second horizontal direction is parallel to the image plane
-   and the focal is not observable from the horizontals. The vertical vanishing point paired with the finite
-   horizontal one would give it for a camera pitched well down, but a near-level hand-held camera puts it far away,
-   where lens distortion of the long verticals dominates; its suggestion goes to the notes only, and the attitude
-   uses the given focal or, without one, a default (26 mm equivalent).
-5. **Attitude.** The family whose direction is closest to the image's vertical axis is gravity; pitch and roll are
-   those of :func:`frames.world_from_camera_from_attitude` that map it to world +Y; the room's yaw is the heading of
-   the horizontal directions in that world frame, modulo 90 degrees.
+   orthogonal. Reported when the fit pins the focal down (:data:`MAX_FOCAL_REL_STD`) with both horizontal
+   vanishing points finite, or with the vertical one and a horizontal one for a camera pitched at least
+   :data:`VERTICAL_FINITE_MIN_DEG` (nearer level the vertical vanishing point lies far away, where the lens
+   distortion of long verticals dominates). Fits that explain the lines about equally well but disagree on the
+   focal are averaged by their posterior mass. In one-point perspective held level (one wall seen square on) the
+   focal is not observable: the fits' average is reported as ``weak`` where it leans away from the default, and
+   the attitude uses it, or the default (26 mm equivalent).
+5. **Attitude.** Every axis of every refined fit, with either sign, is a hypothesis for gravity, scored by the fit's
+   line evidence, the focal prior, other cues (``evidence``: the objects' boxes) and a prior on how rooms are
+   photographed (:mod:`.attitude`): the family nearest the image's vertical axis is not always gravity (a camera
+   pitched down beyond 45 degrees sees the floor's receding lines more upright). Pitch and roll are those of
+   :func:`frames.world_from_camera_from_attitude` that map it to world +Y; the room's yaw is the heading of the
+   horizontal directions in that world frame, modulo 90 degrees.
 """
 
 from __future__ import annotations
