@@ -26,6 +26,7 @@ import numpy as np
 
 from . import frames
 from .errors import UserError
+from .records import DepthMap, Grounding, Photo
 
 GIVEN_CHOICES = ("none", "k", "camera")
 #: Kinds of case folders :func:`find_cases` recognises.
@@ -181,7 +182,8 @@ def solve_case(photo_path: Path, grounding_path: Path, flags: dict, depth_path: 
     return scene_manifest(scene, grounding, {"photo": str(photo_path)}, {})
 
 
-def crop_centre(photo, grounding, depth, fraction: float):
+def crop_centre(photo: Photo, grounding: Grounding, depth: DepthMap | None,
+                fraction: float) -> tuple[Photo, Grounding, DepthMap | None]:
     """The centred crop keeping ``fraction`` of each side: the photo (its 35 mm-equivalent EXIF focal no longer
     holds and is dropped; a focal in pixels still does), the grounding's boxes (shifted, clipped, those left
     outside dropped) and the depth map."""

@@ -166,6 +166,7 @@ def estimate_camera(
     intrinsics = Intrinsics.from_focal(focal, width, height)
 
     warnings: list[str] = []
+    conflicts: list[str] = []
     attitude_sigma = None
     if lines is not None:
         pitch, roll, attitude_source, attitude_confidence = (
@@ -174,7 +175,7 @@ def estimate_camera(
         # means a steeper pitch with a longer focal (d pitch / d log f = sin(2 pitch) / 2)
         focal_tilt_deg = math.degrees(abs(math.sin(2.0 * pitch)) / 2.0 * FOCAL_REL_SIGMA[source])
         attitude_sigma = math.hypot(line_sigma_deg(lines.confidence), focal_tilt_deg)
-        attitude_confidence = min(attitude_confidence, LINE_SIGMA_AT_FULL_CONFIDENCE_DEG / attitude_sigma)
+        attitude_confidence = confidence_from_sigma(attitude_sigma)
         room_yaw, room_yaw_source = lines.room_yaw_rad, "vanishing_points"
     else:
         pitch, roll, attitude_source, attitude_confidence = 0.0, 0.0, "assumed_level", 0.1
@@ -190,7 +191,7 @@ def estimate_camera(
     if depth is not None and depth.kind == "metric_depth" and pitch_deg is None and roll_deg is None:
         current = None if attitude_source == "assumed_level" else (
             frames.up_in_camera_from_attitude(pitch, roll), attitude_sigma, attitude_source)
-        fused = _with_depth_gravity(depth, intrinsics, FOCAL_REL_SIGMA[source], current, notes)
+        fused = _with_depth_gravity(depth, intrinsics, FOCAL_REL_SIGMA[source], current, notes, conflicts)
         if fused is not None:
             up, attitude_sigma, attitude_source = fused
             pitch, roll = frames.attitude_from_up_in_camera(up)
@@ -208,7 +209,7 @@ def estimate_camera(
         warnings.append(f"the camera looks up by {math.degrees(pitch):.0f} deg, unusual for a room photo: if the "
                         "photo is upside down or turned by 90 degrees (lost EXIF orientation), rotate it upright; "
                         "else give --pitch-deg/--roll-deg to confirm")
-    warnings.extend(_camera_warnings(source, attitude_source, attitude_confidence, notes))
+    warnings.extend(_camera_warnings(source, attitude_source, attitude_confidence, conflicts))
     return CameraEstimate(
         intrinsics=intrinsics,
         intrinsics_source=source,
@@ -236,19 +237,20 @@ def line_sigma_deg(confidence: float) -> float:
 
 
 def confidence_from_sigma(sigma_deg: float) -> float:
-    """0..1 confidence of an attitude with this 1-sigma uncertainty: 0.5 at :data:`LINE_SIGMA_AT_FULL_CONFIDENCE_DEG`,
-    0.9 at a third of it, 0.1 at three times it."""
-    return float(1.0 / (1.0 + (sigma_deg / LINE_SIGMA_AT_FULL_CONFIDENCE_DEG) ** 2))
+    """0..1 confidence of an attitude with this 1-sigma uncertainty, the inverse of :func:`line_sigma_deg`: one
+    scale for every cue (lines, objects, depth and their combinations)."""
+    return float(min(1.0, LINE_SIGMA_AT_FULL_CONFIDENCE_DEG / max(sigma_deg, 1e-9)))
 
 
-def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma: float, current, notes: list[str]):
+def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma: float, current, notes: list[str],
+                        conflicts: list[str]):
     """``(up_cam, sigma_deg, source)`` from a metric depth map's planes combined by their uncertainties with the
     ``current`` attitude (``(up_cam, sigma_deg, source)`` of the lines or the objects; None for a level camera
     assumed), or None when the map shows no usable planes or loses. Where the two disagree beyond their spreads,
     a measured map's (a file's) floor wins (a floor is gravity; lines can be mistaken for one another); walls
     alone lose to a surer answer, and a depth model's planes never overrule one. The map's planes are unprojected
     with the camera's focal, so their spread grows with the focal's (``focal_rel_sigma``, relative): a wrong
-    focal shears them."""
+    focal shears them. A disagreement beyond the spreads goes to ``conflicts`` as well as ``notes``."""
     import dataclasses
 
     import numpy as np
@@ -276,13 +278,13 @@ def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma
                      f"(+-{found.sigma_deg:.1f} deg) agree within {apart:.1f} deg; combined")
         return up, (w_before + w_depth) ** -0.5, f"{source_before}+depth"
     measured = depth.source.startswith("file:")  # a sensor's map; a model's can be confidently wrong
-    if measured and (found.floor_seen or found.sigma_deg < sigma_before):
-        notes.append(f"gravity: {name} and the depth map's {what} disagree by {apart:.0f} deg; took the depth "
-                     f"map's {what}")
-        return found.up_cam, found.sigma_deg, "depth"
-    notes.append(f"gravity: {name} and the depth map's {what} disagree by {apart:.0f} deg; kept {name}"
-                 + ("" if measured else " (a depth model's planes are not measured)"))
-    return None
+    take_depth = measured and (found.floor_seen or found.sigma_deg < sigma_before)
+    conflict = (f"gravity: {name} and the depth map's {what} disagree by {apart:.0f} deg; "
+                + (f"took the depth map's {what}" if take_depth else f"kept {name}")
+                + ("" if measured else " (a depth model's planes are not measured)"))
+    notes.append(conflict)
+    conflicts.append(conflict)
+    return (found.up_cam, found.sigma_deg, "depth") if take_depth else None
 
 
 def _attitude_from_objects(cue, focal_px: float, pitch: float, roll: float, lines, notes: list[str]):
@@ -314,7 +316,7 @@ def _cue_counts(cue) -> bool:
 
 
 def _camera_warnings(intrinsics_source: str, attitude_source: str, attitude_confidence: float,
-                     notes: list[str]) -> list[str]:
+                     conflicts: list[str]) -> list[str]:
     """One line each for what the camera guessed, with what would fix it (shown on the terminal, in scene.json
     and on the page)."""
     out = []
@@ -331,8 +333,7 @@ def _camera_warnings(intrinsics_source: str, attitude_source: str, attitude_conf
     if intrinsics_source == "default":
         out.append(f"focal length unknown: assumed a {DEFAULT_FOCAL_35MM_MM:g} mm-equivalent phone camera; sizes "
                    "and distances can be off by 20 %; give --fov-deg or --focal-px, or keep the photo's EXIF")
-    conflict = [n for n in notes if n.startswith("gravity:") and "disagree" in n]
-    out.extend(f"conflicting cues: {n}" for n in conflict)
+    out.extend(f"conflicting cues: {conflict}" for conflict in conflicts)
     return out
 
 

@@ -53,7 +53,7 @@ MIN_LOG_PRIOR = -9.0
 REFINE_ROUNDS_DEG = (CONSISTENT_DEG, CONSISTENT_DEG, 2.0, 1.0)
 #: Least spread reported (degrees): a sensor map's floor still has calibration and fusion error behind it.
 SENSOR_SIGMA_FLOOR_DEG = 2.0
-MODEL_SIGMA_FLOOR_DEG = 2.0
+MODEL_SIGMA_FLOOR_DEG = 4.0
 #: Without a floor the spread is this many times larger: on real sensor maps, walls alone (and the cabinet fronts
 #: and sofa backs among them) were 3 to 5 degrees off where the floor was within 1 or 2.
 WALLS_ONLY_SIGMA_FACTOR = 8.0
@@ -134,7 +134,7 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
         support = counts[up].sum() + 0.5 * counts[wall].sum()
         if support <= 0:
             continue
-        pitch, roll = _attitude(u)
+        pitch, roll = frames.attitude_from_up_in_camera(u)
         # the prior only rules out the implausible (a wall taken for the floor); among plausible attitudes the
         # planes' support decides (a seat cushion a few degrees off the floor must not win on a slightly better
         # prior)
@@ -157,7 +157,7 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
         u = vectors[:, 0] if vectors[:, 0] @ u > 0 else -vectors[:, 0]
     cosine = normals @ u
     up, wall = cosine > cos_up, np.abs(cosine) < sin_wall
-    pitch, roll = _attitude(u)
+    pitch, roll = frames.attitude_from_up_in_camera(u)
     if attitude.attitude_log_prior(pitch, roll) < MIN_LOG_PRIOR:
         return None  # a wall seen square on, with nothing else: not a floor
     floor_seen = bool(up.any())
@@ -165,7 +165,3 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
     if not floor_seen:
         sigma *= WALLS_ONLY_SIGMA_FACTOR  # walls alone: furniture fronts and backs lean, and pass for walls
     return DepthGravity(u, sigma, int(counts[up].sum()), int(counts[wall].sum()), floor_seen, len(planes))
-
-
-def _attitude(up_cam: np.ndarray) -> tuple[float, float]:
-    return frames.attitude_from_up_in_camera(up_cam)
