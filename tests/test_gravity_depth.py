@@ -98,3 +98,26 @@ def test_no_lines_and_no_depth_warns_with_the_fix():
     assert any("assumed level" in w and "--pitch-deg" in w for w in camera.warnings)
     assert any("focal length unknown" in w and "--fov-deg" in w for w in camera.warnings)
 
+
+
+def test_the_floor_wins_over_a_larger_sloping_top():
+    """A bed top (0.7 m high, sagging 6 degrees) that fills more of the map than the floor around it: gravity
+    comes from the floor, the lowest plausible upward plane, not from the bigger top."""
+    width, height, fx = 640, 480, 520.0
+    depth, world_from_camera = room_depth(width, height, fx, -35.0, 2.0, walls=False)
+    k = frames.intrinsics_matrix(fx, fx, width / 2, height / 2)
+    rays = frames.camera_directions_to_world(world_from_camera, frames.pixel_rays(
+        k, frames.pixel_centers(*np.indices((height, width))[::-1])))
+    origin = world_from_camera[:3, 3]
+    tilt = math.radians(6.0)
+    normal = np.array([0.0, math.cos(tilt), math.sin(tilt)])  # sagging towards the camera's side
+    point = np.array([0.0, 0.7, -2.5])
+    t = ((point - origin) @ normal) / (rays @ normal)
+    hit = origin + t[..., None] * rays
+    on_top = (t > 0) & (np.abs(hit[..., 0]) < 6.0) & (hit[..., 2] > -9.0) & (hit[..., 2] < -1.0) \
+        & (t < depth.values)
+    values = np.where(on_top, t, depth.values).astype(np.float32)
+    assert on_top.sum() > (depth.valid & ~on_top).sum()  # more of the view than the floor
+    found = gravity_from_depth(DepthMap(values, depth.valid, "metric_depth", "file:synthetic.npy"), k)
+    assert found is not None and found.floor_seen
+    assert _error_deg(found.up_cam, world_from_camera) < EXACT_DEG

@@ -54,6 +54,18 @@ REFINE_ROUNDS_DEG = (CONSISTENT_DEG, CONSISTENT_DEG, 2.0, 1.0)
 #: Least spread reported (degrees): a sensor map's floor still has calibration and fusion error behind it.
 SENSOR_SIGMA_FLOOR_DEG = 2.0
 MODEL_SIGMA_FLOOR_DEG = 4.0
+#: Upward planes within this many metres of the floor (the lowest plausible upward plane) are floor too; those
+#: higher up (a bed, a seat, a table top) and the walls take no part when a floor is seen: mattresses sag, seats
+#: slope back by 5 to 10 degrees, and walls of real sensor maps were 3 to 5 degrees off where the floor was within 1.
+FLOOR_BAND_M = 0.12
+#: An upward plane less than this far below the camera is taken for a furniture top, not the floor (a camera held
+#: at 1.2 to 1.8 m sees a floor over a metre below it); with furniture tops and no floor the spread is widened by
+#: this factor.
+MIN_FLOOR_DEPTH_M = 1.0
+#: ... and its normal within this angle (degrees) of the direction all the planes support (a sloping sofa back far
+#: below a camera held high is not the floor).
+FLOOR_AGREE_DEG = 8.0
+RAISED_ONLY_SIGMA_FACTOR = 3.0
 #: Without a floor the spread is this many times larger: on real sensor maps, walls alone (and the cabinet fronts
 #: and sofa backs among them) were 3 to 5 degrees off where the floor was within 1 or 2.
 WALLS_ONLY_SIGMA_FACTOR = 8.0
@@ -102,6 +114,21 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
     return planes
 
 
+def _floor_plane(normals: np.ndarray, offsets: np.ndarray, up_cam: np.ndarray) -> int | None:
+    """Index of the floor: the lowest plane (largest offset) at least :data:`MIN_FLOOR_DEPTH_M` below the camera
+    whose normal, taken for up, is a plausible attitude within :data:`FLOOR_AGREE_DEG` of ``up_cam`` (what all the
+    planes together say); None when there is none."""
+    best = None
+    for i, (normal, offset) in enumerate(zip(normals, offsets)):
+        pitch, roll = frames.attitude_from_up_in_camera(normal)
+        if (offset < MIN_FLOOR_DEPTH_M or attitude.attitude_log_prior(pitch, roll) < PLAUSIBLE_LOG_PRIOR
+                or normal @ up_cam < math.cos(math.radians(FLOOR_AGREE_DEG))):
+            continue
+        if best is None or offset > offsets[best]:
+            best = i
+    return best
+
+
 def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | None:
     """World up in the camera frame from a metric depth map (module docstring), or None when the map shows too
     few planes to tell."""
@@ -116,6 +143,7 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
     if not planes:
         return None
     normals = np.array([n for n, _, _ in planes])
+    offsets = np.array([o for _, o, _ in planes])
     counts = np.array([c for _, _, c in planes], dtype=float)
     # candidates: each plane facing up (its normal faces the camera, which stands above it), and the common
     # direction of each pair of planes (two walls)
@@ -144,24 +172,37 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
     if best is None:
         return None
     u = best
+    # the floor is the lowest plausible upward plane: when one lies far enough below the camera it alone gives up;
+    # higher ones (seats, beds, table tops) lean and sag, and on real sensor maps walls (and the cabinet fronts
+    # among them) were 3 to 5 degrees off where the floor was within 1
+    floor = _floor_plane(normals, offsets, u)
+    if floor is not None:
+        u = normals[floor]
+        floor_like = (normals @ u > cos_up) & (offsets >= offsets[floor] - FLOOR_BAND_M)
+        wall_weight = 0.0
+    else:  # no floor: every upward plane and the walls, and a wider spread below
+        floor_like = np.ones(len(normals), dtype=bool)
+        wall_weight = 1.0
     for limit_deg in REFINE_ROUNDS_DEG:  # weighted least squares: parallel to the upward planes, perpendicular
         cosine = normals @ u  # to the walls; planes further off than the round's limit (a slanted cushion, a
-        up = cosine > math.cos(math.radians(limit_deg))  # leaning board) drop out as the limit shrinks
-        wall = np.abs(cosine) < math.sin(math.radians(limit_deg))
+        up = (cosine > math.cos(math.radians(limit_deg))) & floor_like  # leaning board) drop out as the limit
+        wall = np.abs(cosine) < math.sin(math.radians(limit_deg))  # shrinks
         if not up.any() and np.linalg.matrix_rank(normals[wall], tol=0.2) < 2:
             break  # one wall alone leaves a direction free: keep what the last round found
         weight_up = counts * up / max(counts[up].sum(), 1.0)
-        weight_wall = counts * wall / max(counts[wall].sum(), 1.0)
+        weight_wall = wall_weight * counts * wall / max(counts[wall].sum(), 1.0)
         m = np.einsum("k,ki,kj->ij", weight_wall - UP_WEIGHT * weight_up, normals, normals)
         _, vectors = np.linalg.eigh(m)
         u = vectors[:, 0] if vectors[:, 0] @ u > 0 else -vectors[:, 0]
     cosine = normals @ u
-    up, wall = cosine > cos_up, np.abs(cosine) < sin_wall
+    up, wall = (cosine > cos_up) & floor_like, np.abs(cosine) < sin_wall
     pitch, roll = frames.attitude_from_up_in_camera(u)
     if attitude.attitude_log_prior(pitch, roll) < MIN_LOG_PRIOR:
         return None  # a wall seen square on, with nothing else: not a floor
-    floor_seen = bool(up.any())
+    floor_seen = floor is not None
     sigma = SENSOR_SIGMA_FLOOR_DEG if depth.source.startswith("file:") else MODEL_SIGMA_FLOOR_DEG
-    if not floor_seen:
-        sigma *= WALLS_ONLY_SIGMA_FACTOR  # walls alone: furniture fronts and backs lean, and pass for walls
+    if not up.any():
+        sigma *= WALLS_ONLY_SIGMA_FACTOR
+    elif not floor_seen:
+        sigma *= RAISED_ONLY_SIGMA_FACTOR  # walls alone: furniture fronts and backs lean, and pass for walls
     return DepthGravity(u, sigma, int(counts[up].sum()), int(counts[wall].sum()), floor_seen, len(planes))
