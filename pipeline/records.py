@@ -134,7 +134,7 @@ class CameraEstimate:
                         the focal down; their posterior average) | ``depth_model`` (Depth Pro's field of view) |
                         ``default``
     height_source     : ``user`` | ``prior`` (hand-held 1.4 m) | ``prior+object_sizes`` | ``depth_floor+object_sizes``
-                        (the solver's scale estimate, :func:`solve.refine_camera_height`)
+                        (the solver's scale estimate, :func:`solve.boxes.refine_camera_height`)
     world_from_camera : (4, 4) float, rigid
     room_yaw_rad      : heading of the room's walls about +Y in the world frame, wrapped to [-pi/4, pi/4)
     lines             : the vanishing-point estimate (``vanishing.ManhattanEstimate``) when one was used

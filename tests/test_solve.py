@@ -200,14 +200,14 @@ def _overlap_m(a, b):
 def test_boxes_that_would_interpenetrate_are_kept_apart(monkeypatch):
     """A nightstand against the bed's side, its 2D box a little too wide towards the bed (as a model's box often
     is): fitted alone it would stand inside the bed; solved together they touch and neither moves far."""
-    import pipeline.solve
+    import pipeline.solve.boxes
 
     truth = make_scene([on_floor("bed", 0.0, -3.6), on_floor("nightstand", 1.06, -4.4)])
     bed, nightstand = truth.detections()
     x1, y1, x2, y2 = nightstand.box_xyxy_px
     grounding = Grounding((bed, dataclasses.replace(nightstand, box_xyxy_px=(x1 - 25.0, y1, x2, y2))), "pixels", "t")
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline.solve, "refine_jointly", lambda objects, *args: (objects, []))
+        patch.setattr(pipeline.solve.boxes, "refine_jointly", lambda objects, *args: (objects, []))
         alone = solve(grounding, camera_for(truth))
     assert _overlap_m(*alone.objects) > 3 * JOINT_OVERLAP_M, "the test needs fits that interpenetrate alone"
     scene = solve(grounding, camera_for(truth))
@@ -226,7 +226,7 @@ def test_a_chair_may_stand_under_a_desk():
 
 def _rendered_depth(truth):
     """The metric depth map of a synthetic scene: each pixel's ray against the floor and the boxes."""
-    from pipeline.fit import ray_box_depth
+    from pipeline.solve.fit import ray_box_depth
     from pipeline.records import DepthMap
 
     k, width, height = truth.intrinsics.k_matrix, truth.intrinsics.width_px, truth.intrinsics.height_px
@@ -267,7 +267,7 @@ def test_metric_depth_sets_the_scale(true_height_m):
 def test_a_desk_in_the_middle_of_the_room_keeps_its_fit(monkeypatch):
     """Objects that usually stand against a wall (a desk) turn their back to one only when a wall is near: a desk
     in the middle of the room, seen exactly, comes back as it is."""
-    import pipeline.solve
+    import pipeline.solve.boxes
 
     truth = make_scene([on_floor("wardrobe", -2.6, -4.5, yaw_deg=90.0), on_floor("bookshelf", 2.6, -4.8,
                                                                                   yaw_deg=-90.0),
@@ -275,7 +275,7 @@ def test_a_desk_in_the_middle_of_the_room_keeps_its_fit(monkeypatch):
     for reach in (math.inf, None):  # without the reach the desk turns to a far wall: the test can fail
         with monkeypatch.context() as patch:
             if reach is not None:
-                patch.setattr(pipeline.solve, "WALL_REACH", reach)
+                patch.setattr(pipeline.solve.boxes, "WALL_REACH", reach)
             desk = solve(truth.grounding(), camera_for(truth)).objects[3]
         error = np.linalg.norm(np.array(desk.center_m) - truth.boxes[3].center_m)
         if reach is not None:

@@ -20,9 +20,9 @@ import dataclasses
 
 import numpy as np
 
-from . import frames, priors
+from .. import frames, priors
 from .fit import PRIOR_COLUMNS, BoxTerms, DepthSamples
-from .records import CameraEstimate, Detection, ObjectBox
+from ..records import CameraEstimate, Detection, ObjectBox
 
 #: Penetration depth (metres) that costs as much as one unit of a box's fit residuals.
 PENETRATION_SIGMA_M = 0.01

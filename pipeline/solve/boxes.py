@@ -18,10 +18,10 @@ import math
 
 import numpy as np
 
-from . import frames, priors
-from .camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M
+from .. import frames, priors
+from ..camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
-from .records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
+from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
 from .refine import refine_jointly
 from .room import room_shell
 
@@ -69,7 +69,7 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
     :func:`solve_boxes`).
     """
     if grounding.layout is not None:
-        from .layout import solve_with_layout
+        from ..layout import solve_with_layout
 
         scene = solve_with_layout(grounding, camera, room_yaw_rad, refine_scale)
         if depth is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import frames
-from .records import CameraEstimate, ObjectBox, RoomShell, Wall
+from .. import frames
+from ..records import CameraEstimate, ObjectBox, RoomShell, Wall
 
 #: Gap between a wall and the farthest object on its side.
 WALL_GAP_M = 0.02

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import frames
-from .priors import SizePrior
-from .records import CameraEstimate, Detection
+from .. import frames
+from ..priors import SizePrior
+from ..records import CameraEstimate, Detection
 
 #: Sides of a 2D box closer than this to the photo border are treated as cut by the border: a few pixels, or a
 #: fraction of the photo's side (a model's box that stops 0.5 % short of the border is as likely cut by it).
