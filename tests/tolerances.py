@@ -20,6 +20,9 @@ HEIGHT_FROM_SIZES_REL = 0.05
 HEIGHT_FROM_DEPTH_REL = 0.02
 #: Box centres in that scene (metres; its chair is 5-10 % off its prior).
 CENTER_WITH_DEPTH_M = 0.1
+#: ... of an object whose bottom is hidden behind another, placed without depth by its top, sides and size prior
+#: and by standing just behind the other.
+HIDDEN_CENTER_M = 0.5
 #: Joint refinement: boxes kept apart overlap at most this much (metres; a penetration of 1 cm costs as much as
 #: one unit of a box's fit residuals) ...
 JOINT_OVERLAP_M = 0.02

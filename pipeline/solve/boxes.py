@@ -23,6 +23,7 @@ from ..camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
 from .refine import refine_jointly
+from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms
 from .room import room_shell
 
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
@@ -41,12 +42,21 @@ BEYOND_ROOM_M = 1.5
 BOX_3D_DEPTH_SPREAD = 0.15
 #: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
 WALL_WEIGHT = 4.0
+#: A sensor's map (a depth file) whose floor disagrees with the scene's camera height by more than this (log ratio)
+#: gets a note; it is never rescaled.
+SENSOR_HEIGHT_CONFLICT_LOG = 0.1
+#: A depth box (:mod:`.depth_fit`) is the prior of its object's refit: its centre within this many metres plus this
+#: fraction of its distance, its seen extents within this relative spread.
+DEPTH_CENTER_SIGMA_M = 0.05
+DEPTH_CENTER_SIGMA_REL = 0.03
+DEPTH_SIZE_SPREAD = 0.15
 #: Supports of objects hung above the floor, placed with their bottom at their category's typical height.
 HUNG = ("wall", "ceiling")
 #: A bottom edge whose ray points down by less than this (sine of the angle below the horizon) shows no floor.
 HORIZON_MARGIN = 0.01
-#: The note of an object placed by its size alone (no floor contact seen); such objects do not set the scale.
-UNPLACED_NOTE = "no floor contact seen: placed by its typical size"
+#: How far (1 sigma, in camera heights: 0.42 m for a camera at 1.4 m; relative, so that the solver stays
+#: scale-equivariant) an object whose bottom is hidden may stand from just behind the object that hides it.
+BEHIND_SIGMA = 0.3
 #: Per-object cost scale of the scale search: an object whose fit would change by more than about this much
 #: counts less and less (a robust, Cauchy-like combination), so one odd object cannot set the scene's scale.
 SCALE_OBJECT_COST = 1.0
@@ -110,10 +120,18 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
                              "hand-held height: check the focal length and the labels, or give --camera-height")
     if depth is not None and depth_scale is not None:
         ratio = camera.height_m / depth_scale.camera_height_m
-        depth = dataclasses.replace(depth, values=(depth.values * np.float32(ratio)).astype(np.float32))
-        if abs(math.log(ratio)) > 0.01:
-            notes.append(f"depth rescaled by {ratio:.3f} to the scene's camera height ({camera.height_m:.2f} m; "
-                         f"the depth map's floor says {depth_scale.camera_height_m:.2f} m)")
+        if depth.source.startswith("file:"):
+            # a sensor's map is measured: it is not rescaled, even to a given camera height (its floor may be a
+            # seat or a bed when the floor is out of view)
+            if abs(math.log(ratio)) > SENSOR_HEIGHT_CONFLICT_LOG:
+                notes.append(f"the depth map's lowest plane lies {depth_scale.camera_height_m:.2f} m below the "
+                             f"camera, the scene's camera height is {camera.height_m:.2f} m: the map is used as "
+                             "measured (if its floor is out of view, that plane is a seat or a bed)")
+        else:
+            depth = dataclasses.replace(depth, values=(depth.values * np.float32(ratio)).astype(np.float32))
+            if abs(math.log(ratio)) > 0.01:
+                notes.append(f"depth rescaled by {ratio:.3f} to the scene's camera height ({camera.height_m:.2f} "
+                             f"m; the depth map's floor says {depth_scale.camera_height_m:.2f} m)")
     if moved or (depth is not None and depth_scale is not None):
         warm = (fits, camera.height_m / first_height)
         objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth, warm)
@@ -122,6 +140,8 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
                              WALL_REACH * camera.height_m)
     objects, overlaps = refine_jointly(objects, inputs.detections, inputs.priors, camera, room_yaw,
                                        inputs.depth_samples, inputs.depth_rows)
+    if depth is not None:  # measured boxes last: what the map shows is not pushed about by the priors
+        objects = _depth_boxes(objects, inputs, camera, depth, room_yaw)
     warnings += overlaps
     room = room_shell(objects, camera, room_yaw)
     return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
@@ -147,7 +167,7 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
     for obj in objects:
         prior = (size_priors or {}).get(obj.detection_index) or priors.lookup(obj.label)
         if prior.category == priors.UNKNOWN or obj.corners_m[:, 1].min() > 1e-6 or \
-                obj.detection_index not in by_index or UNPLACED_NOTE in obj.notes:
+                obj.detection_index not in by_index or bottom_is_free(obj.notes):
             continue
         detections.append(by_index[obj.detection_index])
         prior_list.append(prior)
@@ -249,9 +269,24 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     hung = np.array([p.support in HUNG for p in prior_list], dtype=bool)
     base_y = np.array([p.elevation_m if p.support in HUNG else 0.0 for p in prior_list])
     no_contact = [None if h else _no_contact(d, camera) for d, h in zip(detections, hung)]
-    free = np.array([[False, False, False, problem is not None] for problem in no_contact]).reshape(-1, 4)
+    hidden = hidden_bottoms([d.box_xyxy_px for d in detections],
+                            [not h and p.support == "floor" for h, p in zip(hung, prior_list)],
+                            camera.intrinsics.height_px)
+    free = np.array([[False, False, False, problem is not None or i in hidden]
+                     for i, problem in enumerate(no_contact)]).reshape(-1, 4)
     chosen = _fit_both_axes(detections, prior_list, camera, base_y, room_yaw_rad, **pulls,
                             x0_axes=_warm_start(detections, warm), free_sides=free)
+    behind = {i: j for i, j in hidden.items() if no_contact[i] is None}
+    if behind:  # placed by what is seen, and just behind the object that hides its bottom, never metres beyond
+        rows = sorted(behind)
+        target = np.array([_just_behind(detections[i], prior_list[i], chosen[behind[i]][0], camera) for i in rows])
+        refit = _fit_both_axes([detections[i] for i in rows], [prior_list[i] for i in rows], camera, base_y[rows],
+                               room_yaw_rad, target, np.full(len(rows), BEHIND_SIGMA * camera.height_m),
+                               None if samples is None else DepthSamples(samples.rays_cam[rows],
+                                                                         samples.depth_m[rows]),
+                               free_sides=free[rows])
+        for i, fit in zip(rows, refit):
+            chosen[i] = fit
     floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
     notes: list[list[str]] = [[] for _ in detections]
 
@@ -285,7 +320,8 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                 notes[i].append(f"stands on {supporter.label}")
 
     objects = []
-    for detection, prior, (fit, _), note, problem in zip(detections, prior_list, chosen, notes, no_contact):
+    for row, (detection, prior, (fit, _), note, problem) in enumerate(zip(detections, prior_list, chosen, notes,
+                                                                          no_contact)):
         named = f"{detection.label!r} (entry {detection.detection_index})"
         if prior.support in HUNG:
             note.append(f"hung on the {prior.support}, its bottom at a typical {prior.elevation_m:.2f} m")
@@ -295,6 +331,8 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
         elif np.linalg.norm(fit.center_m - camera.world_from_camera[:3, 3]) > 0.95 * MAX_DISTANCE_M:
             warnings.append(f"{named} could not be placed reliably: its 2D box gives no floor contact")
             note.append(UNPLACED_NOTE)
+        if row in hidden and problem is None:
+            note.append(f"{HIDDEN_NOTE} {detections[hidden[row]].label}")
         if prior.category == priors.UNKNOWN:
             note.append("generic size prior")
         objects.append(_object_box(detection, prior, fit, tuple(note)))
@@ -303,6 +341,20 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                         {d.detection_index: p for d, p in zip(detections, prior_list)},
                         samples, {d.detection_index: row for row, d in enumerate(detections)})
     return tuple(objects), candidates, warnings, inputs
+
+
+def _just_behind(detection: Detection, prior: priors.SizePrior, occluder: BoxFit,
+                 camera: CameraEstimate) -> np.ndarray:
+    """(x, z) where an object whose bottom is hidden by ``occluder`` most likely stands: along the ray through its
+    2D box's centre, at the occluder's distance plus half of each one's depth (both back to back)."""
+    x1, y1, x2, y2 = detection.box_xyxy_px
+    ray = camera.world_from_camera[:3, :3] @ frames.pixel_rays(camera.intrinsics.k_matrix,
+                                                               np.array([0.5 * (x1 + x2), 0.5 * (y1 + y2)]))
+    origin = camera.world_from_camera[:3, 3]
+    flat = np.array([ray[0], ray[2]]) / max(float(np.hypot(ray[0], ray[2])), 1e-9)
+    reach = float(np.hypot(*(occluder.center_m[[0, 2]] - origin[[0, 2]])))
+    reach += 0.5 * (min(occluder.size_m[0], occluder.size_m[2]) + min(prior.size_m[0], prior.size_m[2]))
+    return origin[[0, 2]] + reach * flat
 
 
 def _no_contact(detection: Detection, camera: CameraEstimate) -> str | None:
@@ -387,6 +439,69 @@ def _object_box(detection: Detection, prior: priors.SizePrior, fit: BoxFit, note
         size_source="2d_box+prior" if prior.category != priors.UNKNOWN else "2d_box+generic_prior",
         notes=tuple(notes),
     )
+
+
+def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: CameraEstimate, depth: DepthMap,
+                 room_yaw_rad: float) -> tuple[ObjectBox, ...]:
+    """Each object the metric map shows well enough, refitted to its own depth points (:mod:`.depth_fit`): the
+    points' box is the prior of a fit to the 2D box (its position within :data:`DEPTH_CENTER_SIGMA_M` plus
+    :data:`DEPTH_CENTER_SIGMA_REL` of its distance plus what a hidden side leaves open, its seen extents within
+    :data:`DEPTH_SIZE_SPREAD`), so the result agrees with both; a bottom edge hidden by something nearer is no contact. The others keep their fit
+    to the 2D box."""
+    from .depth_fit import agrees_with_2d_box, bottom_in_view, box_from_points, own_points, stands_on_floor
+
+    detections = list(inputs.detections.values())
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    origin = camera.world_from_camera[:3, 3]
+    found = []  # (position in objects, detection, prior for the refit, support y, box, bottom hidden, notes)
+    measured = dict(zip((d.detection_index for d in detections), own_points(detections, depth, camera,
+                                                                             room_yaw_rad)))
+    for k, obj in enumerate(objects):
+        detection = inputs.detections.get(obj.detection_index)
+        prior = inputs.priors.get(obj.detection_index)
+        if detection is None or prior is None:
+            continue
+        points, beyond = measured[obj.detection_index]
+        notes = list(obj.notes)
+        on_floor = prior.support not in HUNG and not any(note.startswith("stands on") for note in notes)
+        if on_floor and not stands_on_floor(detection, prior, points, depth, camera):
+            on_floor = False
+            notes.append(f"its bottom is seen {np.percentile(points[:, 1], 3):.2f} m above the floor")
+        cut = cut_sides(detection.box_xyxy_px, width, height)
+        box = box_from_points(points, prior, room_yaw_rad, camera, on_floor, cut, detection.box_xyxy_px, beyond)
+        if box is None:
+            continue
+        spreads = np.full(3, DEPTH_SIZE_SPREAD)
+        for axis in box.completed:
+            spreads[axis] = max(DEPTH_SIZE_SPREAD, prior.spreads[axis])
+        refit_prior = dataclasses.replace(prior, size_m=tuple(map(float, box.size_m)), spread_whd=tuple(spreads))
+        support_y = 0.0 if on_floor else float(box.center_m[1] - 0.5 * box.size_m[1])
+        hidden = on_floor and not cut[3] and not bottom_in_view(detection, points, depth, camera)
+        found.append((k, detection, refit_prior, support_y, box, hidden, notes))
+    if not found:
+        return objects
+    boxes = [f[4] for f in found]
+    distance = np.array([np.linalg.norm(b.center_m - origin) for b in boxes])
+    fits = fit_boxes([f[1] for f in found], [f[2] for f in found], camera, np.array([f[3] for f in found]),
+                     np.array([b.yaw_rad for b in boxes]),
+                     center_prior_xz=np.array([b.center_m[[0, 2]] for b in boxes]),
+                     center_sigma_m=DEPTH_CENTER_SIGMA_M + DEPTH_CENTER_SIGMA_REL * distance
+                     + np.array([b.slack_m for b in boxes]),
+                     x0=np.array([[b.center_m[0], b.center_m[2], *np.log(b.size_m)] for b in boxes]),
+                     free_sides=np.array([[False, False, False, f[5]] for f in found]))
+    out = list(objects)
+    for (k, detection, _, _, box, hidden, notes), fit in zip(found, fits):
+        fit = faces_camera(fit, camera)
+        if not agrees_with_2d_box(fit, detection, camera):
+            continue
+        if hidden:
+            notes.append("its bottom is hidden by something nearer: not taken for a floor contact")
+        completed = " (its hidden far side from the size prior)" if box.completed else ""
+        out[k] = dataclasses.replace(
+            objects[k], center_m=tuple(map(float, fit.center_m)), size_m=tuple(map(float, fit.size_m)),
+            yaw_rad=float(fit.yaw_rad), size_source="depth+prior" if box.completed else "depth",
+            notes=(*notes, f"fitted to {box.points} depth points{completed}"))
+    return tuple(out)
 
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],

@@ -21,6 +21,7 @@ import dataclasses
 import numpy as np
 
 from .. import frames, priors
+from .contacts import bottom_is_free
 from .fit import PRIOR_COLUMNS, BoxTerms, DepthSamples
 from ..records import CameraEstimate, Detection, ObjectBox
 
@@ -173,7 +174,9 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
     if depth is not None and depth_rows is not None:
         rows = [depth_rows[objects[k].detection_index] for k in active]
         samples = DepthSamples(depth.rays_cam[rows], depth.depth_m[rows])
-    terms = BoxTerms(detections_in, priors_in, camera, [objects[k].yaw_rad for k in active], depth=samples)
+    free = np.array([[False, False, False, bottom_is_free(objects[k].notes)] for k in active])
+    terms = BoxTerms(detections_in, priors_in, camera, [objects[k].yaw_rad for k in active], depth=samples,
+                     free_sides=free)
     base_y = np.array([objects[k].corners_m[:, 1].min() for k in active])
     supporter = np.array([position.get(int(support[k]), -1) for k in active])
     on_floor_supporter = np.array([s >= 0 and base_y[s] < 1e-6 for s in supporter])

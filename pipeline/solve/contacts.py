@@ -1,0 +1,56 @@
+"""Occlusion from the 2D layout: which objects' bottom edges are hidden behind a nearer object, so that they are
+no floor contacts.
+
+Of two floor-standing objects, the one whose 2D box reaches lower in the photo stands nearer (its floor contact is
+closer to the camera). When the bottom edge of object A lies on the top edge of such a nearer object B's 2D box, or
+just below it (:data:`TOP_BAND`: where B's top silhouette is, and where a detector's box of what it sees of A ends),
+and B spans nearly all of A's width (:data:`MIN_COVER`), A's bottom edge is where B starts hiding it: a nightstand
+seen over a bed, a chest behind a bed, a chair behind a table. Cast onto the floor, such an edge would throw A metres away;
+it is treated like a side cut by the photo's border, and A is placed by what is seen (its top, its sides, its size
+prior; with a metric depth map, its own points: :mod:`.depth_fit`).
+"""
+
+from __future__ import annotations
+
+#: The note of an object whose bottom edge is hidden behind a nearer one, followed by that one's label; and of an
+#: object whose 2D box shows no floor contact at all. Neither side is a contact in any fit, and neither object
+#: sets the scene's scale.
+HIDDEN_NOTE = "its bottom is hidden behind"
+UNPLACED_NOTE = "no floor contact seen: placed by its typical size"
+
+
+def bottom_is_free(notes) -> bool:
+    """Whether an object's notes say its 2D box's bottom edge is no floor contact."""
+    return any(note == UNPLACED_NOTE or note.startswith(HIDDEN_NOTE) for note in notes)
+
+
+#: B's bottom must be lower than A's, and A's bottom inside B's box, by this fraction of the photo's height.
+MARGIN_FRACTION = 0.02
+#: B must span at least this fraction of A's width.
+MIN_COVER = 0.9
+#: ... and A's bottom edge must lie in the top part of B's box (this fraction of its height): where B's top
+#: silhouette is. An object whose bottom lies lower in B's box stands beside B, seen in front of its far part (a
+#: nightstand at a bed's head seen past the bed's front corner), and its bottom edge is its floor contact.
+TOP_BAND = 0.3
+
+
+def hidden_bottoms(boxes_xyxy_px: list, standing: list[bool], height_px: int) -> dict[int, int]:
+    """``{i: j}``: object i's bottom edge is hidden by object j (module docstring). ``standing[k]``: object k
+    stands on the floor (hung objects and those on furniture neither hide nor are hidden by this rule)."""
+    margin = MARGIN_FRACTION * height_px
+    hidden: dict[int, int] = {}
+    for i, (ax1, _, ax2, ay2) in enumerate(boxes_xyxy_px):
+        if not standing[i] or ax2 <= ax1:
+            continue
+        best = None
+        for j, (bx1, by1, bx2, by2) in enumerate(boxes_xyxy_px):
+            if j == i or not standing[j]:
+                continue
+            cover = (min(ax2, bx2) - max(ax1, bx1)) / (ax2 - ax1)
+            top_band = by1 + TOP_BAND * (by2 - by1)
+            if by2 > ay2 + margin and by1 - margin < ay2 < top_band and cover >= MIN_COVER:
+                if best is None or by2 > boxes_xyxy_px[best][3]:
+                    best = j
+        if best is not None:
+            hidden[i] = best
+    return hidden

@@ -1,0 +1,416 @@
+"""Depth-first boxes: an object's own 3D points in a metric depth map, and the upright box they show.
+
+With a metric map the object is seen, not guessed: :func:`object_points` takes every pixel of its 2D box (up to
+:data:`MAX_SAMPLES`, evenly strided), unprojects it, and keeps the object's own points:
+
+- the floor goes (points within :data:`FLOOR_CLEARANCE_M` of it);
+- pixels that also lie in another detection's 2D box are left out when enough of the box is the object's alone
+  (a chair in front of a desk is not the desk);
+- what remains is split into depth clusters (a gap of :data:`CLUSTER_GAP_M` or :data:`CLUSTER_GAP_REL` of the
+  distance), and the nearest cluster holding :data:`MIN_CLUSTER_FRACTION` of the points is the object: the wall
+  behind it, and whatever shows through it, lie farther;
+- :func:`own_points` does this for every object of a photo, then clears from an object the points of another
+  whose surface it took (an occluder filling most of its box) and takes the nearest cluster again.
+
+:func:`box_from_points` fits the box in the room's axes (the room's yaw, or that turned by 90 degrees) by robust
+percentiles. Along each horizontal axis the side facing the camera is seen; the far side is hidden when the camera
+is outside the box's slab, and there the size prior completes the box (to the geometric mean of the seen extent and
+the prior's, when the prior's is larger). A floor-standing object reaches the floor even where its bottom is hidden; a hung one spans what is seen.
+Of the two ways to lay the prior's width and depth on the room's axes, the one closer to what is seen wins.
+
+A box whose projection disagrees with its own 2D box (:data:`MIN_BOX_AGREEMENT`) is no answer: the caller keeps
+its fit to the 2D box.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import frames
+from ..priors import SizePrior
+from ..records import CameraEstimate, DepthMap, Detection
+
+#: At most this many pixels of a 2D box take part (a regular stride over the box).
+MAX_SAMPLES = 4000
+#: Points this close to the floor (metres, world y) are floor, not object.
+FLOOR_CLEARANCE_M = 0.04
+#: Pixels that lie in this detection's box alone are used when they are at least this fraction of its pixels.
+MIN_OWN_FRACTION = 0.25
+#: Depth clusters: consecutive points (by distance from the camera) farther apart than this many metres, or this
+#: fraction of their distance, start a new cluster; a cluster must hold this fraction of the points to count.
+CLUSTER_GAP_M = 0.15
+CLUSTER_GAP_REL = 0.03
+MIN_CLUSTER_FRACTION = 0.2
+#: An object whose nearest cluster lies this much inside another's bounds (widened by this many metres) took that
+#: one's surface: the other's points are cleared from its box.
+TAKEN_SHARE = 0.5
+OCCLUDER_MARGIN_M = 0.03
+#: Fewer own points than this: no depth box.
+MIN_POINTS = 40
+#: Robust bounds: percentiles of the points along each axis.
+LOW_PERCENTILE = 1.0
+HIGH_PERCENTILE = 99.0
+#: A hidden far side is completed to the geometric mean of the seen extent and the prior's: the object reaches at
+#: least as far as it is seen, and a prior is a typical size, not this object's. A seen extent below this fraction
+#: of the prior's is a face seen edge-on, not a measure of the extent: it counts as this fraction.
+MIN_SEEN_FRACTION = 0.5
+#: What is seen around and behind an object (its 2D box widened by this fraction on every side; within this many
+#: metres of its height range) bounds its hidden side: at this percentile of those points, less this margin.
+AROUND_FRACTION = 0.15
+AROUND_M = 0.25
+FREE_PERCENTILE = 5.0
+FREE_MARGIN_M = 0.02
+#: Candidate extents per hidden side when the 2D box places it.
+HIDDEN_GRID = 24
+#: The box's projection must overlap its 2D box by at least this IoU.
+MIN_BOX_AGREEMENT = 0.3
+#: An object whose own points all lie this far above the floor (metres; its :data:`LOW_PERCENTILE`), with the
+#: bottom of its 2D box in view and nothing nearer just below it, does not stand on the floor: a wall cabinet, a
+#: shelf on the wall, a basin in a counter.
+ELEVATED_M = 0.3
+#: The strip just below a 2D box that tells whether its bottom is hidden: this fraction of the box's height (at
+#: least :data:`BELOW_STRIP_MIN_PX` pixels) over the middle :data:`BELOW_STRIP_WIDTH` of its width.
+BELOW_STRIP_FRACTION = 0.05
+BELOW_STRIP_MIN_PX = 4
+BELOW_STRIP_WIDTH = 0.6
+
+
+@dataclass(frozen=True)
+class DepthBox:
+    """An upright box fitted to an object's own depth points (world frame).
+
+    center_m, size_m : (3,) box centre and full extents along its own x, y, z (metres)
+    yaw_rad          : rotation about +Y
+    points           : own points it was fitted to
+    completed        : horizontal axes (0 = own x, 2 = own z) whose hidden far side the size prior completed
+    slack_m          : how far its centre would move if the hidden extents were the prior's (half the difference)
+    """
+
+    center_m: np.ndarray
+    size_m: np.ndarray
+    yaw_rad: float
+    points: int
+    completed: tuple[int, ...]
+    slack_m: float = 0.0
+
+
+def object_points(detection: Detection, others: list[Detection], depth: DepthMap,
+                  camera: CameraEstimate) -> np.ndarray:
+    """(M, 3) world points of the object in ``detection``'s 2D box (module docstring); ``others``: the other
+    detections of the photo. Empty when the map shows too little of it."""
+    candidates = _box_points(detection, others, depth, camera)
+    if len(candidates) < MIN_POINTS:
+        return np.zeros((0, 3))
+    return _split_nearest(candidates, camera.world_from_camera[:3, 3])[0]
+
+
+def own_points(detections: list[Detection], depth: DepthMap, camera: CameraEstimate,
+               room_yaw_rad: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(own points, points seen beyond them)`` of every detection: its own points (:func:`object_points`), then once more for an object whose nearest cluster
+    is mostly (:data:`TAKEN_SHARE`) inside the bounds (in the room's axes, :data:`OCCLUDER_MARGIN_M` wider) of
+    another object's points, while that one's are not inside its own: that cluster is the other object's
+    surface (a bed in front covering most of a nightstand's 2D box), so the other's points are cleared from this
+    one's box and the nearest cluster taken again."""
+    origin = camera.world_from_camera[:3, 3]
+    to_local = frames.rot_y(-room_yaw_rad)
+    candidates = [_box_points(d, [o for o in detections if o is not d], depth, camera) for d in detections]
+    split = [_split_nearest(c, origin) if len(c) >= MIN_POINTS else (np.zeros((0, 3)), np.zeros((0, 3))) for c in candidates]
+    first = [points for points, _ in split]
+    bounds = []
+    for points in first:
+        if len(points) < MIN_POINTS:
+            bounds.append(None)
+            continue
+        local = points @ to_local.T
+        bounds.append((np.percentile(local, LOW_PERCENTILE, axis=0) - OCCLUDER_MARGIN_M,
+                       np.percentile(local, HIGH_PERCENTILE, axis=0) + OCCLUDER_MARGIN_M))
+
+    def share_inside(points: np.ndarray, bound) -> float:
+        if bound is None or len(points) == 0:
+            return 0.0
+        local = points @ to_local.T
+        return float(np.all((local >= bound[0]) & (local <= bound[1]), axis=1).mean())
+
+    out = []
+    for i, points in enumerate(candidates):
+        around = _surroundings(detections[i], depth, camera, split[i][0])
+        keep = np.ones(len(points), dtype=bool)
+        for j, bound in enumerate(bounds):
+            if j != i and share_inside(first[i], bound) >= TAKEN_SHARE \
+                    and share_inside(first[j], bounds[i]) < TAKEN_SHARE:
+                local = points @ to_local.T
+                keep &= ~np.all((local >= bound[0]) & (local <= bound[1]), axis=1)
+        own = split[i][0] if keep.all() else (_split_nearest(points[keep], origin)[0] if keep.sum() >= MIN_POINTS
+                                               else np.zeros((0, 3)))
+        out.append((own, around))
+    return out
+
+
+def _surroundings(detection: Detection, depth: DepthMap, camera: CameraEstimate, own: np.ndarray) -> np.ndarray:
+    """Points seen behind an object, in its 2D box widened by :data:`AROUND_FRACTION` of its size on every side:
+    those beyond a depth gap past its own (the wall it stands against, further furniture)."""
+    if len(own) == 0:
+        return np.zeros((0, 3))
+    x1, y1, x2, y2 = detection.box_xyxy_px
+    grow_x, grow_y = AROUND_FRACTION * (x2 - x1), AROUND_FRACTION * (y2 - y1)
+    wider = dataclasses.replace(detection, box_xyxy_px=(x1 - grow_x, y1 - grow_y, x2 + grow_x, y2 + grow_y))
+    points = _box_points(wider, [], depth, camera)
+    origin = camera.world_from_camera[:3, 3]
+    far = float(np.percentile(np.linalg.norm(own - origin, axis=1), HIGH_PERCENTILE))
+    distance = np.linalg.norm(points - origin, axis=1)
+    order = np.argsort(distance)
+    ranked = np.r_[far, distance[order]]
+    gaps = np.nonzero((np.diff(ranked) > np.maximum(CLUSTER_GAP_M, CLUSTER_GAP_REL * ranked[1:]))
+                      & (ranked[1:] > far))[0]
+    # behind the first gap past its own points: what continues them without a gap (its own hidden part) is not
+    return points[order[gaps[0]:]] if len(gaps) else np.zeros((0, 3))
+
+
+def _box_points(detection: Detection, others: list[Detection], depth: DepthMap,
+                camera: CameraEstimate) -> np.ndarray:
+    """(M, 3) world points of the pixels of a 2D box, strided, off the floor, and the box's own pixels alone when
+    enough of them are (module docstring)."""
+    height, width = depth.values.shape
+    x1, y1, x2, y2 = (float(v) for v in detection.box_xyxy_px)
+    c1, c2 = int(max(0, math.floor(x1))), int(min(width, math.ceil(x2)))
+    r1, r2 = int(max(0, math.floor(y1))), int(min(height, math.ceil(y2)))
+    if c2 <= c1 or r2 <= r1:
+        return np.zeros((0, 3))
+    stride = max(1, int(math.ceil(math.sqrt((c2 - c1) * (r2 - r1) / MAX_SAMPLES))))
+    rows, cols = np.mgrid[r1:r2:stride, c1:c2:stride]
+    rows, cols = rows.ravel(), cols.ravel()
+    values = depth.values[rows, cols].astype(float)
+    good = depth.valid[rows, cols] & np.isfinite(values) & (values > 0)
+    if good.sum() < MIN_POINTS:
+        return np.zeros((0, 3))
+    uv = frames.pixel_centers(cols, rows)
+    shared = np.zeros(len(uv), dtype=bool)
+    for other in others:
+        ox1, oy1, ox2, oy2 = other.box_xyxy_px
+        shared |= (uv[:, 0] >= ox1) & (uv[:, 0] <= ox2) & (uv[:, 1] >= oy1) & (uv[:, 1] <= oy2)
+    if (good & ~shared).sum() >= max(MIN_POINTS, MIN_OWN_FRACTION * good.sum()):
+        good &= ~shared
+    points_cam = frames.pixel_rays(camera.intrinsics.k_matrix, uv[good]) * values[good, None]
+    points = frames.transform_points(camera.world_from_camera, points_cam)
+    return points[points[:, 1] > FLOOR_CLEARANCE_M]
+
+
+def _split_nearest(points: np.ndarray, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(cluster, beyond)``: the nearest depth cluster holding at least :data:`MIN_CLUSTER_FRACTION` of the
+    points, and the points farther than it (what is seen behind the object: the wall, further furniture)."""
+    distance = np.linalg.norm(points - origin, axis=1)
+    order = np.argsort(distance)
+    ranked = distance[order]
+    breaks = np.nonzero(np.diff(ranked) > np.maximum(CLUSTER_GAP_M, CLUSTER_GAP_REL * ranked[1:]))[0] + 1
+    least = max(MIN_POINTS, MIN_CLUSTER_FRACTION * len(points))
+    for start, stop in zip(np.r_[0, breaks], np.r_[breaks, len(points)]):
+        if stop - start >= least:
+            return points[order[start:stop]], points[order[stop:]]
+    return np.zeros((0, 3)), np.zeros((0, 3))
+
+
+def bottom_in_view(detection: Detection, points: np.ndarray, depth: DepthMap, camera: CameraEstimate) -> bool:
+    """Whether the bottom edge of the object's 2D box is where the object ends, not where something nearer hides
+    it: the edge is inside the photo, and the depth just below it is not nearer than the object's own points (a
+    bed in front of a nightstand is; the floor or the wall behind a wall cabinet is not)."""
+    height, width = depth.values.shape
+    x1, y1, x2, y2 = (float(v) for v in detection.box_xyxy_px)
+    if len(points) == 0 or cut_sides_of(detection, camera)[3]:
+        return False
+    strip = max(BELOW_STRIP_MIN_PX, BELOW_STRIP_FRACTION * (y2 - y1))
+    r1, r2 = int(math.ceil(y2)), int(min(height, math.ceil(y2 + strip)))
+    middle, half = 0.5 * (x1 + x2), 0.5 * BELOW_STRIP_WIDTH * (x2 - x1)
+    c1, c2 = int(max(0, math.floor(middle - half))), int(min(width, math.ceil(middle + half)))
+    if r2 <= r1 or c2 <= c1:
+        return False
+    rows, cols = np.mgrid[r1:r2, c1:c2]
+    values = depth.values[rows, cols].astype(float)
+    good = depth.valid[rows, cols] & np.isfinite(values) & (values > 0)
+    if good.sum() < 0.3 * good.size:
+        return False  # no measurement there: cannot tell
+    uv = frames.pixel_centers(cols[good], rows[good])
+    below = np.linalg.norm(frames.pixel_rays(camera.intrinsics.k_matrix, uv) * values[good, None], axis=1)
+    own = np.linalg.norm(points - camera.world_from_camera[:3, 3], axis=1)
+    nearest = float(np.percentile(own, LOW_PERCENTILE))
+    return float(np.median(below)) > nearest - max(CLUSTER_GAP_M, CLUSTER_GAP_REL * nearest)
+
+
+def cut_sides_of(detection: Detection, camera: CameraEstimate) -> np.ndarray:
+    """(4,) bool: which sides of the detection's 2D box the photo's border cuts."""
+    from .fit import cut_sides
+
+    return cut_sides(detection.box_xyxy_px, camera.intrinsics.width_px, camera.intrinsics.height_px)
+
+
+def stands_on_floor(detection: Detection, prior: SizePrior, points: np.ndarray, depth: DepthMap,
+                    camera: CameraEstimate) -> bool:
+    """Whether a floor-standing category's object reaches the floor: unless its own points all lie
+    :data:`ELEVATED_M` above it with its bottom in view (:func:`bottom_in_view`); tables and desks (open below:
+    their legs are thin) always do."""
+    if prior.open_below or len(points) < MIN_POINTS:
+        return True
+    if float(np.percentile(points[:, 1], LOW_PERCENTILE)) < ELEVATED_M:
+        return True
+    return not bottom_in_view(detection, points, depth, camera)
+
+
+def box_from_points(points: np.ndarray, prior: SizePrior, room_yaw_rad: float, camera: CameraEstimate,
+                    on_floor: bool, cut_sides: np.ndarray | None = None,
+                    box_xyxy_px: tuple | None = None, beyond: np.ndarray | None = None) -> DepthBox | None:
+    """The upright box of an object's own points (module docstring), or None for too few points. ``on_floor``:
+    its bottom is the floor (y = 0); ``cut_sides`` (x1, y1, x2, y2) of its 2D box cut by the photo's border: a
+    top cut by the border reaches at least the prior's height. With ``box_xyxy_px`` (the 2D box), a hidden far
+    side is placed where the box's projection best matches the 2D box's sides under the size prior
+    (:func:`_hidden_extents`); without it, at the geometric mean of the seen and the prior's extents. ``beyond``:
+    points seen behind the object in its 2D box; a hidden side stops short of those straight behind it (a cabinet
+    against a wall does not reach into the wall)."""
+    if len(points) < MIN_POINTS:
+        return None
+    to_local = frames.rot_y(-room_yaw_rad)
+    local = points @ to_local.T
+    eye = to_local @ camera.world_from_camera[:3, 3]
+    low = np.percentile(local, LOW_PERCENTILE, axis=0)
+    high = np.percentile(local, HIGH_PERCENTILE, axis=0)
+    bottom = 0.0 if on_floor else float(low[1])
+    top = float(high[1])
+    if cut_sides is not None and cut_sides[1]:
+        top = max(top, bottom + prior.size_m[1])
+    top = max(top, bottom + 0.05)
+    low[1], high[1] = bottom, top
+    width, _, depth = prior.size_m
+    spread_w, _, spread_d = prior.spreads
+    best = None
+    for turned, (typical, spread) in enumerate(((np.array([width, depth]), np.array([spread_w, spread_d])),
+                                                (np.array([depth, width]), np.array([spread_d, spread_w])))):
+        lo, hi = low.copy(), high.copy()
+        hidden = []  # (axis, sign: +1 the high side is hidden, -1 the low side)
+        for k, axis in enumerate((0, 2)):
+            if hi[axis] - lo[axis] >= typical[k]:
+                continue
+            sign = 0.0
+            if box_xyxy_px is not None and cut_sides is not None and (cut_sides[0] or cut_sides[2]):
+                sign = _towards_cut(lo, hi, axis, to_local, camera, cut_sides)  # it may reach on out of view
+            if not sign and not lo[axis] <= eye[axis] <= hi[axis]:
+                sign = 1.0 if eye[axis] < lo[axis] else -1.0  # its far side is hidden behind what is seen
+            if sign:
+                hidden.append((k, sign))
+        limit = {k: _free_extent(lo, hi, 2 * k, sign, beyond, to_local) for k, sign in hidden}
+        if hidden and box_xyxy_px is not None:
+            extents = _hidden_extents(lo, hi, hidden, typical, spread, to_local, camera, box_xyxy_px, cut_sides,
+                                      limit)
+        else:
+            extents = {k: math.sqrt(max(hi[2 * k] - lo[2 * k], MIN_SEEN_FRACTION * typical[k]) * typical[k])
+                       for k, _ in hidden}
+        slack = 0.0
+        for k, sign in hidden:
+            axis = 2 * k
+            seen = hi[axis] - lo[axis]
+            extent = max(min(extents[k], limit[k]), seen)
+            if sign > 0:
+                hi[axis] = lo[axis] + extent
+            else:
+                lo[axis] = hi[axis] - extent
+            slack = max(slack, 0.5 * abs(typical[k] - extent))
+        extent = np.array([hi[0] - lo[0], hi[2] - lo[2]])
+        misfit = float(np.sum((np.log(extent / typical) / spread) ** 2))
+        if best is None or misfit < best[0]:
+            best = (misfit, turned, lo, hi, tuple(2 * k for k, _ in hidden), slack)
+    _, turned, lo, hi, completed, slack = best
+    center = to_local.T @ (0.5 * (lo + hi))
+    size = hi - lo
+    yaw = room_yaw_rad
+    if turned:  # the prior's width lies along the room's z: the box's own x is the room's z
+        yaw, size = room_yaw_rad + 0.5 * math.pi, size[[2, 1, 0]]
+        completed = tuple(2 - axis for axis in completed)
+    return DepthBox(center, size, frames.wrap_angle(yaw), len(points), completed, slack)
+
+
+def _towards_cut(lo: np.ndarray, hi: np.ndarray, axis: int, to_local: np.ndarray, camera: CameraEstimate,
+                 cut_sides) -> float:
+    """+1 or -1: the side of the box along ``axis`` (room-local) whose growth carries its projection out through
+    the cut left or right border of the photo; 0 when neither does."""
+    center = 0.5 * (lo + hi)
+    step = np.zeros(3)
+    step[axis] = 0.5 * (hi[axis] - lo[axis]) + 0.05
+    for sign in (1.0, -1.0):
+        u, _ = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera,
+                                           np.array([center, center + sign * step]) @ to_local)
+        if (cut_sides[0] and u[1, 0] < u[0, 0] - 1.0) or (cut_sides[2] and u[1, 0] > u[0, 0] + 1.0):
+            return sign
+    return 0.0
+
+
+def _free_extent(lo: np.ndarray, hi: np.ndarray, axis: int, sign: float, beyond: np.ndarray | None,
+                 to_local: np.ndarray) -> float:
+    """How far (metres) the box may reach along ``axis`` (room-local) on its ``sign`` side before it meets points
+    seen behind it: those within its span on the other horizontal axis and its height range (and :data:`AROUND_M`)
+    (:data:`FREE_PERCENTILE` of them, less :data:`FREE_MARGIN_M`); infinite when too few are seen there."""
+    if beyond is None or len(beyond) < MIN_POINTS:
+        return math.inf
+    local = beyond @ to_local.T
+    other = 2 - axis
+    behind = (local[:, other] >= lo[other]) & (local[:, other] <= hi[other]) \
+        & (local[:, 1] >= lo[1] - AROUND_M) & (local[:, 1] <= hi[1] + AROUND_M)
+    behind &= (local[:, axis] > hi[axis]) if sign > 0 else (local[:, axis] < lo[axis])
+    if behind.sum() < MIN_POINTS // 4:
+        return math.inf
+    if sign > 0:
+        return float(np.percentile(local[behind, axis], FREE_PERCENTILE)) - FREE_MARGIN_M - lo[axis]
+    return hi[axis] - float(np.percentile(local[behind, axis], 100.0 - FREE_PERCENTILE)) - FREE_MARGIN_M
+
+
+def _hidden_extents(lo: np.ndarray, hi: np.ndarray, hidden: list, typical: np.ndarray, spread: np.ndarray,
+                    to_local: np.ndarray, camera: CameraEstimate, box_xyxy_px, cut_sides,
+                    limit: dict | None = None) -> dict:
+    """``{k: extent}`` of the hidden horizontal extents (k = 0: the room's x, 1: its z) whose box projects best
+    onto the 2D box: a grid of :data:`HIDDEN_GRID` extents each, from the seen one to twice the prior's, scored by
+    the 2D box's sides not cut by the border (soft-L1, in units of their pixel noise) plus the size prior."""
+    from .fit import SIDE_SIGMA_FRACTION, SIDE_SIGMA_PX, soft_l1_cost
+
+    axes = [k for k, _ in hidden]
+    seen = {k: max(hi[2 * k] - lo[2 * k], 0.02) for k in axes}
+    most = {k: max(min(2.0 * typical[k], (limit or {}).get(k, math.inf)), seen[k] + 0.01) for k in axes}
+    grids = [np.geomspace(seen[k], most[k], HIDDEN_GRID) for k in axes]
+    combos = np.array(np.meshgrid(*grids, indexing="ij")).reshape(len(axes), -1).T  # (C, len(axes))
+    low = np.tile(lo, (len(combos), 1))
+    high = np.tile(hi, (len(combos), 1))
+    for column, (k, sign) in enumerate(hidden):
+        axis = 2 * k
+        if sign > 0:
+            high[:, axis] = lo[axis] + combos[:, column]
+        else:
+            low[:, axis] = hi[axis] - combos[:, column]
+    corners_local = np.where(frames.UNIT_BOX_CORNERS[None] > 0, high[:, None, :], low[:, None, :])  # (C, 8, 3)
+    corners = corners_local @ to_local  # local -> world: to_local.T applied to row vectors
+    uv, z = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera, corners)
+    box = np.asarray(box_xyxy_px, dtype=float)
+    sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * math.hypot(box[2] - box[0], box[3] - box[1])
+    projected = np.column_stack([uv[..., 0].min(1), uv[..., 1].min(1), uv[..., 0].max(1), uv[..., 1].max(1)])
+    sides = (projected - box[None]) / sigma
+    if cut_sides is not None:
+        sides = np.where(np.asarray(cut_sides, bool)[None], 0.0, sides)
+    sides = np.where((z <= 0).any(axis=1)[:, None], 1e3, sides)
+    size_term = (np.log(combos / typical[axes][None]) / spread[axes][None])
+    cost = soft_l1_cost(sides) + 0.5 * (size_term ** 2).sum(axis=1)
+    best = combos[int(np.argmin(cost))]
+    return {k: float(value) for k, value in zip(axes, best)}
+
+
+def agrees_with_2d_box(box, detection: Detection, camera: CameraEstimate) -> bool:
+    """Whether a box's (anything with ``center_m``, ``size_m``, ``yaw_rad``) projection overlaps its 2D box by
+    :data:`MIN_BOX_AGREEMENT` (IoU; the part of the projection inside the photo)."""
+    corners = frames.box_corners(box.center_m, box.size_m, box.yaw_rad)
+    uv, z = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera, corners)
+    if np.any(z <= 0):
+        return False
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    px1, py1 = np.clip(uv.min(axis=0), 0, [width, height])
+    px2, py2 = np.clip(uv.max(axis=0), 0, [width, height])
+    x1, y1, x2, y2 = detection.box_xyxy_px
+    inter = max(0.0, min(px2, x2) - max(px1, x1)) * max(0.0, min(py2, y2) - max(py1, y1))
+    union = (px2 - px1) * (py2 - py1) + (x2 - x1) * (y2 - y1) - inter
+    return union > 0 and inter / union >= MIN_BOX_AGREEMENT
