@@ -15,7 +15,9 @@ UNKNOWN = "unknown"
 @dataclass(frozen=True)
 class SizePrior:
     """size_m : (3,) typical full extents (width, height, depth) in metres; spread : relative std dev of an extent;
-    spread_whd : (3,) relative std dev of width, height and depth each, or None (then ``spread`` for all three)."""
+    spread_whd : (3,) relative std dev of width, height and depth each, or None (then ``spread`` for all three);
+    the other fields as ``size_priors.json``'s ``_about`` describes them (``may_hang``: a floor-standing kind that
+    may also be found off the floor, on a wall: cabinets, shelves)."""
 
     category: str
     size_m: tuple[float, float, float]
@@ -27,6 +29,7 @@ class SizePrior:
     open_below: bool = False
     tucks_under: bool = False
     elevation_m: float = 0.0
+    may_hang: bool = False
 
     @property
     def spreads(self) -> tuple[float, float, float]:
@@ -44,12 +47,12 @@ def _table() -> tuple[dict[str, SizePrior], dict[str, str], SizePrior]:
                                      entry["against_wall"], entry["holds_objects"],
                                      None if whd is None else tuple(float(v) for v in whd),
                                      entry.get("open_below", False), entry.get("tucks_under", False),
-                                     float(entry.get("elevation_m", 0.0)))
+                                     float(entry.get("elevation_m", 0.0)), entry.get("may_hang", False))
         for name in [category, *entry["synonyms"]]:
             names[normalise(name)] = category
     fb = data["fallback"]
     fallback = SizePrior(UNKNOWN, tuple(fb["size_m"]), fb["spread"], fb["support"], fb["against_wall"],
-                         fb["holds_objects"])
+                         fb["holds_objects"], may_hang=True)
     return priors, names, fallback
 
 

@@ -33,3 +33,27 @@ def test_table_is_complete_and_sourced():
     for name, entry in data["categories"].items():
         for synonym in entry["synonyms"]:
             assert priors.lookup(synonym).category == name, synonym
+
+
+#: The object classes of the ScanNet (18, mmdetection3d's names and their plain words) and SUN RGB-D (10 and 37)
+#: 3D detection benchmarks; wall, floor and ceiling are the room itself.
+BENCHMARK_CLASSES = [
+    "cabinet", "bed", "chair", "sofa", "table", "door", "window", "bookshelf", "picture", "counter", "desk",
+    "curtain", "refrigerator", "shower curtain", "showercurtrain", "toilet", "sink", "bathtub", "garbagebin",
+    "other furniture", "otherfurniture", "night_stand", "dresser", "blinds", "shelves", "pillow", "mirror",
+    "floor mat", "clothes", "books", "fridge", "tv", "paper", "towel", "box", "whiteboard", "person", "lamp", "bag",
+]
+#: ... and those that hang on a wall (or are set into one) rather than stand on the floor.
+WALL_CLASSES = ["window", "picture", "curtain", "shower curtain", "blinds", "mirror", "towel", "whiteboard", "sink",
+                "wall cabinet", "upper cabinet", "wall shelf"]
+
+
+@pytest.mark.parametrize("label", BENCHMARK_CLASSES)
+def test_every_benchmark_class_has_a_prior(label):
+    assert priors.lookup(label).category != priors.UNKNOWN
+
+
+@pytest.mark.parametrize("label", WALL_CLASSES)
+def test_wall_objects_hang_at_their_height(label):
+    prior = priors.lookup(label)
+    assert prior.support == "wall" and prior.elevation_m >= 0.0 and prior.against_wall

@@ -319,3 +319,18 @@ def test_wall_and_ceiling_hung_objects_at_their_typical_height():
     for obj, box in zip(scene.objects[1:], truth.boxes[1:]):
         assert np.linalg.norm(np.array(obj.center_m) - box.center_m) < CENTER_EXACT_M, obj.label
         assert any(n.startswith("hung on the") for n in obj.notes)
+
+
+@pytest.mark.parametrize("label, yaw_deg", [("sofa", 0.0), ("bed", 90.0), ("desk", 0.0), ("wardrobe", 90.0)])
+def test_orientation_is_stable_under_small_camera_errors(label, yaw_deg):
+    """The same 2D box solved with the focal 10 % off either way or the pitch 1 degree off: the object keeps its
+    orientation (a sofa against a wall must not turn by 90 degrees and stick out into the room)."""
+    truth = make_scene([on_floor(label, 0.3, -3.4, yaw_deg=yaw_deg)])
+    grounding = truth.grounding()
+    photo = Photo(path=None, rgb=np.zeros((768, 1024, 3), np.uint8))
+    for focal_scale, pitch_offset in ((1.0, 0.0), (0.9, 0.0), (1.1, 0.0), (1.0, -1.0), (1.0, 1.0)):
+        camera = estimate_camera(photo, focal_px=truth.intrinsics.fx_px * focal_scale,
+                                 camera_height_m=truth.height_m, pitch_deg=truth.pitch_deg + pitch_offset,
+                                 roll_deg=truth.roll_deg)
+        obj = solve(grounding, camera).objects[0]
+        assert yaw_error(obj.yaw_rad, truth.boxes[0].yaw_rad) < math.radians(10.0), (focal_scale, pitch_offset)

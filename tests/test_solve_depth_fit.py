@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline import frames
-from pipeline.records import DepthMap, Grounding
+from pipeline.records import DepthMap, Detection, Grounding
 from pipeline.solve import solve
 from pipeline.solve.contacts import hidden_bottoms
 from pipeline.solve.fit import ray_box_depth
@@ -67,7 +67,7 @@ def _occluded(truth, hidden_index, front_index):
     """The scene's grounding with object ``hidden_index``'s 2D box cut where object ``front_index`` hides it
     (a detector boxes what it sees)."""
     detections = list(truth.detections())
-    x1, y1, x2, y2 = detections[hidden_index].box_xyxy_px
+    x1, y1, x2, _ = detections[hidden_index].box_xyxy_px
     top_of_front = detections[front_index].box_xyxy_px[1]
     detections[hidden_index] = dataclasses.replace(detections[hidden_index], box_xyxy_px=(x1, y1, x2,
                                                                                           top_of_front + 2.0))
@@ -100,3 +100,20 @@ def test_side_by_side_objects_do_not_hide_each_other():
     boxes = [(100.0, 300.0, 400.0, 600.0), (380.0, 200.0, 700.0, 640.0), (500.0, 100.0, 600.0, 300.0)]
     # the second reaches lower and spans only a sliver of the first; the third is hung (not standing)
     assert hidden_bottoms(boxes, [True, True, False], 768) == {}
+
+
+def test_no_object_is_placed_beyond_any_room():
+    """A 2D box whose bottom edge lies a pixel below the horizon would cast onto the floor hundreds of metres
+    away: the object is brought back within a room's reach of the camera, and the terminal is told."""
+    from pipeline.solve.boxes import ROOM_REACH
+
+    truth = make_scene([], pitch_deg=0.0, roll_deg=0.0, height_m=1.4)
+    camera = camera_for(truth)
+    horizon = truth.intrinsics.k_matrix[1, 2]
+    far = Grounding((Detection("cabinet", (500.0, horizon - 60.0, 540.0, horizon + 1.0), 0, 0.9),), "pixels", "t")
+    scene = solve(far, camera, refine_scale=False)
+    obj = scene.objects[0]
+    reach = np.hypot(obj.center_m[0], obj.center_m[2])
+    assert reach <= ROOM_REACH * 1.4 + 1e-6
+    assert any("clamped" in note for note in obj.notes)
+    assert any("clamped" in warning and "'cabinet' (entry 0)" in warning for warning in scene.warnings)

@@ -80,10 +80,12 @@ PHOTO_VIEW_TRUTH_IOU = 0.7
 #: ... for at least this share of the objects that are in the photo.
 PHOTO_VIEW_TRUTH_SHARE = 0.8
 #: Regression guards of the samples' accuracy (room3d eval): mean 3D IoU and the share of object centres within
-#: 0.5 m, without depth (measured 0.48-0.50, 98-99 %) and with the samples' metric depth (measured 0.62).
+#: 0.5 m, without depth (measured 0.48-0.50, 98-99 %) and with the samples' metric depth (measured 0.62, 79 of 80:
+#: the bed of bedroom_03_portrait, cut by the photo's border, is measured with what lies beside it, 0.65 m off).
 EVAL_IOU_NO_DEPTH = 0.45
 EVAL_WITHIN_NO_DEPTH = 0.95
 EVAL_IOU_DEPTH = 0.58
+EVAL_WITHIN_DEPTH = 0.98
 
 #: realdev: our reimplementation of score.py vs score.py itself, per object and per camera (float64 arithmetic).
 SCORE_PY_ATOL = 1e-6

@@ -1,14 +1,16 @@
-"""Stage 4: the geometry solver: detections + camera -> metric, gravity-aligned oriented boxes and a room shell.
+"""The solver's steps: detections + camera (+ depth) -> metric, gravity-aligned oriented boxes and a room shell.
 
 Every object stands on a support: the floor, or the flat top of another object (a lamp on a nightstand), whichever
 explains its 2D box better; wall- and ceiling-hung objects hang at their category's typical height, and a box that
-shows no floor contact is placed by its size alone (with a warning). Its box is turned to one of the room's two
-horizontal axes (from the camera stage's vanishing points), fitted to the 2D box under its category's size prior
-and, with a depth map, to the depth inside it (:mod:`fit`); the axis that fits better is kept; its front faces
-the camera, or, for objects that stand against a wall within reach, its back turns to that wall. Boxes that
-interpenetrate are refitted together (:mod:`refine`). The metric scale comes from the camera height: given, or the
-best fit of the objects' sizes with a hand-held prior or with the floor a metric depth map shows. The room shell
-(:mod:`room`) bounds it all.
+shows no floor contact is placed by its size alone (with a warning). A bottom edge hidden behind a nearer object is
+no floor contact either (:mod:`.contacts`): such an object is placed by its top, sides and size, just behind the
+other. Its box is turned to one of the room's two horizontal axes (from the camera stage's vanishing points),
+fitted to the 2D box under its category's size prior (:mod:`.fit`); the axis that fits better is kept; its front
+faces the camera, or, for objects that stand against a wall within reach, its back turns to that wall. Boxes that
+interpenetrate are refitted together (:mod:`.refine`). The metric scale comes from the camera height: given, or
+the best fit of the objects' sizes with a hand-held prior or with the floor a metric depth map shows. With a metric
+map every object it shows well is then measured from its own points (:mod:`.depth_fit`). No object stands beyond
+a room's reach of the camera (:data:`ROOM_REACH`, with a warning). The room shell (:mod:`.room`) bounds it all.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import numpy as np
 
 from .. import frames, priors
 from ..camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M
-from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
-from .refine import refine_jointly
 from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms
+from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
+from .refine import refine_jointly
 from .room import room_shell
 
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
@@ -42,6 +44,9 @@ BEYOND_ROOM_M = 1.5
 BOX_3D_DEPTH_SPREAD = 0.15
 #: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
 WALL_WEIGHT = 4.0
+#: No object stands farther from the camera than this many camera heights (horizontally; 15 m for a camera at 1.4 m:
+#: indoor rooms are rarely larger; relative, so that the solver stays scale-equivariant).
+ROOM_REACH = 11.0
 #: A sensor's map (a depth file) whose floor disagrees with the scene's camera height by more than this (log ratio)
 #: gets a note; it is never rescaled.
 SENSOR_HEIGHT_CONFLICT_LOG = 0.1
@@ -49,7 +54,11 @@ SENSOR_HEIGHT_CONFLICT_LOG = 0.1
 #: fraction of its distance, its seen extents within this relative spread.
 DEPTH_CENTER_SIGMA_M = 0.05
 DEPTH_CENTER_SIGMA_REL = 0.03
-DEPTH_SIZE_SPREAD = 0.15
+DEPTH_SIZE_SPREAD = 0.3
+#: A depth box is kept over the fit to the 2D box unless the map sees through more of it than of that fit by this
+#: share of its pixels (:func:`.depth_fit.see_through`); not asked of tables, desks and chairs, which are seen
+#: through between their legs.
+SEE_THROUGH_MARGIN = 0.2
 #: Supports of objects hung above the floor, placed with their bottom at their category's typical height.
 HUNG = ("wall", "ceiling")
 #: A bottom edge whose ray points down by less than this (sine of the angle below the horizon) shows no floor.
@@ -60,6 +69,9 @@ BEHIND_SIGMA = 0.3
 #: Per-object cost scale of the scale search: an object whose fit would change by more than about this much
 #: counts less and less (a robust, Cauchy-like combination), so one odd object cannot set the scene's scale.
 SCALE_OBJECT_COST = 1.0
+#: Kinds whose sizes vary this much (relative spread; "other furniture" is a crate, a stool or a shelf) do not vote
+#: on the scale.
+SCALE_MAX_SPREAD = 0.5
 #: Camera heights this many prior spreads from the hand-held 1.4 m get a warning.
 SCALE_WARN_SIGMAS = 3.0
 #: An object turns its back to a wall only when a fit puts its back this close to one, in camera heights (0.5 m
@@ -143,6 +155,7 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
     if depth is not None:  # measured boxes last: what the map shows is not pushed about by the priors
         objects = _depth_boxes(objects, inputs, camera, depth, room_yaw)
     warnings += overlaps
+    objects = _within_room(objects, camera, warnings)
     room = room_shell(objects, camera, room_yaw)
     return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
 
@@ -166,7 +179,8 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
     detections, prior_list, start = [], [], []
     for obj in objects:
         prior = (size_priors or {}).get(obj.detection_index) or priors.lookup(obj.label)
-        if prior.category == priors.UNKNOWN or obj.corners_m[:, 1].min() > 1e-6 or \
+        if prior.category == priors.UNKNOWN or max(prior.spreads) >= SCALE_MAX_SPREAD or \
+                obj.corners_m[:, 1].min() > 1e-6 or \
                 obj.detection_index not in by_index or bottom_is_free(obj.notes):
             continue
         detections.append(by_index[obj.detection_index])
@@ -441,14 +455,37 @@ def _object_box(detection: Detection, prior: priors.SizePrior, fit: BoxFit, note
     )
 
 
+def _within_room(objects: tuple[ObjectBox, ...], camera: CameraEstimate, warnings: list[str]) -> tuple:
+    """Objects placed farther than :data:`ROOM_REACH` camera heights from the camera (15 m for a camera at 1.4
+    m; indoor rooms are rarely larger) moved back along their line of sight to that distance, with a warning:
+    such a placement comes from a 2D box that shows no usable floor contact, not from the room."""
+    origin = camera.world_from_camera[:3, 3]
+    limit = ROOM_REACH * camera.height_m
+    out = []
+    for obj in objects:
+        center = np.array(obj.center_m, dtype=float)
+        flat = np.array([center[0] - origin[0], 0.0, center[2] - origin[2]])
+        reach = float(np.linalg.norm(flat))
+        if reach <= limit:
+            out.append(obj)
+            continue
+        moved = center - flat * (1.0 - limit / reach)
+        note = f"placed {reach:.3g} m away, beyond any room: clamped to {limit:.1f} m"
+        warnings.append(f"{obj.label!r} (entry {obj.detection_index}) {note}; its 2D box shows no usable floor "
+                        "contact (give a depth map, or check the box)")
+        out.append(dataclasses.replace(obj, center_m=tuple(map(float, moved)), notes=(*obj.notes, note)))
+    return tuple(out)
+
+
 def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: CameraEstimate, depth: DepthMap,
                  room_yaw_rad: float) -> tuple[ObjectBox, ...]:
     """Each object the metric map shows well enough, refitted to its own depth points (:mod:`.depth_fit`): the
     points' box is the prior of a fit to the 2D box (its position within :data:`DEPTH_CENTER_SIGMA_M` plus
     :data:`DEPTH_CENTER_SIGMA_REL` of its distance plus what a hidden side leaves open, its seen extents within
-    :data:`DEPTH_SIZE_SPREAD`), so the result agrees with both; a bottom edge hidden by something nearer is no contact. The others keep their fit
-    to the 2D box."""
-    from .depth_fit import agrees_with_2d_box, bottom_in_view, box_from_points, own_points, stands_on_floor
+    :data:`DEPTH_SIZE_SPREAD`), so the result agrees with both; a bottom edge hidden by something nearer is no
+    contact. The others keep their fit to the 2D box."""
+    from .depth_fit import (agrees_with_2d_box, bottom_in_view, box_from_points, own_points, see_through,
+                            stands_on_floor)
 
     detections = list(inputs.detections.values())
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
@@ -494,6 +531,10 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
         fit = faces_camera(fit, camera)
         if not agrees_with_2d_box(fit, detection, camera):
             continue
+        prior = inputs.priors[objects[k].detection_index]
+        if not (prior.open_below or prior.tucks_under) and \
+                see_through(fit, depth, camera) > see_through(objects[k], depth, camera) + SEE_THROUGH_MARGIN:
+            continue  # a solid object claiming space the map sees through: it ran on into something beside it
         if hidden:
             notes.append("its bottom is hidden by something nearer: not taken for a floor contact")
         completed = " (its hidden far side from the size prior)" if box.completed else ""

@@ -48,9 +48,9 @@ def hidden_bottoms(boxes_xyxy_px: list, standing: list[bool], height_px: int) ->
                 continue
             cover = (min(ax2, bx2) - max(ax1, bx1)) / (ax2 - ax1)
             top_band = by1 + TOP_BAND * (by2 - by1)
-            if by2 > ay2 + margin and by1 - margin < ay2 < top_band and cover >= MIN_COVER:
-                if best is None or by2 > boxes_xyxy_px[best][3]:
-                    best = j
+            if by2 > ay2 + margin and by1 - margin < ay2 < top_band and cover >= MIN_COVER \
+                    and (best is None or by2 > boxes_xyxy_px[best][3]):
+                best = j
         if best is not None:
             hidden[i] = best
     return hidden

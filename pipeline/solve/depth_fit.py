@@ -64,6 +64,13 @@ AROUND_FRACTION = 0.15
 AROUND_M = 0.25
 FREE_PERCENTILE = 5.0
 FREE_MARGIN_M = 0.02
+#: A cluster reaching farther than the prior's longest extent times exp(this many of its spreads) ran on into
+#: something else.
+OVERSIZE_SPREADS = 2.5
+#: The map sees through a box where it measures this much (metres, or this fraction of the distance) beyond its
+#: near surface.
+SEE_THROUGH_M = 0.1
+SEE_THROUGH_REL = 0.05
 #: Candidate extents per hidden side when the 2D box places it.
 HIDDEN_GRID = 24
 #: The box's projection must overlap its 2D box by at least this IoU.
@@ -180,23 +187,25 @@ def _box_points(detection: Detection, others: list[Detection], depth: DepthMap,
     r1, r2 = int(max(0, math.floor(y1))), int(min(height, math.ceil(y2)))
     if c2 <= c1 or r2 <= r1:
         return np.zeros((0, 3))
-    stride = max(1, int(math.ceil(math.sqrt((c2 - c1) * (r2 - r1) / MAX_SAMPLES))))
+    stride = max(1, math.ceil(math.sqrt((c2 - c1) * (r2 - r1) / MAX_SAMPLES)))
     rows, cols = np.mgrid[r1:r2:stride, c1:c2:stride]
     rows, cols = rows.ravel(), cols.ravel()
     values = depth.values[rows, cols].astype(float)
     good = depth.valid[rows, cols] & np.isfinite(values) & (values > 0)
     if good.sum() < MIN_POINTS:
         return np.zeros((0, 3))
-    uv = frames.pixel_centers(cols, rows)
+    uv = frames.pixel_centers(cols, rows)[good]
+    points = frames.transform_points(camera.world_from_camera,
+                                     frames.pixel_rays(camera.intrinsics.k_matrix, uv) * values[good, None])
+    above = points[:, 1] > FLOOR_CLEARANCE_M
+    points, uv = points[above], uv[above]
     shared = np.zeros(len(uv), dtype=bool)
     for other in others:
         ox1, oy1, ox2, oy2 = other.box_xyxy_px
         shared |= (uv[:, 0] >= ox1) & (uv[:, 0] <= ox2) & (uv[:, 1] >= oy1) & (uv[:, 1] <= oy2)
-    if (good & ~shared).sum() >= max(MIN_POINTS, MIN_OWN_FRACTION * good.sum()):
-        good &= ~shared
-    points_cam = frames.pixel_rays(camera.intrinsics.k_matrix, uv[good]) * values[good, None]
-    points = frames.transform_points(camera.world_from_camera, points_cam)
-    return points[points[:, 1] > FLOOR_CLEARANCE_M]
+    if (~shared).sum() >= max(MIN_POINTS, MIN_OWN_FRACTION * len(points)):
+        points = points[~shared]
+    return points
 
 
 def _split_nearest(points: np.ndarray, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +231,7 @@ def bottom_in_view(detection: Detection, points: np.ndarray, depth: DepthMap, ca
     if len(points) == 0 or cut_sides_of(detection, camera)[3]:
         return False
     strip = max(BELOW_STRIP_MIN_PX, BELOW_STRIP_FRACTION * (y2 - y1))
-    r1, r2 = int(math.ceil(y2)), int(min(height, math.ceil(y2 + strip)))
+    r1, r2 = math.ceil(y2), min(height, math.ceil(y2 + strip))
     middle, half = 0.5 * (x1 + x2), 0.5 * BELOW_STRIP_WIDTH * (x2 - x1)
     c1, c2 = int(max(0, math.floor(middle - half))), int(min(width, math.ceil(middle + half)))
     if r2 <= r1 or c2 <= c1:
@@ -248,10 +257,11 @@ def cut_sides_of(detection: Detection, camera: CameraEstimate) -> np.ndarray:
 
 def stands_on_floor(detection: Detection, prior: SizePrior, points: np.ndarray, depth: DepthMap,
                     camera: CameraEstimate) -> bool:
-    """Whether a floor-standing category's object reaches the floor: unless its own points all lie
-    :data:`ELEVATED_M` above it with its bottom in view (:func:`bottom_in_view`); tables and desks (open below:
-    their legs are thin) always do."""
-    if prior.open_below or len(points) < MIN_POINTS:
+    """Whether a floor-standing category's object reaches the floor: unless it is of a kind that may hang
+    (``may_hang`` in the priors: cabinets, shelves, other furniture) and its own points all lie :data:`ELEVATED_M`
+    above the floor with its bottom in view (:func:`bottom_in_view`). A sofa or a chair seen floating is hidden at
+    the bottom, or its points are something else's."""
+    if prior.open_below or not prior.may_hang or len(points) < MIN_POINTS:
         return True
     if float(np.percentile(points[:, 1], LOW_PERCENTILE)) < ELEVATED_M:
         return True
@@ -273,6 +283,9 @@ def box_from_points(points: np.ndarray, prior: SizePrior, room_yaw_rad: float, c
     to_local = frames.rot_y(-room_yaw_rad)
     local = points @ to_local.T
     eye = to_local @ camera.world_from_camera[:3, 3]
+    local = _trim_oversize(local, prior, eye)
+    if len(local) < MIN_POINTS:
+        return None
     low = np.percentile(local, LOW_PERCENTILE, axis=0)
     high = np.percentile(local, HIGH_PERCENTILE, axis=0)
     bottom = 0.0 if on_floor else float(low[1])
@@ -327,6 +340,34 @@ def box_from_points(points: np.ndarray, prior: SizePrior, room_yaw_rad: float, c
         yaw, size = room_yaw_rad + 0.5 * math.pi, size[[2, 1, 0]]
         completed = tuple(2 - axis for axis in completed)
     return DepthBox(center, size, frames.wrap_angle(yaw), len(points), completed, slack)
+
+
+def _trim_oversize(local: np.ndarray, prior: SizePrior, eye: np.ndarray) -> np.ndarray:
+    """Points (room-local) cut back to the object's near part where they reach farther than its kind ever does
+    (the prior's longer extent times exp(:data:`OVERSIZE_SPREADS` spreads)): the cluster ran on into what touches
+    it (the wall behind, the table a chair stands at). Kept along the longer seen extent: the points within that
+    reach of the side facing the camera (of the middle where the camera faces it square on). Real boxes are loose
+    (a desk's holds what stands on it): a shorter extent larger than the prior's is not cut."""
+    longest = max(prior.size_m[0], prior.size_m[2]) * math.exp(OVERSIZE_SPREADS * max(prior.spreads))
+
+    def extent(axis: int, points: np.ndarray) -> tuple[float, float]:
+        return (float(np.percentile(points[:, axis], LOW_PERCENTILE)),
+                float(np.percentile(points[:, axis], HIGH_PERCENTILE)))
+
+    def cut(points: np.ndarray, axis: int, reach: float) -> np.ndarray:
+        low, high = extent(axis, points)
+        if high - low <= reach:
+            return points
+        if eye[axis] <= low:
+            return points[points[:, axis] <= low + reach]
+        if eye[axis] >= high:
+            return points[points[:, axis] >= high - reach]
+        middle = float(np.median(points[:, axis]))
+        return points[np.abs(points[:, axis] - middle) <= 0.5 * reach]
+
+    spans = {axis: extent(axis, local) for axis in (0, 2)}
+    long_axis = max(spans, key=lambda a: spans[a][1] - spans[a][0])
+    return cut(local, long_axis, longest)
 
 
 def _towards_cut(lo: np.ndarray, hi: np.ndarray, axis: int, to_local: np.ndarray, camera: CameraEstimate,
@@ -398,6 +439,37 @@ def _hidden_extents(lo: np.ndarray, hi: np.ndarray, hidden: list, typical: np.nd
     cost = soft_l1_cost(sides) + 0.5 * (size_term ** 2).sum(axis=1)
     best = combos[int(np.argmin(cost))]
     return {k: float(value) for k, value in zip(axes, best)}
+
+
+def see_through(box, depth: DepthMap, camera: CameraEstimate) -> float:
+    """Share of the pixels a box (anything with ``center_m``, ``size_m``, ``yaw_rad``) covers in the photo where the
+    map sees farther than the box's near surface (by :data:`SEE_THROUGH_M` or :data:`SEE_THROUGH_REL` of the
+    distance): space the box claims that is seen to be empty. Up to :data:`MAX_SAMPLES` pixels, strided."""
+    from .fit import ray_box_depth
+
+    corners = frames.box_corners(box.center_m, box.size_m, box.yaw_rad)
+    uv, z = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera, corners)
+    if np.any(z <= 0):
+        return 1.0
+    height, width = depth.values.shape
+    (x1, y1), (x2, y2) = np.clip(uv.min(axis=0), 0, [width, height]), np.clip(uv.max(axis=0), 0, [width, height])
+    c1, c2, r1, r2 = int(x1), math.ceil(x2), int(y1), math.ceil(y2)
+    if c2 <= c1 or r2 <= r1:
+        return 1.0
+    stride = max(1, math.ceil(math.sqrt((c2 - c1) * (r2 - r1) / MAX_SAMPLES)))
+    rows, cols = np.mgrid[r1:min(r2, height):stride, c1:min(c2, width):stride]
+    rows, cols = rows.ravel(), cols.ravel()
+    rays = frames.pixel_rays(camera.intrinsics.k_matrix, frames.pixel_centers(cols, rows))
+    camera_from_world = frames.invert_rigid(camera.world_from_camera)
+    center = frames.transform_points(camera_from_world, np.asarray(box.center_m, dtype=float))
+    axes = camera_from_world[:3, :3] @ frames.rot_y(box.yaw_rad)
+    entry = ray_box_depth(rays[None], center[None], axes[None], 0.5 * np.asarray(box.size_m, dtype=float)[None])[0]
+    measured = depth.values[rows, cols].astype(float)
+    seen = np.isfinite(entry) & depth.valid[rows, cols] & (measured > 0)
+    if not seen.any():
+        return 0.0
+    beyond = measured[seen] > entry[seen] + np.maximum(SEE_THROUGH_M, SEE_THROUGH_REL * entry[seen])
+    return float(beyond.mean())
 
 
 def agrees_with_2d_box(box, detection: Detection, camera: CameraEstimate) -> bool:

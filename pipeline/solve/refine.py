@@ -21,9 +21,9 @@ import dataclasses
 import numpy as np
 
 from .. import frames, priors
+from ..records import CameraEstimate, Detection, ObjectBox
 from .contacts import bottom_is_free
 from .fit import PRIOR_COLUMNS, BoxTerms, DepthSamples
-from ..records import CameraEstimate, Detection, ObjectBox
 
 #: Penetration depth (metres) that costs as much as one unit of a box's fit residuals.
 PENETRATION_SIGMA_M = 0.01
