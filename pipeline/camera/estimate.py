@@ -263,7 +263,7 @@ def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma
         return None
     found = dataclasses.replace(found, sigma_deg=math.hypot(found.sigma_deg,
                                                             DEPTH_TILT_PER_FOCAL_DEG * focal_rel_sigma))
-    what = "floor" if found.floor_seen else "walls"
+    what = "floor" if found.floor_seen else ("furniture tops" if found.up_points else "walls")
     if current is None:
         notes.append(f"gravity from the depth map's {what} (+-{found.sigma_deg:.1f} deg)")
         return found.up_cam, found.sigma_deg, "depth"

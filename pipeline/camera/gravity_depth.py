@@ -6,9 +6,13 @@ largest planes one after another (RANSAC: Open3D's ``segment_plane`` when instal
 pixel's normal is noise. Every plane's normal, and the cross product of every pair of planes, is a candidate for
 up; a candidate's support is the points of the planes that face up along it and lie below the camera (floor,
 table tops, seats) plus half those of the planes it lies in (walls, cabinet fronts), and the attitude prior of
-:mod:`.attitude` rules out the implausible, so a wall seen square on cannot pass for the floor. The winner is
-refined by weighted least squares over its consistent planes' normals (:data:`UP_WEIGHT`), with shrinking
-consistency limits. With no floor in view the walls alone still give a direction, less surely.
+:mod:`.attitude` rules out the implausible, so a wall seen square on cannot pass for the floor. Near the winner,
+the floor is the lowest plausible upward plane a metre or more below the camera (:func:`_floor_plane`): when there
+is one, it alone (with the upward planes level with it) gives up, refined by least squares over their normals;
+beds sag, seats slope back, and the walls of real sensor maps lean by a few degrees. Without a floor the winner is
+refined by weighted least squares over all its consistent planes' normals (:data:`UP_WEIGHT`), with shrinking
+consistency limits, and its spread is wider: furniture tops (:data:`RAISED_ONLY_SIGMA_FACTOR`) or walls alone
+(:data:`WALLS_ONLY_SIGMA_FACTOR`) still give a direction, less surely.
 
 The floor's normal is gravity to a fraction of a degree with a sensor's map; a depth model's map is smoother and
 its planes bend, so its answer gets a wider spread (:data:`MODEL_SIGMA_FLOOR_DEG`).
@@ -79,7 +83,8 @@ class DepthGravity:
     sigma_deg     : its 1-sigma angular uncertainty
     up_points     : points on planes facing up along it (floor, tops) below the camera
     wall_points   : points on planes parallel to it (walls)
-    floor_seen    : whether upward surfaces back it (not walls alone)
+    floor_seen    : whether the floor backs it (the lowest plausible upward plane, a metre or more below the camera),
+                    not furniture tops or walls alone
     planes        : planes found
     """
 

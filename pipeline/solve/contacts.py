@@ -5,9 +5,9 @@ Of two floor-standing objects, the one whose 2D box reaches lower in the photo s
 closer to the camera). When the bottom edge of object A lies on the top edge of such a nearer object B's 2D box, or
 just below it (:data:`TOP_BAND`: where B's top silhouette is, and where a detector's box of what it sees of A ends),
 and B spans nearly all of A's width (:data:`MIN_COVER`), A's bottom edge is where B starts hiding it: a nightstand
-seen over a bed, a chest behind a bed, a chair behind a table. Cast onto the floor, such an edge would throw A metres away;
-it is treated like a side cut by the photo's border, and A is placed by what is seen (its top, its sides, its size
-prior; with a metric depth map, its own points: :mod:`.depth_fit`).
+seen over a bed, a chest behind a bed, a chair behind a table. Cast onto the floor, such an edge would throw A
+metres away; it is treated like a side cut by the photo's border, and A is placed by what is seen (its top, its
+sides, its size prior; with a metric depth map, its own points: :mod:`.depth_fit`), just behind B.
 """
 
 from __future__ import annotations

@@ -13,13 +13,18 @@ With a metric map the object is seen, not guessed: :func:`object_points` takes e
   whose surface it took (an occluder filling most of its box) and takes the nearest cluster again.
 
 :func:`box_from_points` fits the box in the room's axes (the room's yaw, or that turned by 90 degrees) by robust
-percentiles. Along each horizontal axis the side facing the camera is seen; the far side is hidden when the camera
-is outside the box's slab, and there the size prior completes the box (to the geometric mean of the seen extent and
-the prior's, when the prior's is larger). A floor-standing object reaches the floor even where its bottom is hidden; a hung one spans what is seen.
-Of the two ways to lay the prior's width and depth on the room's axes, the one closer to what is seen wins.
+percentiles, after cutting a cluster that reaches farther than the object's kind ever does back to its near part
+(it ran on into what touches it). Along each horizontal axis the side facing the camera is seen; the far side is
+hidden when the camera is outside the box's slab, and a side may run on out of view where the photo's border cuts
+the 2D box. There the box reaches as far as best matches the 2D box's sides under the size prior, and stops short
+of what is seen behind it (the wall a cabinet stands against). A floor-standing object reaches the floor even
+where its bottom is hidden, unless it is of a kind that may hang and is seen floating (:func:`stands_on_floor`); a
+hung one spans what is seen. Of the two ways to lay the prior's width and depth on the room's axes, the one closer
+to what is seen wins.
 
-A box whose projection disagrees with its own 2D box (:data:`MIN_BOX_AGREEMENT`) is no answer: the caller keeps
-its fit to the 2D box.
+The caller (:func:`pipeline.solve.boxes._depth_boxes`) refits the box to the 2D box with it as the prior, and
+keeps its fit to the 2D box where the result disagrees with the 2D box (:func:`agrees_with_2d_box`) or claims
+space the map sees through (:func:`see_through`).
 """
 
 from __future__ import annotations
@@ -54,9 +59,9 @@ MIN_POINTS = 40
 #: Robust bounds: percentiles of the points along each axis.
 LOW_PERCENTILE = 1.0
 HIGH_PERCENTILE = 99.0
-#: A hidden far side is completed to the geometric mean of the seen extent and the prior's: the object reaches at
-#: least as far as it is seen, and a prior is a typical size, not this object's. A seen extent below this fraction
-#: of the prior's is a face seen edge-on, not a measure of the extent: it counts as this fraction.
+#: Without the 2D box, a hidden far side is completed to the geometric mean of the seen extent and the prior's: the
+#: object reaches at least as far as it is seen, and a prior is a typical size, not this object's. A seen extent
+#: below this fraction of the prior's is a face seen edge-on, not a measure of the extent: it counts as this.
 MIN_SEEN_FRACTION = 0.5
 #: What is seen around and behind an object (its 2D box widened by this fraction on every side; within this many
 #: metres of its height range) bounds its hidden side: at this percentile of those points, less this margin.
@@ -117,15 +122,17 @@ def object_points(detection: Detection, others: list[Detection], depth: DepthMap
 
 def own_points(detections: list[Detection], depth: DepthMap, camera: CameraEstimate,
                room_yaw_rad: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(own points, points seen beyond them)`` of every detection: its own points (:func:`object_points`), then once more for an object whose nearest cluster
-    is mostly (:data:`TAKEN_SHARE`) inside the bounds (in the room's axes, :data:`OCCLUDER_MARGIN_M` wider) of
+    """``(own points, points seen around and behind them)`` of every detection: its own points
+    (:func:`object_points`), then once more for an object whose nearest cluster is mostly (:data:`TAKEN_SHARE`)
+    inside the bounds (in the room's axes, :data:`OCCLUDER_MARGIN_M` wider) of
     another object's points, while that one's are not inside its own: that cluster is the other object's
     surface (a bed in front covering most of a nightstand's 2D box), so the other's points are cleared from this
     one's box and the nearest cluster taken again."""
     origin = camera.world_from_camera[:3, 3]
     to_local = frames.rot_y(-room_yaw_rad)
     candidates = [_box_points(d, [o for o in detections if o is not d], depth, camera) for d in detections]
-    split = [_split_nearest(c, origin) if len(c) >= MIN_POINTS else (np.zeros((0, 3)), np.zeros((0, 3))) for c in candidates]
+    none = (np.zeros((0, 3)), np.zeros((0, 3)))
+    split = [_split_nearest(c, origin) if len(c) >= MIN_POINTS else none for c in candidates]
     first = [points for points, _ in split]
     bounds = []
     for points in first:
