@@ -117,3 +117,19 @@ def test_no_object_is_placed_beyond_any_room():
     assert reach <= ROOM_REACH * 1.4 + 1e-6
     assert any("clamped" in note for note in obj.notes)
     assert any("clamped" in warning and "'cabinet' (entry 0)" in warning for warning in scene.warnings)
+
+
+def test_an_object_the_map_does_not_show_keeps_its_2d_fit_and_says_so():
+    """A sensor's map with no return on the object (glass, black, too far): its fit to the 2D box stays, and its
+    notes say why the depth did not place it."""
+    from pipeline.solve.boxes import DEPTH_UNSEEN_NOTE
+
+    truth = make_scene([on_floor("cabinet", 0.3, -3.2)])
+    depth = render_depth(truth)
+    x1, y1, x2, y2 = (int(v) for v in truth.detections()[0].box_xyxy_px)
+    valid = depth.valid.copy()
+    valid[y1:y2 + 1, x1:x2 + 1] = False
+    scene = solve(truth.grounding(), camera_for(truth), depth=dataclasses.replace(depth, valid=valid))
+    obj = scene.objects[0]
+    assert DEPTH_UNSEEN_NOTE in obj.notes and not obj.size_source.startswith("depth")
+    assert np.linalg.norm(np.array(obj.center_m) - truth.boxes[0].center_m) < CENTER_WITH_DEPTH_M

@@ -59,6 +59,10 @@ DEPTH_SIZE_SPREAD = 0.3
 #: share of its pixels (:func:`.depth_fit.see_through`); not asked of tables, desks and chairs, which are seen
 #: through between their legs.
 SEE_THROUGH_MARGIN = 0.2
+#: Notes of an object the depth map shows too little of, and of one whose depth box was not kept.
+DEPTH_UNSEEN_NOTE = "the depth map shows too little of it apart from what surrounds it: placed by the 2D box"
+DEPTH_DISAGREES_NOTE = "its depth points do not fit its 2D box: placed by the 2D box"
+DEPTH_SEES_THROUGH_NOTE = "its depth points run on into what lies beside it: placed by the 2D box"
 #: Supports of objects hung above the floor, placed with their bottom at their category's typical height.
 HUNG = ("wall", "ceiling")
 #: A bottom edge whose ray points down by less than this (sine of the angle below the horizon) shows no floor.
@@ -491,6 +495,7 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
     origin = camera.world_from_camera[:3, 3]
     found = []  # (position in objects, detection, prior for the refit, support y, box, bottom hidden, notes)
+    unseen = []  # positions of objects the map shows too little of
     measured = dict(zip((d.detection_index for d in detections), own_points(detections, depth, camera,
                                                                              room_yaw_rad)))
     for k, obj in enumerate(objects):
@@ -507,6 +512,7 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
         cut = cut_sides(detection.box_xyxy_px, width, height)
         box = box_from_points(points, prior, room_yaw_rad, camera, on_floor, cut, detection.box_xyxy_px, beyond)
         if box is None:
+            unseen.append(k)
             continue
         spreads = np.full(3, DEPTH_SIZE_SPREAD)
         for axis in box.completed:
@@ -515,8 +521,11 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
         support_y = 0.0 if on_floor else float(box.center_m[1] - 0.5 * box.size_m[1])
         hidden = on_floor and not cut[3] and not bottom_in_view(detection, points, depth, camera)
         found.append((k, detection, refit_prior, support_y, box, hidden, notes))
+    out = list(objects)
+    for k in unseen:
+        out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_UNSEEN_NOTE))
     if not found:
-        return objects
+        return tuple(out)
     boxes = [f[4] for f in found]
     distance = np.array([np.linalg.norm(b.center_m - origin) for b in boxes])
     fits = fit_boxes([f[1] for f in found], [f[2] for f in found], camera, np.array([f[3] for f in found]),
@@ -526,15 +535,17 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
                      + np.array([b.slack_m for b in boxes]),
                      x0=np.array([[b.center_m[0], b.center_m[2], *np.log(b.size_m)] for b in boxes]),
                      free_sides=np.array([[False, False, False, f[5]] for f in found]))
-    out = list(objects)
     for (k, detection, _, _, box, hidden, notes), fit in zip(found, fits):
         fit = faces_camera(fit, camera)
         if not agrees_with_2d_box(fit, detection, camera):
+            out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_DISAGREES_NOTE))
             continue
         prior = inputs.priors[objects[k].detection_index]
         if not (prior.open_below or prior.tucks_under) and \
                 see_through(fit, depth, camera) > see_through(objects[k], depth, camera) + SEE_THROUGH_MARGIN:
-            continue  # a solid object claiming space the map sees through: it ran on into something beside it
+            # a solid object claiming space the map sees through: it ran on into something beside it
+            out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_SEES_THROUGH_NOTE))
+            continue
         if hidden:
             notes.append("its bottom is hidden by something nearer: not taken for a floor contact")
         completed = " (its hidden far side from the size prior)" if box.completed else ""
