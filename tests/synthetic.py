@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline import frames, priors
-from pipeline.records import Detection, Grounding, Intrinsics
+from pipeline.records import DepthMap, Detection, Grounding, Intrinsics
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,24 @@ def bedroom() -> SyntheticScene:
         on_floor("wardrobe", -1.9, -2.8, yaw_deg=90.0),
         on_floor("chair", 1.6, -2.2, yaw_deg=0.0, size_scale=(1.1, 0.95, 1.05)),
     ])
+
+
+def rendered_depth(truth: SyntheticScene, extra: tuple = ()) -> DepthMap:
+    """The metric depth map (a sensor's: ``file:``) of a synthetic scene: each pixel's ray against the floor, the
+    scene's boxes and ``extra`` boxes (walls, objects not detected); beyond 20 m or nothing hit: no value."""
+    from pipeline.solve.fit import ray_box_depth
+
+    k, width, height = truth.intrinsics.k_matrix, truth.intrinsics.width_px, truth.intrinsics.height_px
+    columns, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+    rays = frames.pixel_rays(k, np.stack([columns, rows], axis=-1)).reshape(1, -1, 3)
+    camera_from_world = frames.invert_rigid(truth.world_from_camera)
+    down = (truth.world_from_camera[:3, :3] @ rays[0].T)[1]
+    depth = np.where(down < -1e-9, -truth.height_m / np.minimum(down, -1e-9), np.inf)  # the floor
+    for box in (*truth.boxes, *extra):
+        center = frames.transform_points(camera_from_world, box.center_m)[None]
+        axes = (camera_from_world[:3, :3] @ frames.rot_y(box.yaw_rad))[None]
+        hit = ray_box_depth(rays, center, axes, 0.5 * box.size_m[None])[0]
+        depth = np.where(np.isfinite(hit) & (hit < depth), hit, depth)
+    depth = depth.reshape(height, width).astype(np.float32)
+    valid = np.isfinite(depth) & (depth < 20)
+    return DepthMap(np.where(valid, depth, 0).astype(np.float32), valid, "metric_depth", "file:synthetic")

@@ -10,7 +10,7 @@ from pipeline import frames, priors
 from pipeline.camera import estimate_camera
 from pipeline.records import Detection, Grounding, Photo
 from pipeline.solve import solve, solve_boxes
-from tests.synthetic import TruthBox, bedroom, make_scene, on_floor
+from tests.synthetic import TruthBox, bedroom, make_scene, on_floor, rendered_depth
 from tests.tolerances import (CENTER_EXACT_M, CENTER_WITH_DEPTH_M, HEIGHT_FROM_DEPTH_REL, HEIGHT_FROM_SIZES_REL,
                               JOINT_CENTER_M, JOINT_OVERLAP_M, REPROJECTION_PX,
                               SCALE_EQUIVARIANCE_ATOL_M, SIZE_EXACT_M, YAW_EXACT_RAD)
@@ -224,26 +224,6 @@ def test_a_chair_may_stand_under_a_desk():
     assert not any("kept out of" in n for o in scene.objects for n in o.notes)
 
 
-def _rendered_depth(truth):
-    """The metric depth map of a synthetic scene: each pixel's ray against the floor and the boxes."""
-    from pipeline.solve.fit import ray_box_depth
-    from pipeline.records import DepthMap
-
-    k, width, height = truth.intrinsics.k_matrix, truth.intrinsics.width_px, truth.intrinsics.height_px
-    columns, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
-    rays = frames.pixel_rays(k, np.stack([columns, rows], axis=-1)).reshape(1, -1, 3)
-    camera_from_world = frames.invert_rigid(truth.world_from_camera)
-    down = (truth.world_from_camera[:3, :3] @ rays[0].T)[1]
-    depth = np.where(down < -1e-9, -truth.height_m / np.minimum(down, -1e-9), np.inf)  # the floor
-    for box in truth.boxes:
-        center = frames.transform_points(camera_from_world, box.center_m)[None]
-        axes = (camera_from_world[:3, :3] @ frames.rot_y(box.yaw_rad))[None]
-        hit = ray_box_depth(rays, center, axes, 0.5 * box.size_m[None])[0]
-        depth = np.where(np.isfinite(hit) & (hit < depth), hit, depth)
-    depth = depth.reshape(height, width).astype(np.float32)
-    return DepthMap(depth, np.isfinite(depth), "metric_depth", "file:synthetic")
-
-
 @pytest.mark.parametrize("true_height_m", [1.1, 1.9])
 def test_metric_depth_sets_the_scale(true_height_m):
     """A camera held unusually low or high: the hand-held prior pulls the scale from the objects' sizes towards
@@ -256,7 +236,7 @@ def test_metric_depth_sets_the_scale(true_height_m):
                              roll_deg=truth.roll_deg)
     without = solve(truth.grounding(), camera)
     assert abs(without.camera.height_m / true_height_m - 1) > 2 * HEIGHT_FROM_DEPTH_REL  # the prior's pull
-    depth, record = depth_for_scene(_rendered_depth(truth), camera)
+    depth, record = depth_for_scene(rendered_depth(truth), camera)
     scene = solve(truth.grounding(), camera, depth=depth, depth_scale=depth_scale(record))
     assert scene.camera.height_m == pytest.approx(true_height_m, rel=HEIGHT_FROM_DEPTH_REL)
     assert scene.camera.height_source.startswith("depth_floor")

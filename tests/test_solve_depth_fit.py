@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 from pipeline import frames
-from pipeline.records import DepthMap, Detection, Grounding
+from pipeline.records import Detection, Grounding
 from pipeline.solve import solve
 from pipeline.solve.contacts import hidden_bottoms
-from pipeline.solve.fit import ray_box_depth
-from tests.synthetic import TruthBox, make_scene, on_floor
+from tests.synthetic import TruthBox, make_scene, on_floor, rendered_depth
 from tests.test_solve import camera_for
 from tests.tolerances import CENTER_WITH_DEPTH_M, HIDDEN_CENTER_M, SIZE_EXACT_M
 
@@ -20,21 +19,8 @@ BACK_WALL = TruthBox("wall", np.array([0.0, 1.5, -6.05]), np.array([12.0, 3.0, 0
 
 
 def render_depth(truth, extra=(BACK_WALL,)):
-    """Metric depth of a synthetic scene: each pixel's ray against the floor, its boxes and ``extra`` boxes."""
-    k, width, height = truth.intrinsics.k_matrix, truth.intrinsics.width_px, truth.intrinsics.height_px
-    columns, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
-    rays = frames.pixel_rays(k, np.stack([columns, rows], axis=-1)).reshape(1, -1, 3)
-    camera_from_world = frames.invert_rigid(truth.world_from_camera)
-    down = (truth.world_from_camera[:3, :3] @ rays[0].T)[1]
-    depth = np.where(down < -1e-9, -truth.height_m / np.minimum(down, -1e-9), np.inf)
-    for box in (*truth.boxes, *extra):
-        center = frames.transform_points(camera_from_world, box.center_m)[None]
-        axes = (camera_from_world[:3, :3] @ frames.rot_y(box.yaw_rad))[None]
-        hit = ray_box_depth(rays, center, axes, 0.5 * box.size_m[None])[0]
-        depth = np.where(np.isfinite(hit) & (hit < depth), hit, depth)
-    depth = depth.reshape(height, width).astype(np.float32)
-    valid = np.isfinite(depth) & (depth < 20)
-    return DepthMap(np.where(valid, depth, 0).astype(np.float32), valid, "metric_depth", "file:synthetic")
+    """Metric depth of a synthetic scene with the back wall behind it."""
+    return rendered_depth(truth, extra)
 
 
 def test_an_object_unlike_its_prior_is_measured_by_its_points():
