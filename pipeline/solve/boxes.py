@@ -112,8 +112,10 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
     """:func:`solve` for the 2D (and 3D) boxes alone. ``size_priors`` (detection index -> :class:`SizePrior`)
     replaces the category's prior of those detections; ``wall_normals`` (detection index -> world outward normals
     of the walls it may stand against) makes those objects turn their back to one of those walls. ``depth``
-    (metric) adds each box's agreement with the observed depth to its fit; with ``depth_scale`` the map's
-    floor also measures the camera height (the scale), and the map is rescaled to the height finally chosen."""
+    (metric) adds each box's agreement with the observed depth to its fit, then measures each object it shows
+    from its own points (:mod:`.depth_fit`); with ``depth_scale`` the map's floor also measures the camera height
+    (the scale), and a depth model's map is rescaled to the height finally chosen (a sensor's, a depth file, is
+    used as measured)."""
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
     notes: list[str] = []
     depth = _metric_depth(depth, notes)
