@@ -490,8 +490,8 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
     :data:`DEPTH_CENTER_SIGMA_REL` of its distance plus what a hidden side leaves open, its seen extents within
     :data:`DEPTH_SIZE_SPREAD`), so the result agrees with both; a bottom edge hidden by something nearer is no
     contact. The others keep their fit to the 2D box."""
-    from .depth_fit import (agrees_with_2d_box, bottom_in_view, box_from_points, own_points, see_through,
-                            stands_on_floor)
+    from .depth_fit import (agrees_with_2d_box, bottom_in_view, box_from_points, lowest_point_m, own_points,
+                            see_through, stands_on_floor)
 
     detections = list(inputs.detections.values())
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
@@ -507,11 +507,12 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
             continue
         points, beyond = measured[obj.detection_index]
         notes = list(obj.notes)
-        on_floor = prior.support not in HUNG and not any(note.startswith("stands on") for note in notes)
-        if on_floor and not stands_on_floor(detection, prior, points, depth, camera):
-            on_floor = False
-            notes.append(f"its bottom is seen {np.percentile(points[:, 1], 3):.2f} m above the floor")
         cut = cut_sides(detection.box_xyxy_px, width, height)
+        on_floor = prior.support not in HUNG and not any(note.startswith("stands on") for note in notes)
+        bottom_seen = on_floor and bottom_in_view(detection.box_xyxy_px, cut[3], points, depth, camera)
+        if on_floor and not stands_on_floor(prior, points, bottom_seen):
+            on_floor = False
+            notes.append(f"its bottom is seen {lowest_point_m(points):.2f} m above the floor")
         box = box_from_points(points, prior, room_yaw_rad, camera, on_floor, cut, detection.box_xyxy_px, beyond)
         if box is None:
             unseen.append(k)
@@ -521,7 +522,7 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
             spreads[axis] = max(DEPTH_SIZE_SPREAD, prior.spreads[axis])
         refit_prior = dataclasses.replace(prior, size_m=tuple(map(float, box.size_m)), spread_whd=tuple(spreads))
         support_y = 0.0 if on_floor else float(box.center_m[1] - 0.5 * box.size_m[1])
-        hidden = on_floor and not cut[3] and not bottom_in_view(detection, points, depth, camera)
+        hidden = on_floor and not cut[3] and not bottom_seen
         found.append((k, detection, refit_prior, support_y, box, hidden, notes))
     out = list(objects)
     for k in unseen:

@@ -1,7 +1,7 @@
 """Depth-first boxes: an object's own 3D points in a metric depth map, and the upright box they show.
 
-With a metric map the object is seen, not guessed: :func:`object_points` takes every pixel of its 2D box (up to
-:data:`MAX_SAMPLES`, evenly strided), unprojects it, and keeps the object's own points:
+With a metric map the object is seen, not guessed: :func:`own_points` takes every pixel of each object's 2D box (up
+to :data:`MAX_SAMPLES`, evenly strided), unprojects it, and keeps the object's own points:
 
 - the floor goes (points within :data:`FLOOR_CLEARANCE_M` of it);
 - pixels that also lie in another detection's 2D box are left out when enough of the box is the object's alone
@@ -9,8 +9,8 @@ With a metric map the object is seen, not guessed: :func:`object_points` takes e
 - what remains is split into depth clusters (a gap of :data:`CLUSTER_GAP_M` or :data:`CLUSTER_GAP_REL` of the
   distance), and the nearest cluster holding :data:`MIN_CLUSTER_FRACTION` of the points is the object: the wall
   behind it, and whatever shows through it, lie farther;
-- :func:`own_points` does this for every object of a photo, then clears from an object the points of another
-  whose surface it took (an occluder filling most of its box) and takes the nearest cluster again.
+- then it clears from an object the points of another whose surface it took (an occluder filling most of its
+  box) and takes the nearest cluster again.
 
 :func:`box_from_points` fits the box in the room's axes (the room's yaw, or that turned by 90 degrees) by robust
 percentiles, after cutting a cluster that reaches farther than the object's kind ever does back to its near part
@@ -110,56 +110,42 @@ class DepthBox:
     slack_m: float = 0.0
 
 
-def object_points(detection: Detection, others: list[Detection], depth: DepthMap,
-                  camera: CameraEstimate) -> np.ndarray:
-    """(M, 3) world points of the object in ``detection``'s 2D box (module docstring); ``others``: the other
-    detections of the photo. Empty when the map shows too little of it."""
-    candidates = _box_points(detection, others, depth, camera)
-    if len(candidates) < MIN_POINTS:
-        return np.zeros((0, 3))
-    return _split_nearest(candidates, camera.world_from_camera[:3, 3])[0]
-
-
 def own_points(detections: list[Detection], depth: DepthMap, camera: CameraEstimate,
                room_yaw_rad: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(own points, points seen around and behind them)`` of every detection: its own points
-    (:func:`object_points`), then once more for an object whose nearest cluster is mostly (:data:`TAKEN_SHARE`)
-    inside the bounds (in the room's axes, :data:`OCCLUDER_MARGIN_M` wider) of
-    another object's points, while that one's are not inside its own: that cluster is the other object's
-    surface (a bed in front covering most of a nightstand's 2D box), so the other's points are cleared from this
-    one's box and the nearest cluster taken again."""
+    """``(own points, points seen around and behind them)`` of every detection (module docstring): the nearest
+    cluster of its box's points, then once more for an object whose nearest cluster is mostly (:data:`TAKEN_SHARE`)
+    inside the bounds (in the room's axes, :data:`OCCLUDER_MARGIN_M` wider) of another object's points, while that
+    one's are not inside its own: that cluster is the other object's surface (a bed in front covering most of a
+    nightstand's 2D box), so the other's points are cleared from this one's box and the nearest cluster taken
+    again. Empty arrays where the map shows too little."""
     origin = camera.world_from_camera[:3, 3]
     to_local = frames.rot_y(-room_yaw_rad)
     candidates = [_box_points(d, [o for o in detections if o is not d], depth, camera) for d in detections]
     none = (np.zeros((0, 3)), np.zeros((0, 3)))
     split = [_split_nearest(c, origin) if len(c) >= MIN_POINTS else none for c in candidates]
     first = [points for points, _ in split]
-    bounds = []
-    for points in first:
-        if len(points) < MIN_POINTS:
-            bounds.append(None)
-            continue
-        local = points @ to_local.T
-        bounds.append((np.percentile(local, LOW_PERCENTILE, axis=0) - OCCLUDER_MARGIN_M,
-                       np.percentile(local, HIGH_PERCENTILE, axis=0) + OCCLUDER_MARGIN_M))
+    first_local = [points @ to_local.T for points in first]
+    bounds = [None if len(local) < MIN_POINTS else
+              (np.percentile(local, LOW_PERCENTILE, axis=0) - OCCLUDER_MARGIN_M,
+               np.percentile(local, HIGH_PERCENTILE, axis=0) + OCCLUDER_MARGIN_M) for local in first_local]
 
-    def share_inside(points: np.ndarray, bound) -> float:
-        if bound is None or len(points) == 0:
-            return 0.0
-        local = points @ to_local.T
-        return float(np.all((local >= bound[0]) & (local <= bound[1]), axis=1).mean())
+    def inside(local: np.ndarray, bound) -> np.ndarray:
+        return np.all((local >= bound[0]) & (local <= bound[1]), axis=1)
+
+    def share_inside(local: np.ndarray, bound) -> float:
+        return 0.0 if bound is None or len(local) == 0 else float(inside(local, bound).mean())
 
     out = []
     for i, points in enumerate(candidates):
-        around = _surroundings(detections[i], depth, camera, split[i][0])
+        around = _surroundings(detections[i], depth, camera, first[i])
         keep = np.ones(len(points), dtype=bool)
+        local = points @ to_local.T
         for j, bound in enumerate(bounds):
-            if j != i and share_inside(first[i], bound) >= TAKEN_SHARE \
-                    and share_inside(first[j], bounds[i]) < TAKEN_SHARE:
-                local = points @ to_local.T
-                keep &= ~np.all((local >= bound[0]) & (local <= bound[1]), axis=1)
-        own = split[i][0] if keep.all() else (_split_nearest(points[keep], origin)[0] if keep.sum() >= MIN_POINTS
-                                               else np.zeros((0, 3)))
+            if j != i and share_inside(first_local[i], bound) >= TAKEN_SHARE \
+                    and share_inside(first_local[j], bounds[i]) < TAKEN_SHARE:
+                keep &= ~inside(local, bound)
+        own = first[i] if keep.all() else (_split_nearest(points[keep], origin)[0] if keep.sum() >= MIN_POINTS
+                                           else none[0])
         out.append((own, around))
     return out
 
@@ -229,13 +215,15 @@ def _split_nearest(points: np.ndarray, origin: np.ndarray) -> tuple[np.ndarray, 
     return np.zeros((0, 3)), np.zeros((0, 3))
 
 
-def bottom_in_view(detection: Detection, points: np.ndarray, depth: DepthMap, camera: CameraEstimate) -> bool:
-    """Whether the bottom edge of the object's 2D box is where the object ends, not where something nearer hides
-    it: the edge is inside the photo, and the depth just below it is not nearer than the object's own points (a
-    bed in front of a nightstand is; the floor or the wall behind a wall cabinet is not)."""
+def bottom_in_view(box_xyxy_px, bottom_cut: bool, points: np.ndarray, depth: DepthMap,
+                   camera: CameraEstimate) -> bool:
+    """Whether the bottom edge of an object's 2D box is where the object ends, not where something nearer hides
+    it: the edge is inside the photo (not ``bottom_cut`` by its border), and the depth just below it is not nearer
+    than the object's own points (a bed in front of a nightstand is; the floor or the wall behind a wall cabinet is
+    not). False where the map cannot tell."""
     height, width = depth.values.shape
-    x1, y1, x2, y2 = (float(v) for v in detection.box_xyxy_px)
-    if len(points) == 0 or cut_sides_of(detection, camera)[3]:
+    x1, y1, x2, y2 = (float(v) for v in box_xyxy_px)
+    if len(points) == 0 or bottom_cut:
         return False
     strip = max(BELOW_STRIP_MIN_PX, BELOW_STRIP_FRACTION * (y2 - y1))
     r1, r2 = math.ceil(y2), min(height, math.ceil(y2 + strip))
@@ -255,24 +243,19 @@ def bottom_in_view(detection: Detection, points: np.ndarray, depth: DepthMap, ca
     return float(np.median(below)) > nearest - max(CLUSTER_GAP_M, CLUSTER_GAP_REL * nearest)
 
 
-def cut_sides_of(detection: Detection, camera: CameraEstimate) -> np.ndarray:
-    """(4,) bool: which sides of the detection's 2D box the photo's border cuts."""
-    from .fit import cut_sides
-
-    return cut_sides(detection.box_xyxy_px, camera.intrinsics.width_px, camera.intrinsics.height_px)
+def lowest_point_m(points: np.ndarray) -> float:
+    """Height above the floor (metres) of an object's lowest own points (:data:`LOW_PERCENTILE`)."""
+    return float(np.percentile(points[:, 1], LOW_PERCENTILE))
 
 
-def stands_on_floor(detection: Detection, prior: SizePrior, points: np.ndarray, depth: DepthMap,
-                    camera: CameraEstimate) -> bool:
+def stands_on_floor(prior: SizePrior, points: np.ndarray, bottom_seen: bool) -> bool:
     """Whether a floor-standing category's object reaches the floor: unless it is of a kind that may hang
     (``may_hang`` in the priors: cabinets, shelves, other furniture) and its own points all lie :data:`ELEVATED_M`
-    above the floor with its bottom in view (:func:`bottom_in_view`). A sofa or a chair seen floating is hidden at
-    the bottom, or its points are something else's."""
+    above the floor with its bottom in view (``bottom_seen``, :func:`bottom_in_view`). A sofa or a chair seen
+    floating is hidden at the bottom, or its points are something else's."""
     if prior.open_below or not prior.may_hang or len(points) < MIN_POINTS:
         return True
-    if float(np.percentile(points[:, 1], LOW_PERCENTILE)) < ELEVATED_M:
-        return True
-    return not bottom_in_view(detection, points, depth, camera)
+    return lowest_point_m(points) < ELEVATED_M or not bottom_seen
 
 
 def box_from_points(points: np.ndarray, prior: SizePrior, room_yaw_rad: float, camera: CameraEstimate,
@@ -335,7 +318,7 @@ def box_from_points(points: np.ndarray, prior: SizePrior, room_yaw_rad: float, c
             else:
                 lo[axis] = hi[axis] - extent
             slack = max(slack, 0.5 * abs(typical[k] - extent))
-        extent = np.array([hi[0] - lo[0], hi[2] - lo[2]])
+        extent = np.maximum([hi[0] - lo[0], hi[2] - lo[2]], 1e-3)  # a face seen edge-on has no extent
         misfit = float(np.sum((np.log(extent / typical) / spread) ** 2))
         if best is None or misfit < best[0]:
             best = (misfit, turned, lo, hi, tuple(2 * k for k, _ in hidden), slack)
