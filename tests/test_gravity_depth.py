@@ -100,16 +100,18 @@ def test_no_lines_and_no_depth_warns_with_the_fix():
 
 
 
-def test_the_floor_wins_over_a_larger_sloping_top():
-    """A bed top (0.7 m high, sagging 6 degrees) that fills more of the map than the floor around it: gravity
-    comes from the floor, the lowest plausible upward plane, not from the bigger top."""
+@pytest.mark.parametrize("tilt_deg", [6.0, 14.0])
+def test_the_floor_wins_over_a_larger_sloping_top(tilt_deg):
+    """A bed top or a seat (0.7 m high, sagging or sloping by 6 or 14 degrees) that fills more of the map than the
+    floor around it: gravity comes from the floor, the lowest plausible upward plane with nothing below it, not
+    from the bigger top (at 14 degrees the top is what most planes support, and the floor far from it)."""
     width, height, fx = 640, 480, 520.0
     depth, world_from_camera = room_depth(width, height, fx, -35.0, 2.0, walls=False)
     k = frames.intrinsics_matrix(fx, fx, width / 2, height / 2)
     rays = frames.camera_directions_to_world(world_from_camera, frames.pixel_rays(
         k, frames.pixel_centers(*np.indices((height, width))[::-1])))
     origin = world_from_camera[:3, 3]
-    tilt = math.radians(6.0)
+    tilt = math.radians(tilt_deg)
     normal = np.array([0.0, math.cos(tilt), math.sin(tilt)])  # sagging towards the camera's side
     point = np.array([0.0, 0.7, -2.5])
     t = ((point - origin) @ normal) / (rays @ normal)

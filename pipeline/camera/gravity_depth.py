@@ -6,12 +6,12 @@ largest planes one after another (RANSAC: Open3D's ``segment_plane`` when instal
 pixel's normal is noise. Every plane's normal, and the cross product of every pair of planes, is a candidate for
 up; a candidate's support is the points of the planes that face up along it and lie below the camera (floor,
 table tops, seats) plus half those of the planes it lies in (walls, cabinet fronts), and the attitude prior of
-:mod:`.attitude` rules out the implausible, so a wall seen square on cannot pass for the floor. Near the winner,
-the floor is the lowest plausible upward plane a metre or more below the camera (:func:`_floor_plane`): when there
-is one, it alone (with the upward planes level with it) gives up, refined by least squares over their normals;
-beds sag, seats slope back, and the walls of real sensor maps lean by a few degrees. Without a floor the winner is
-refined by weighted least squares over all its consistent planes' normals (:data:`UP_WEIGHT`), with shrinking
-consistency limits, and its spread is wider: furniture tops (:data:`RAISED_ONLY_SIGMA_FACTOR`) or walls alone
+:mod:`.attitude` rules out the implausible, so a wall seen square on cannot pass for the floor. The floor is the
+lowest plausible upward plane a metre or more below the camera with nothing below it (:func:`_floor_plane`): when
+there is one, it alone (with the upward planes level with it) gives up, refined by least squares over their
+normals; beds sag, seats slope back, and the walls of real sensor maps lean by a few degrees. Without a floor the
+winner is refined by weighted least squares over all its consistent planes' normals (:data:`UP_WEIGHT`), with
+shrinking consistency limits, and its spread is wider: furniture tops (:data:`RAISED_ONLY_SIGMA_FACTOR`) or walls alone
 (:data:`WALLS_ONLY_SIGMA_FACTOR`) still give a direction, less surely.
 
 The floor's normal is gravity to a fraction of a degree with a sensor's map; a depth model's map is smoother and
@@ -66,9 +66,13 @@ FLOOR_BAND_M = 0.12
 #: at 1.2 to 1.8 m sees a floor over a metre below it); with furniture tops and no floor the spread is widened by
 #: this factor.
 MIN_FLOOR_DEPTH_M = 1.0
-#: ... and its normal within this angle (degrees) of the direction all the planes support (a sloping sofa back far
-#: below a camera held high is not the floor).
-FLOOR_AGREE_DEG = 8.0
+#: ... and nothing may lie below it: at most this share of the map's points lies further below its plane than
+#: :data:`BELOW_TOLERANCE_M` plus :data:`BELOW_TOLERANCE_REL` of their depth. The floor is the lowest surface in a
+#: room; extended, a sagging mattress, a sloping seat or a sofa back cuts through the floor beyond it (on real
+#: sensor maps such planes had 16 to 80 % of the points below them, every floor none).
+FLOOR_MAX_BELOW = 0.03
+BELOW_TOLERANCE_M = 0.05
+BELOW_TOLERANCE_REL = 0.02
 RAISED_ONLY_SIGMA_FACTOR = 3.0
 #: Without a floor the spread is this many times larger: on real sensor maps, walls alone (and the cabinet fronts
 #: and sofa backs among them) were 3 to 5 degrees off where the floor was within 1 or 2.
@@ -83,8 +87,8 @@ class DepthGravity:
     sigma_deg     : its 1-sigma angular uncertainty
     up_points     : points on planes facing up along it (floor, tops) below the camera
     wall_points   : points on planes parallel to it (walls)
-    floor_seen    : whether the floor backs it (the lowest plausible upward plane, a metre or more below the camera),
-                    not furniture tops or walls alone
+    floor_seen    : whether the floor backs it (the lowest plausible upward plane, a metre or more below the camera,
+                    with nothing below it), not furniture tops or walls alone
     planes        : planes found
     """
 
@@ -119,17 +123,19 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
     return planes
 
 
-def _floor_plane(normals: np.ndarray, offsets: np.ndarray, up_cam: np.ndarray) -> int | None:
+def _floor_plane(normals: np.ndarray, offsets: np.ndarray, points: np.ndarray) -> int | None:
     """Index of the floor: the lowest plane (largest offset) at least :data:`MIN_FLOOR_DEPTH_M` below the camera
-    whose normal, taken for up, is a plausible attitude within :data:`FLOOR_AGREE_DEG` of ``up_cam`` (what all the
-    planes together say); None when there is none."""
+    whose normal, taken for up, is a plausible attitude, with nothing below it (:data:`FLOOR_MAX_BELOW`); None when
+    there is none."""
+    tolerance = BELOW_TOLERANCE_M + BELOW_TOLERANCE_REL * points[:, 2]
     best = None
     for i, (normal, offset) in enumerate(zip(normals, offsets)):
         pitch, roll = frames.attitude_from_up_in_camera(normal)
-        if (offset < MIN_FLOOR_DEPTH_M or attitude.attitude_log_prior(pitch, roll) < PLAUSIBLE_LOG_PRIOR
-                or normal @ up_cam < math.cos(math.radians(FLOOR_AGREE_DEG))):
+        if offset < MIN_FLOOR_DEPTH_M or attitude.attitude_log_prior(pitch, roll) < PLAUSIBLE_LOG_PRIOR:
             continue
-        if best is None or offset > offsets[best]:
+        if best is not None and offset <= offsets[best]:
+            continue
+        if np.mean(points @ normal + offset < -tolerance) <= FLOOR_MAX_BELOW:
             best = i
     return best
 
@@ -177,10 +183,11 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
     if best is None:
         return None
     u = best
-    # the floor is the lowest plausible upward plane: when one lies far enough below the camera it alone gives up;
+    # the floor is the lowest plausible upward plane with nothing below it: when one lies far enough below the
+    # camera it alone gives up, even where most planes support another direction (a big sloping seat);
     # higher ones (seats, beds, table tops) lean and sag, and on real sensor maps walls (and the cabinet fronts
     # among them) were 3 to 5 degrees off where the floor was within 1
-    floor = _floor_plane(normals, offsets, u)
+    floor = _floor_plane(normals, offsets, points)
     if floor is not None:
         u = normals[floor]
         floor_like = (normals @ u > cos_up) & (offsets >= offsets[floor] - FLOOR_BAND_M)
