@@ -119,3 +119,25 @@ def test_an_object_the_map_does_not_show_keeps_its_2d_fit_and_says_so():
     obj = scene.objects[0]
     assert DEPTH_UNSEEN_NOTE in obj.notes and not obj.size_source.startswith("depth")
     assert np.linalg.norm(np.array(obj.center_m) - truth.boxes[0].center_m) < CENTER_WITH_DEPTH_M
+
+
+def test_a_box_the_map_hides_or_misses_conflicts_with_it():
+    """A cabinet's true box shows on its 2D box's pixels; the same box pushed back along its rays (as a fit to a
+    hidden bottom edge would) hides behind what the map sees, and one moved aside misses its 2D box: both are
+    unseen on most of the pixels where the photo shows the object (the pushed one behind the cabinet's own front, and
+    seen through nowhere)."""
+    from pipeline.solve.depth_fit import depth_conflicts
+
+    truth = make_scene([on_floor("cabinet", 0.3, -3.2)])
+    camera, depth, box = camera_for(truth), render_depth(truth), truth.boxes[0]
+    x1, y1, x2, y2 = (round(v) for v in truth.detections()[0].box_xyxy_px)
+    seen_in = np.zeros(depth.values.shape, dtype=bool)
+    seen_in[y1:y2, x1:x2] = True
+    origin = camera.world_from_camera[:3, 3]
+    pushed = dataclasses.replace(box, center_m=origin + 1.6 * (box.center_m - origin), size_m=1.6 * box.size_m)
+    aside = dataclasses.replace(box, center_m=box.center_m + np.array([1.5, 0.0, 0.0]))
+    through, unseen = depth_conflicts(box, depth, camera, seen_in)
+    assert through < 0.05 and unseen < 0.3  # the corners of the 2D box outside the box's outline
+    through, unseen = depth_conflicts(pushed, depth, camera, seen_in)
+    assert through < 0.05 and unseen > 0.9
+    assert depth_conflicts(aside, depth, camera, seen_in)[1] > 0.9

@@ -55,10 +55,14 @@ SENSOR_HEIGHT_CONFLICT_LOG = 0.1
 DEPTH_CENTER_SIGMA_M = 0.05
 DEPTH_CENTER_SIGMA_REL = 0.03
 DEPTH_SIZE_SPREAD = 0.3
-#: A depth box is kept over the fit to the 2D box unless the map sees through more of it than of that fit by this
-#: share of its pixels (:func:`.depth_fit.see_through`); not asked of tables, desks and chairs, which are seen
-#: through between their legs.
+#: A depth box is kept over the fit to the 2D box unless it conflicts with the map on more of its pixels than that
+#: fit does, by this share (:func:`.depth_fit.depth_conflicts`: pixels where the map sees through the box, and
+#: those where it sees something nearer, which hides the box; seeing through is not counted for tables, desks
+#: and chairs, which are seen through between their legs).
 SEE_THROUGH_MARGIN = 0.2
+#: Hidden pixels count only where no other object's 2D box covers the object (there it may be behind that one),
+#: unless that leaves less than this share of its box.
+MIN_OWN_SHARE = 0.25
 #: Notes of an object the depth map shows too little of, and of one whose depth box was not kept.
 DEPTH_UNSEEN_NOTE = "the depth map shows too little of it apart from what surrounds it: placed by the 2D box"
 DEPTH_DISAGREES_NOTE = "its depth points do not fit its 2D box: placed by the 2D box"
@@ -491,7 +495,7 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
     :data:`DEPTH_SIZE_SPREAD`), so the result agrees with both; a bottom edge hidden by something nearer is no
     contact. The others keep their fit to the 2D box."""
     from .depth_fit import (agrees_with_2d_box, bottom_in_view, box_from_points, lowest_point_m, own_points,
-                            see_through, stands_on_floor)
+                            stands_on_floor)
 
     detections = list(inputs.detections.values())
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
@@ -543,9 +547,12 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
         if not agrees_with_2d_box(fit, detection, camera):
             out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_DISAGREES_NOTE))
             continue
-        prior = inputs.priors[objects[k].detection_index]
-        if not (prior.open_below or prior.tucks_under) and \
-                see_through(fit, depth, camera) > see_through(objects[k], depth, camera) + SEE_THROUGH_MARGIN:
+        solid = not (inputs.priors[objects[k].detection_index].open_below
+                     or inputs.priors[objects[k].detection_index].tucks_under)
+        seen_in = _seen_pixels(detection, detections, depth.values.shape)
+        if _depth_conflict(fit, depth, camera, solid, seen_in) > _depth_conflict(objects[k], depth, camera, solid,
+                                                                   seen_in) \
+                + SEE_THROUGH_MARGIN:
             # a solid object claiming space the map sees through: it ran on into something beside it
             out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_SEES_THROUGH_NOTE))
             continue
@@ -557,6 +564,29 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
             yaw_rad=float(fit.yaw_rad), size_source="depth+prior" if box.completed else "depth",
             notes=(*notes, f"fitted to {box.points} depth points{completed}"))
     return tuple(out)
+
+
+def _depth_conflict(box, depth: DepthMap, camera: CameraEstimate, solid: bool, seen_in: np.ndarray) -> float:
+    """Share of a box's pixels where the map contradicts it: where the object is seen (``seen_in``) but the box
+    does not show, and, for a solid object, where the map sees through it (:func:`.depth_fit.depth_conflicts`)."""
+    from .depth_fit import depth_conflicts
+
+    through, unseen = depth_conflicts(box, depth, camera, seen_in)
+    return unseen + (through if solid else 0.0)
+
+
+def _seen_pixels(detection: Detection, detections: list[Detection], shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: where the object is seen: the pixels of its 2D box that no other detection's box covers (there
+    it may be behind that one), or its whole 2D box when those are less than :data:`MIN_OWN_SHARE` of it."""
+    box = np.zeros(shape, dtype=bool)
+    x1, y1, x2, y2 = (round(v) for v in detection.box_xyxy_px)
+    box[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)] = True
+    own = box.copy()
+    for other in detections:
+        if other is not detection:
+            a1, b1, a2, b2 = (round(v) for v in other.box_xyxy_px)
+            own[max(b1, 0):max(b2, 0), max(a1, 0):max(a2, 0)] = False
+    return own if own.sum() >= MIN_OWN_SHARE * box.sum() else box
 
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],

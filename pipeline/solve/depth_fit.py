@@ -24,7 +24,7 @@ to what is seen wins.
 
 The caller (:func:`pipeline.solve.boxes._depth_boxes`) refits the box to the 2D box with it as the prior, and
 keeps its fit to the 2D box where the result disagrees with the 2D box (:func:`agrees_with_2d_box`) or claims
-space the map sees through (:func:`see_through`).
+space the map sees through (:func:`see_through`), or hides entirely (:func:`depth_conflicts`).
 """
 
 from __future__ import annotations
@@ -435,31 +435,61 @@ def see_through(box, depth: DepthMap, camera: CameraEstimate) -> float:
     """Share of the pixels a box (anything with ``center_m``, ``size_m``, ``yaw_rad``) covers in the photo where the
     map sees farther than the box's near surface (by :data:`SEE_THROUGH_M` or :data:`SEE_THROUGH_REL` of the
     distance): space the box claims that is seen to be empty. Up to :data:`MAX_SAMPLES` pixels, strided."""
-    from .fit import ray_box_depth
+    return depth_conflicts(box, depth, camera)[0]
 
+
+def depth_conflicts(box, depth: DepthMap, camera: CameraEstimate,
+                    seen_in: np.ndarray | None = None) -> tuple[float, float]:
+    """``(seen through, unseen)``. Seen through: the share of the pixels a box (anything with ``center_m``,
+    ``size_m``, ``yaw_rad``) covers in the photo where the map sees farther than its near surface (space the box
+    claims that is seen to be empty, :func:`see_through`). Unseen: the share of the pixels where the object is seen
+    in the photo, ``seen_in`` ((H, W) bool: its 2D box, less what other objects' boxes cover; None: the box's own
+    projection), where the box does not show: the pixel's ray misses it, or the map sees something nearer. Both by
+    :data:`SEE_THROUGH_M` or :data:`SEE_THROUGH_REL` of the distance. A box the grounding found in the photo but
+    hidden behind the map on every pixel, or off its 2D box, contradicts the map as much as one seen through. A box
+    behind the camera or outside the photo is ``(1, 1)``. Up to :data:`MAX_SAMPLES` pixels each, strided."""
     corners = frames.box_corners(box.center_m, box.size_m, box.yaw_rad)
     uv, z = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera, corners)
     if np.any(z <= 0):
-        return 1.0
+        return 1.0, 1.0
     height, width = depth.values.shape
     (x1, y1), (x2, y2) = np.clip(uv.min(axis=0), 0, [width, height]), np.clip(uv.max(axis=0), 0, [width, height])
     c1, c2, r1, r2 = int(x1), math.ceil(x2), int(y1), math.ceil(y2)
     if c2 <= c1 or r2 <= r1:
-        return 1.0
+        return 1.0, 1.0
     stride = max(1, math.ceil(math.sqrt((c2 - c1) * (r2 - r1) / MAX_SAMPLES)))
     rows, cols = np.mgrid[r1:min(r2, height):stride, c1:min(c2, width):stride]
-    rows, cols = rows.ravel(), cols.ravel()
+    entry, measured, seen = _box_entries(box, depth, camera, rows.ravel(), cols.ravel())
+    if not seen.any():
+        return 0.0, 0.0
+    margin = np.maximum(SEE_THROUGH_M, SEE_THROUGH_REL * entry[seen])
+    through = float(np.mean(measured[seen] > entry[seen] + margin))
+    if seen_in is None:
+        return through, float(np.mean(measured[seen] < entry[seen] - margin))
+    rows, cols = np.nonzero(seen_in)
+    stride = max(1, math.ceil(len(rows) / MAX_SAMPLES))
+    entry, measured, _ = _box_entries(box, depth, camera, rows[::stride], cols[::stride])
+    valid = depth.valid[rows[::stride], cols[::stride]] & (measured > 0)
+    if not valid.any():
+        return through, 0.0
+    entry, measured = entry[valid], measured[valid]
+    shows = np.isfinite(entry) & (measured >= entry - np.maximum(SEE_THROUGH_M, SEE_THROUGH_REL * measured))
+    return through, 1.0 - float(shows.mean())
+
+
+def _box_entries(box, depth: DepthMap, camera: CameraEstimate, rows: np.ndarray,
+                 cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(entry, measured, seen)`` at these pixels: the camera depth where each pixel's ray enters the box (inf
+    where it misses), the map's depth, and where both are there."""
+    from .fit import ray_box_depth
+
     rays = frames.pixel_rays(camera.intrinsics.k_matrix, frames.pixel_centers(cols, rows))
     camera_from_world = frames.invert_rigid(camera.world_from_camera)
     center = frames.transform_points(camera_from_world, np.asarray(box.center_m, dtype=float))
     axes = camera_from_world[:3, :3] @ frames.rot_y(box.yaw_rad)
     entry = ray_box_depth(rays[None], center[None], axes[None], 0.5 * np.asarray(box.size_m, dtype=float)[None])[0]
     measured = depth.values[rows, cols].astype(float)
-    seen = np.isfinite(entry) & depth.valid[rows, cols] & (measured > 0)
-    if not seen.any():
-        return 0.0
-    beyond = measured[seen] > entry[seen] + np.maximum(SEE_THROUGH_M, SEE_THROUGH_REL * entry[seen])
-    return float(beyond.mean())
+    return entry, measured, np.isfinite(entry) & depth.valid[rows, cols] & (measured > 0)
 
 
 def agrees_with_2d_box(box, detection: Detection, camera: CameraEstimate) -> bool:
