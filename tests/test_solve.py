@@ -12,7 +12,7 @@ from pipeline.records import Detection, Grounding, Photo
 from pipeline.solve import solve, solve_boxes
 from tests.synthetic import TruthBox, bedroom, make_scene, on_floor, rendered_depth
 from tests.tolerances import (CENTER_EXACT_M, CENTER_WITH_DEPTH_M, HEIGHT_FROM_DEPTH_REL, HEIGHT_FROM_SIZES_REL,
-                              JOINT_CENTER_M, JOINT_OVERLAP_M, REPROJECTION_PX,
+                              HIDDEN_CENTER_M, JOINT_CENTER_M, JOINT_OVERLAP_M, REPROJECTION_PX,
                               SCALE_EQUIVARIANCE_ATOL_M, SIZE_EXACT_M, YAW_EXACT_RAD)
 
 
@@ -314,3 +314,20 @@ def test_orientation_is_stable_under_small_camera_errors(label, yaw_deg):
                                  roll_deg=truth.roll_deg)
         obj = solve(grounding, camera).objects[0]
         assert yaw_error(obj.yaw_rad, truth.boxes[0].yaw_rad) < math.radians(10.0), (focal_scale, pitch_offset)
+
+
+@pytest.mark.parametrize("pitch_deg", [-5.0, -15.0])
+def test_a_wall_cabinet_is_raised_not_thrown_beyond_the_room(pitch_deg):
+    """A kitchen wall cabinet (a floor category that may hang) 1.4 m up, its bottom edge just below the horizon:
+    taken for a floor contact it would stand tens of metres away and metres tall. The photo alone places it raised,
+    near its true place, and says so; a cabinet on the floor beside it stays on the floor."""
+    size = np.array(priors.lookup("cabinet").size_m)
+    wall = TruthBox("cabinet", np.array([0.4, 1.4 + 0.5 * size[1], -3.5]), size, 0.0)
+    truth = make_scene([wall, on_floor("cabinet", -0.8, -3.3)], pitch_deg=pitch_deg, roll_deg=0.0, height_m=1.5)
+    scene = solve(truth.grounding(), camera_for(truth), refine_scale=False)
+    raised, standing = scene.objects
+    assert np.linalg.norm(np.array(raised.center_m) - wall.center_m) < HIDDEN_CENTER_M
+    assert any("raised" in note for note in raised.notes)
+    assert standing.corners_m[:, 1].min() == pytest.approx(0.0, abs=1e-6)
+    assert not any("raised" in note for note in standing.notes)
+    assert np.linalg.norm(np.array(standing.center_m) - truth.boxes[1].center_m) < CENTER_EXACT_M

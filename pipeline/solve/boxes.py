@@ -74,6 +74,12 @@ HORIZON_MARGIN = 0.01
 #: How far (1 sigma, in camera heights: 0.42 m for a camera at 1.4 m; relative, so that the solver stays
 #: scale-equivariant) an object whose bottom is hidden may stand from just behind the object that hides it.
 BEHIND_SIGMA = 0.3
+#: Bottom heights tried for an object that may hang (a wall cabinet, a shelf on the wall) off the floor, in camera
+#: heights (0.3 to 2.0 m for a camera at 1.4 m; relative, so that the solver stays scale-equivariant) ...
+RAISED_ELEVATIONS = np.linspace(0.2, 1.45, 11)
+#: ... and the cost head start (nats) of standing on the floor, where such objects usually are: a raised fit must
+#: explain the 2D box much better (a bottom edge whose floor contact asks for a cabinet 5 m tall and 12 m away).
+RAISED_PENALTY = 3.0
 #: Per-object cost scale of the scale search: an object whose fit would change by more than about this much
 #: counts less and less (a robust, Cauchy-like combination), so one odd object cannot set the scene's scale.
 SCALE_OBJECT_COST = 1.0
@@ -311,8 +317,16 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                                free_sides=free[rows])
         for i, fit in zip(rows, refit):
             chosen[i] = fit
-    floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
     notes: list[list[str]] = [[] for _ in detections]
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    may_rise = [i for i, p in enumerate(prior_list) if p.may_hang and p.support == "floor" and no_contact[i] is None
+                and i not in hidden and not cut_sides(detections[i].box_xyxy_px, width, height)[3]]
+    for i, (fit, elevation) in _raised(detections, prior_list, camera, room_yaw_rad, chosen, may_rise,
+                                       samples).items():
+        chosen[i] = fit
+        notes[i].append(f"its 2D box fits a {detections[i].label} raised {elevation:.1f} m off the floor (on a "
+                        "wall?) far better than one standing on it: placed raised")
+    floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
 
     holders = [i for i, p in enumerate(prior_list) if p.holds_objects]
     supported, supporters = [], []
@@ -365,6 +379,30 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                         {d.detection_index: p for d, p in zip(detections, prior_list)},
                         samples, {d.detection_index: row for row, d in enumerate(detections)})
     return tuple(objects), candidates, warnings, inputs
+
+
+def _raised(detections, prior_list, camera: CameraEstimate, room_yaw_rad: float, chosen: list, rows: list[int],
+            samples: DepthSamples | None) -> dict[int, tuple]:
+    """``{row: ((best fit, both fits), bottom height m)}`` for the objects among ``rows`` that fit their 2D box
+    better raised off the floor than standing on it (by :data:`RAISED_PENALTY`; their bottom edges must be seen,
+    neither hidden nor cut by the photo's border): each is fitted with its bottom at
+    every height of :data:`RAISED_ELEVATIONS` (its bottom edge seen, its distance then set by its size prior) and
+    the best is compared with its floor fit in ``chosen``."""
+    if not rows:
+        return {}
+    heights = RAISED_ELEVATIONS * camera.height_m
+    stacked = [(i, h) for i in rows for h in heights]
+    fits = _fit_both_axes([detections[i] for i, _ in stacked], [prior_list[i] for i, _ in stacked], camera,
+                          np.array([h for _, h in stacked]), room_yaw_rad,
+                          depth=None if samples is None else DepthSamples(
+                              samples.rays_cam[[i for i, _ in stacked]], samples.depth_m[[i for i, _ in stacked]]))
+    out = {}
+    for k, i in enumerate(rows):
+        options = fits[k * len(heights):(k + 1) * len(heights)]
+        best = int(np.argmin([fit.cost for fit, _ in options]))
+        if options[best][0].cost + RAISED_PENALTY < chosen[i][0].cost:
+            out[i] = (options[best], float(heights[best]))
+    return out
 
 
 def _just_behind(detection: Detection, prior: priors.SizePrior, occluder: BoxFit,
