@@ -696,7 +696,7 @@ def is_surface(points: np.ndarray, normal: np.ndarray, offset: float, threshold_
     return inliers >= MIN_PLANE_CONTRAST * beside
 
 
-def _fit_plane(points: np.ndarray) -> tuple[np.ndarray, float]:
+def fit_plane(points: np.ndarray) -> tuple[np.ndarray, float]:
     """Least-squares plane ``n . p + d = 0`` (unit ``n``) through (N, 3) points."""
     center = points.mean(axis=0)
     _, _, vt = np.linalg.svd(points - center, full_matrices=False)
@@ -729,7 +729,7 @@ def largest_plane(points: np.ndarray, threshold_m: float,
         inliers = segment_plane(points, threshold_m, iterations)
     if len(inliers) < 3:
         return inliers, np.array([0.0, 0.0, 1.0]), 0.0
-    normal, offset = _fit_plane(points[inliers])
+    normal, offset = fit_plane(points[inliers])
     if offset < 0:
         normal, offset = -normal, -offset
     return inliers, normal, offset

@@ -132,7 +132,8 @@ class CameraEstimate:
     intrinsics_source : ``user`` | ``exif`` | ``exif_sensor`` | ``vanishing_points`` | ``vanishing_points+default``
                         (a weak line focal pulled towards the default) | ``vanishing_points_weak`` (no fit pins
                         the focal down; their posterior average) | ``depth_model`` (Depth Pro's field of view) |
-                        ``default``
+                        ``default``; any of the last five with ``+depth_planes`` where a measured depth map's planes
+                        meet at right angles with another focal, combined with it by their spreads
     height_source     : ``user`` | ``prior`` (hand-held 1.4 m) | ``prior+object_sizes`` | ``depth_floor+object_sizes``
                         (the solver's scale estimate, :func:`solve.boxes.refine_camera_height`)
     world_from_camera : (4, 4) float, rigid

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline import frames
 from pipeline.camera import estimate_camera
-from pipeline.camera.gravity_depth import gravity_from_depth
+from pipeline.camera.gravity_depth import focal_scale_from_planes, gravity_from_depth
 from pipeline.records import DepthMap, Photo
 from tests.test_vanishing import render_room
 
@@ -19,6 +19,8 @@ EXACT_DEG = 0.2
 NOISY_DEG = 1.0
 #: ... from lines and an exact map combined (the lines' own error enters with their weight).
 CLEAN_DEG = 0.5
+#: A focal from an exact map's planes meeting at right angles: within this (relative).
+PLANES_FOCAL_REL = 0.01
 
 
 def room_depth(width, height, fx, pitch_deg, roll_deg, walls=True, noise_rel=0.0, seed=0):
@@ -123,3 +125,34 @@ def test_the_floor_wins_over_a_larger_sloping_top(tilt_deg):
     found = gravity_from_depth(DepthMap(values, depth.valid, "metric_depth", "file:synthetic.npy"), k)
     assert found is not None and found.floor_seen
     assert _error_deg(found.up_cam, world_from_camera) < EXACT_DEG
+
+
+@pytest.mark.parametrize("assumed", [1.0, 0.8, 1.25])
+def test_the_planes_meet_at_right_angles_with_the_true_focal(assumed):
+    """A room's map unprojected with the true focal, one 20 % short or 25 % long: the factor that makes its floor
+    and walls perpendicular again brings the focal back to the truth."""
+    depth, _ = room_depth(640, 480, 520.0, -30.0, 3.0)
+    k = frames.intrinsics_matrix(520.0 * assumed, 520.0 * assumed, 320, 240)
+    factor = focal_scale_from_planes(depth, k)
+    assert factor is not None and factor * assumed == pytest.approx(1.0, rel=PLANES_FOCAL_REL)
+
+
+def test_one_plane_gives_no_focal():
+    wall = np.full((480, 640), 3.0, np.float32)
+    k = frames.intrinsics_matrix(520.0, 520.0, 320, 240)
+    assert focal_scale_from_planes(DepthMap(wall, np.ones_like(wall, bool), "metric_depth", "file:w"), k) is None
+
+
+def test_a_sensor_map_corrects_a_default_focal():
+    """No lines and no EXIF: the focal falls back to the default, 17 % off here; a sensor's map of the room pulls
+    it most of the way to the truth, and the camera says so, while a focal the user gave is left alone."""
+    flat = Photo(path=None, rgb=np.full((480, 640, 3), 128, np.uint8))
+    alone = estimate_camera(flat)
+    truth = alone.intrinsics.fx_px * 1.2
+    depth, _ = room_depth(640, 480, truth, -30.0, 3.0)
+    camera = estimate_camera(flat, depth=depth)
+    assert camera.intrinsics_source == "default+depth_planes"
+    assert abs(math.log(camera.intrinsics.fx_px / truth)) < 0.3 * abs(math.log(alone.intrinsics.fx_px / truth))
+    assert any("meet at right angles" in note for note in camera.notes)
+    given = estimate_camera(flat, focal_px=500.0, depth=depth)
+    assert given.intrinsics.fx_px == 500.0 and given.intrinsics_source == "user"

@@ -4,8 +4,10 @@ Intrinsics, first that applies (each with its source and a confidence): the user
 EXIF ``FocalLengthIn35mmFilm`` > EXIF ``FocalLength`` through the sensor resolution > the vanishing points of the
 photo's lines (:mod:`.vanishing`; a weak one blended with the default, ``vanishing_points+default``) > a depth
 model's field of view (Depth Pro, ``depth_model``) > a stated default (a phone's main camera). The depth model goes
-before vanishing points whose confidence is below ``LINES_OVER_DEPTH_MODEL_CONFIDENCE``. Principal point at the
-image centre.
+before vanishing points whose confidence is below ``LINES_OVER_DEPTH_MODEL_CONFIDENCE``. A measured depth map
+(a file) then narrows any focal but the user's and EXIF's: its floor and walls meet at right angles only with the
+right focal (:func:`.gravity_depth.focal_scale_from_planes`), and the two are combined by their spreads
+(``...+depth_planes``). Principal point at the image centre.
 
 Attitude, each step a hypothesis the next may weigh: the lines' choice among their fits' axes (:mod:`.attitude`,
 with the boxes' evidence, :mod:`.objects`), else a level camera; the boxes alone where they fit another attitude far
@@ -72,6 +74,12 @@ LOOKING_UP_MAX_CONFIDENCE = 0.4
 UNCERTAIN_ATTITUDE_CONFIDENCE = 0.3
 #: Confidence given to a depth model's focal: a learned guess, above the default and below measured vanishing points.
 DEPTH_MODEL_FOCAL_CONFIDENCE = 0.5
+#: Least confidence of a focal combined with a measured map's planes (:func:`.gravity_depth.focal_scale_from_planes`).
+PLANES_FOCAL_CONFIDENCE = 0.5
+#: Sources a measured map's planes do not second-guess: the user's focal and the photo's EXIF.
+FOCAL_SOURCES_KEPT = ("user", "exif", "exif_sensor")
+#: The lines are fitted again with the combined focal when it moved by more than this (relative).
+REFIT_LINES_FOCAL_CHANGE = 0.02
 
 
 def estimate_camera(
@@ -164,6 +172,20 @@ def estimate_camera(
             # the focal was not observable, the line estimate already used this same default)
             lines = estimate_manhattan(photo.rgb, focal_px=focal, evidence=evidence) or lines
     intrinsics = Intrinsics.from_focal(focal, width, height)
+    focal_sigma = FOCAL_REL_SIGMA[source]
+    focal_warned = source  # the focal's own source decides the warning; a map's planes narrow it, not remove it
+    if depth is not None and depth.kind == "metric_depth" and depth.source.startswith("file:") \
+            and source not in FOCAL_SOURCES_KEPT:
+        combined = _focal_with_planes(depth, intrinsics, focal_sigma, source, notes)
+        if combined is not None:
+            before = focal
+            focal, focal_sigma = combined
+            source, confidence = f"{source}+depth_planes", max(confidence, PLANES_FOCAL_CONFIDENCE)
+            intrinsics = Intrinsics.from_focal(focal, width, height)
+            if lines is not None and abs(math.log(focal / before)) > REFIT_LINES_FOCAL_CHANGE:
+                from .vanishing import estimate_manhattan
+
+                lines = estimate_manhattan(photo.rgb, focal_px=focal, evidence=evidence) or lines
 
     warnings: list[str] = []
     conflicts: list[str] = []
@@ -173,7 +195,7 @@ def estimate_camera(
             lines.pitch_rad, lines.roll_rad, "vanishing_points", lines.confidence)
         # the pitch the lines give leans on the focal: a vertical vanishing point at a given place in the photo
         # means a steeper pitch with a longer focal (d pitch / d log f = sin(2 pitch) / 2)
-        focal_tilt_deg = math.degrees(abs(math.sin(2.0 * pitch)) / 2.0 * FOCAL_REL_SIGMA[source])
+        focal_tilt_deg = math.degrees(abs(math.sin(2.0 * pitch)) / 2.0 * focal_sigma)
         attitude_sigma = math.hypot(line_sigma_deg(lines.confidence), focal_tilt_deg)
         attitude_confidence = confidence_from_sigma(attitude_sigma)
         room_yaw, room_yaw_source = lines.room_yaw_rad, "vanishing_points"
@@ -191,7 +213,7 @@ def estimate_camera(
     if depth is not None and depth.kind == "metric_depth" and pitch_deg is None and roll_deg is None:
         current = None if attitude_source == "assumed_level" else (
             frames.up_in_camera_from_attitude(pitch, roll), attitude_sigma, attitude_source)
-        fused = _with_depth_gravity(depth, intrinsics, FOCAL_REL_SIGMA[source], current, notes, conflicts)
+        fused = _with_depth_gravity(depth, intrinsics, focal_sigma, current, notes, conflicts)
         if fused is not None:
             up, attitude_sigma, attitude_source = fused
             pitch, roll = frames.attitude_from_up_in_camera(up)
@@ -209,7 +231,7 @@ def estimate_camera(
         warnings.append(f"the camera looks up by {math.degrees(pitch):.0f} deg, unusual for a room photo: if the "
                         "photo is upside down or turned by 90 degrees (lost EXIF orientation), rotate it upright; "
                         "else give --pitch-deg/--roll-deg to confirm")
-    warnings.extend(_camera_warnings(source, attitude_source, attitude_confidence, conflicts))
+    warnings.extend(_camera_warnings(focal_warned, attitude_source, attitude_confidence, conflicts))
     return CameraEstimate(
         intrinsics=intrinsics,
         intrinsics_source=source,
@@ -285,6 +307,26 @@ def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma
     notes.append(conflict)
     conflicts.append(conflict)
     return (found.up_cam, found.sigma_deg, "depth") if take_depth else None
+
+
+def _focal_with_planes(depth: DepthMap, intrinsics: Intrinsics, focal_sigma: float, source: str,
+                       notes: list[str]) -> tuple[float, float] | None:
+    """``(focal px, relative sigma)``: the focal combined in log space, by their spreads, with the one that makes a
+    measured map's planes meet at right angles (:func:`.gravity_depth.focal_scale_from_planes`); None when the
+    planes do not tell. A focal from weak lines or the default moves most; a confident line focal little."""
+    from .gravity_depth import PLANES_FOCAL_SIGMA, focal_scale_from_planes
+
+    scale = focal_scale_from_planes(depth, intrinsics.k_matrix)
+    if scale is None:
+        return None
+    focal = intrinsics.fx_px
+    w_before, w_planes = focal_sigma ** -2, PLANES_FOCAL_SIGMA ** -2
+    combined = math.exp((w_before * math.log(focal) + w_planes * math.log(scale * focal)) / (w_before + w_planes))
+    sigma = (w_before + w_planes) ** -0.5
+    notes.append(f"the depth map's planes meet at right angles with a focal of {scale * focal:.0f} px "
+                 f"(+-{100 * PLANES_FOCAL_SIGMA:.0f}%): combined with the {source} focal ({focal:.0f} px, "
+                 f"+-{100 * focal_sigma:.0f}%) to {combined:.0f} px (+-{100 * sigma:.0f}%)")
+    return combined, sigma
 
 
 def _attitude_from_objects(cue, focal_px: float, pitch: float, roll: float, lines, notes: list[str]):
