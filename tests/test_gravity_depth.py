@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from pipeline import frames
 from pipeline.camera import estimate_camera
-from pipeline.camera.gravity_depth import focal_scale_from_planes, gravity_from_depth
+from pipeline.camera.gravity_depth import focal_scale_from_planes, gravity_from_depth, map_planes
 from pipeline.records import DepthMap, Photo
 from tests.test_vanishing import render_room
 
@@ -21,6 +22,8 @@ NOISY_DEG = 1.0
 CLEAN_DEG = 0.5
 #: A focal from an exact map's planes meeting at right angles: within this (relative).
 PLANES_FOCAL_REL = 0.01
+#: The room's heading from an exact map's walls: within this (degrees).
+YAW_FROM_WALLS_DEG = 0.5
 
 
 def room_depth(width, height, fx, pitch_deg, roll_deg, walls=True, noise_rel=0.0, seed=0):
@@ -133,14 +136,15 @@ def test_the_planes_meet_at_right_angles_with_the_true_focal(assumed):
     and walls perpendicular again brings the focal back to the truth."""
     depth, _ = room_depth(640, 480, 520.0, -30.0, 3.0)
     k = frames.intrinsics_matrix(520.0 * assumed, 520.0 * assumed, 320, 240)
-    factor = focal_scale_from_planes(depth, k)
+    factor = focal_scale_from_planes(map_planes(depth, k))
     assert factor is not None and factor * assumed == pytest.approx(1.0, rel=PLANES_FOCAL_REL)
 
 
 def test_one_plane_gives_no_focal():
     wall = np.full((480, 640), 3.0, np.float32)
     k = frames.intrinsics_matrix(520.0, 520.0, 320, 240)
-    assert focal_scale_from_planes(DepthMap(wall, np.ones_like(wall, bool), "metric_depth", "file:w"), k) is None
+    planes = map_planes(DepthMap(wall, np.ones_like(wall, bool), "metric_depth", "file:w"), k)
+    assert planes is not None and len(planes.normals) == 1 and focal_scale_from_planes(planes) is None
 
 
 def test_a_sensor_map_corrects_a_default_focal():
@@ -156,3 +160,38 @@ def test_a_sensor_map_corrects_a_default_focal():
     assert any("meet at right angles" in note for note in camera.notes)
     given = estimate_camera(flat, focal_px=500.0, depth=depth)
     assert given.intrinsics.fx_px == 500.0 and given.intrinsics_source == "user"
+
+
+def test_a_sensor_map_walls_overrule_lines_along_a_diagonal():
+    """Lines of a room turned by 30 degrees, a sensor's map of walls square to the world axes: the room's heading
+    comes from the walls, and the notes say so; a depth model's walls leave the lines' heading alone, and lines
+    that agree with the walls keep theirs."""
+    from pipeline.camera.attitude import wrap_quarter
+
+    image, _ = render_room(640, 480, 520.0, -30.0, 2.0, 30.0)
+    depth, _ = room_depth(640, 480, 520.0, -30.0, 2.0)
+    photo = Photo(path=None, rgb=image)
+    lines_only = estimate_camera(photo, focal_px=520.0)
+    assert abs(math.degrees(wrap_quarter(lines_only.room_yaw_rad))) > 20.0
+    camera = estimate_camera(photo, focal_px=520.0, depth=depth)
+    assert camera.room_yaw_source == "depth_walls"
+    assert abs(math.degrees(wrap_quarter(camera.room_yaw_rad))) < YAW_FROM_WALLS_DEG
+    assert any("took the walls'" in note for note in camera.notes)
+    model = dataclasses.replace(depth, source="hf:some-model")
+    assert estimate_camera(photo, focal_px=520.0, depth=model).room_yaw_source == "vanishing_points"
+    square, _ = render_room(640, 480, 520.0, -30.0, 2.0, 1.0)
+    agreeing = estimate_camera(Photo(path=None, rgb=square), focal_px=520.0, depth=depth)
+    assert agreeing.room_yaw_source == "vanishing_points"
+
+
+def test_planes_sheared_by_a_focal_scale_are_the_planes_of_that_focal():
+    """The planes of a map found with one focal and turned for another (no second segmentation) are those found
+    with the other directly."""
+    depth, _ = room_depth(640, 480, 520.0, -30.0, 3.0)
+    found = map_planes(depth, frames.intrinsics_matrix(450.0, 450.0, 320, 240)).with_focal_scale(520.0 / 450.0)
+    direct = map_planes(depth, frames.intrinsics_matrix(520.0, 520.0, 320, 240))
+    for normal, offset in zip(direct.normals, direct.offsets):
+        match = int(np.argmax(found.normals @ normal))
+        assert found.normals[match] @ normal > math.cos(math.radians(0.05))
+        assert found.offsets[match] == pytest.approx(offset, rel=1e-3)
+    np.testing.assert_allclose(found.points, direct.points, rtol=1e-5, atol=1e-6)

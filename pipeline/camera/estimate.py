@@ -13,8 +13,10 @@ Attitude, each step a hypothesis the next may weigh: the lines' choice among the
 with the boxes' evidence, :mod:`.objects`), else a level camera; the boxes alone where they fit another attitude far
 better; a metric depth map's floor and walls combined by their spreads (:mod:`.gravity_depth`); the user's pitch
 and roll over all. Every guess leaves a warning with its fix (``CameraEstimate.warnings``). The room's yaw (its
-walls' heading relative to the camera) comes from the horizontal vanishing points. The camera height, which sets
-the metric scale, comes from the user or a hand-held prior; the solver refines the prior from the objects' sizes.
+walls' heading relative to the camera) comes from the horizontal vanishing points, or from a metric map's walls
+where there are no lines or a measured map's main walls run elsewhere (:func:`.gravity_depth.walls_yaw`). The
+camera height, which sets the metric scale, comes from the user or a hand-held prior; the solver refines the prior
+from the objects' sizes.
 """
 
 from __future__ import annotations
@@ -76,6 +78,14 @@ UNCERTAIN_ATTITUDE_CONFIDENCE = 0.3
 DEPTH_MODEL_FOCAL_CONFIDENCE = 0.5
 #: Least confidence of a focal combined with a measured map's planes (:func:`.gravity_depth.focal_scale_from_planes`).
 PLANES_FOCAL_CONFIDENCE = 0.5
+#: The room's heading from a metric map's walls (a group of at least this many of its points; walls within this
+#: many degrees of the lines' heading agree with it) ...
+MIN_WALL_YAW_POINTS = 1000
+WALL_YAW_CONFLICT_DEG = 5.0
+#: ... when that group holds this share of the map's points and this many times the points of the walls that
+#: agree with the lines (a big wall seen square, against a cabinet set at an angle or a door left open).
+WALLS_OVER_LINES_SHARE = 0.15
+WALLS_OVER_LINES_RATIO = 1.5
 #: Sources a measured map's planes do not second-guess: the user's focal and the photo's EXIF.
 FOCAL_SOURCES_KEPT = ("user", "exif", "exif_sensor")
 #: The lines are fitted again with the combined focal when it moved by more than this (relative).
@@ -174,14 +184,19 @@ def estimate_camera(
     intrinsics = Intrinsics.from_focal(focal, width, height)
     focal_sigma = FOCAL_REL_SIGMA[source]
     focal_warned = source  # the focal's own source decides the warning; a map's planes narrow it, not remove it
-    if depth is not None and depth.kind == "metric_depth" and depth.source.startswith("file:") \
-            and source not in FOCAL_SOURCES_KEPT:
-        combined = _focal_with_planes(depth, intrinsics, focal_sigma, source, notes)
+    planes = None
+    if depth is not None and depth.kind == "metric_depth":
+        from .gravity_depth import map_planes
+
+        planes = map_planes(depth, intrinsics.k_matrix)  # segmented once: a new focal only shears them
+    if planes is not None and depth.source.startswith("file:") and source not in FOCAL_SOURCES_KEPT:
+        combined = _focal_with_planes(planes, focal, focal_sigma, source, notes)
         if combined is not None:
             before = focal
             focal, focal_sigma = combined
             source, confidence = f"{source}+depth_planes", max(confidence, PLANES_FOCAL_CONFIDENCE)
             intrinsics = Intrinsics.from_focal(focal, width, height)
+            planes = planes.with_focal_scale(focal / before)
             if lines is not None and abs(math.log(focal / before)) > REFIT_LINES_FOCAL_CHANGE:
                 from .vanishing import estimate_manhattan
 
@@ -213,7 +228,7 @@ def estimate_camera(
     if depth is not None and depth.kind == "metric_depth" and pitch_deg is None and roll_deg is None:
         current = None if attitude_source == "assumed_level" else (
             frames.up_in_camera_from_attitude(pitch, roll), attitude_sigma, attitude_source)
-        fused = _with_depth_gravity(depth, intrinsics, focal_sigma, current, notes, conflicts)
+        fused = _with_depth_gravity(depth, intrinsics, focal_sigma, current, notes, conflicts, planes)
         if fused is not None:
             up, attitude_sigma, attitude_source = fused
             pitch, roll = frames.attitude_from_up_in_camera(up)
@@ -224,6 +239,11 @@ def estimate_camera(
         pitch = math.radians(pitch_deg) if pitch_deg is not None else pitch
         roll = math.radians(roll_deg) if roll_deg is not None else roll
         attitude_source, attitude_confidence, attitude_sigma = "user", 1.0, 0.0
+    if planes is not None and attitude_source != "assumed_level":
+        by_walls = _room_yaw_from_walls(planes, pitch, roll, room_yaw if lines is not None else None,
+                                        depth.source.startswith("file:"), notes)
+        if by_walls is not None:
+            room_yaw, room_yaw_source = by_walls, "depth_walls"
     if attitude_source not in ("user", "assumed_level") and pitch > math.radians(LOOKING_UP_WARN_DEG):
         # lines cannot tell a camera looking up from an upside-down photo, nor a room's horizontal from gravity
         # in a photo turned by 90 degrees whose EXIF orientation was lost: an upward look is what those give
@@ -265,7 +285,7 @@ def confidence_from_sigma(sigma_deg: float) -> float:
 
 
 def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma: float, current, notes: list[str],
-                        conflicts: list[str]):
+                        conflicts: list[str], planes=None):
     """``(up_cam, sigma_deg, source)`` from a metric depth map's planes combined by their uncertainties with the
     ``current`` attitude (``(up_cam, sigma_deg, source)`` of the lines or the objects; None for a level camera
     assumed), or None when the map shows no usable planes or loses. Where the two disagree beyond their spreads,
@@ -279,7 +299,7 @@ def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma
 
     from .gravity_depth import gravity_from_depth
 
-    found = gravity_from_depth(depth, intrinsics.k_matrix)
+    found = gravity_from_depth(depth, intrinsics.k_matrix, planes)
     if found is None:
         notes.append("the depth map shows no floor or walls to take gravity from")
         return None
@@ -309,17 +329,17 @@ def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma
     return (found.up_cam, found.sigma_deg, "depth") if take_depth else None
 
 
-def _focal_with_planes(depth: DepthMap, intrinsics: Intrinsics, focal_sigma: float, source: str,
+def _focal_with_planes(planes, focal: float, focal_sigma: float, source: str,
                        notes: list[str]) -> tuple[float, float] | None:
     """``(focal px, relative sigma)``: the focal combined in log space, by their spreads, with the one that makes a
-    measured map's planes meet at right angles (:func:`.gravity_depth.focal_scale_from_planes`); None when the
-    planes do not tell. A focal from weak lines or the default moves most; a confident line focal little."""
+    measured map's planes (:func:`.gravity_depth.map_planes`, unprojected with ``focal``) meet at right angles
+    (:func:`.gravity_depth.focal_scale_from_planes`); None when the planes do not tell. A focal from weak lines or
+    the default moves most; a confident line focal little."""
     from .gravity_depth import PLANES_FOCAL_SIGMA, focal_scale_from_planes
 
-    scale = focal_scale_from_planes(depth, intrinsics.k_matrix)
+    scale = focal_scale_from_planes(planes)
     if scale is None:
         return None
-    focal = intrinsics.fx_px
     w_before, w_planes = focal_sigma ** -2, PLANES_FOCAL_SIGMA ** -2
     combined = math.exp((w_before * math.log(focal) + w_planes * math.log(scale * focal)) / (w_before + w_planes))
     sigma = (w_before + w_planes) ** -0.5
@@ -327,6 +347,36 @@ def _focal_with_planes(depth: DepthMap, intrinsics: Intrinsics, focal_sigma: flo
                  f"(+-{100 * PLANES_FOCAL_SIGMA:.0f}%): combined with the {source} focal ({focal:.0f} px, "
                  f"+-{100 * focal_sigma:.0f}%) to {combined:.0f} px (+-{100 * sigma:.0f}%)")
     return combined, sigma
+
+
+def _room_yaw_from_walls(planes, pitch: float, roll: float, lines_yaw: float | None, measured: bool,
+                         notes: list[str]) -> float | None:
+    """The room's heading from a metric map's walls (:func:`.gravity_depth.walls_yaw`: the group with the most
+    points, at least :data:`MIN_WALL_YAW_POINTS`) where it should replace the lines' (``lines_yaw``; None: no
+    lines): always without lines; with them, only a measured map's (``measured``: a file's) whose walls group
+    holds :data:`WALLS_OVER_LINES_SHARE` of its points and :data:`WALLS_OVER_LINES_RATIO` times those of the
+    walls that run within :data:`WALL_YAW_CONFLICT_DEG` of the lines' heading (a diagonal taken for a wall's
+    direction, lines along a sofa set at an angle). A depth model's walls do not overrule lines. None: keep."""
+    from .attitude import wrap_quarter
+    from .gravity_depth import walls_yaw
+
+    groups = [(yaw, count) for yaw, count in walls_yaw(planes, frames.up_in_camera_from_attitude(pitch, roll),
+                                                       pitch, roll) if count >= MIN_WALL_YAW_POINTS]
+    if not groups:
+        return None
+    yaw, count = groups[0]
+    if lines_yaw is None:
+        notes.append(f"the room's heading from the depth map's walls ({math.degrees(yaw):.0f} deg)")
+        return yaw
+    def apart_deg(wall: float) -> float:
+        return abs(math.degrees(wrap_quarter(wall - lines_yaw)))
+
+    agreeing = sum(c for wall, c in groups if apart_deg(wall) <= WALL_YAW_CONFLICT_DEG)
+    if not measured or count < max(WALLS_OVER_LINES_SHARE * len(planes.points), WALLS_OVER_LINES_RATIO * agreeing):
+        return None
+    notes.append(f"the room's heading: the depth map's main walls run {apart_deg(yaw):.0f} deg from the lines' "
+                 "directions; took the walls'")
+    return yaw
 
 
 def _attitude_from_objects(cue, focal_px: float, pitch: float, roll: float, lines, notes: list[str]):

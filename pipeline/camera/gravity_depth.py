@@ -1,4 +1,9 @@
-"""Gravity from a metric depth map: floors and other upward-facing surfaces are perpendicular to it, walls parallel.
+"""The camera from a metric depth map's planes: gravity, the focal and the room's heading.
+
+:func:`map_planes` segments the map's largest planes once; a new focal only shears them
+(:meth:`MapPlanes.with_focal_scale`). Gravity: floors and other upward-facing surfaces are perpendicular to it,
+walls parallel. The focal: floor and walls meet at right angles only when the map is unprojected with the right
+one (:func:`focal_scale_from_planes`). The heading: the walls' normals, modulo 90 degrees (:func:`walls_yaw`).
 
 :func:`gravity_from_depth` unprojects a regular subsample of the map with the camera's intrinsics and segments its
 largest planes one after another (RANSAC: Open3D's ``segment_plane`` when installed, else
@@ -11,8 +16,8 @@ lowest plausible upward plane a metre or more below the camera with nothing belo
 there is one, it alone (with the upward planes level with it) gives up, refined by least squares over their
 normals; beds sag, seats slope back, and the walls of real sensor maps lean by a few degrees. Without a floor the
 winner is refined by weighted least squares over all its consistent planes' normals (:data:`UP_WEIGHT`), with
-shrinking consistency limits, and its spread is wider: furniture tops (:data:`RAISED_ONLY_SIGMA_FACTOR`) or walls alone
-(:data:`WALLS_ONLY_SIGMA_FACTOR`) still give a direction, less surely.
+shrinking consistency limits, and its spread is wider: furniture tops (:data:`RAISED_ONLY_SIGMA_FACTOR`) or walls
+alone (:data:`WALLS_ONLY_SIGMA_FACTOR`) still give a direction, less surely.
 
 The floor's normal is gravity to a fraction of a degree with a sensor's map; a depth model's map is smoother and
 its planes bend, so its answer gets a wider spread (:data:`MODEL_SIGMA_FLOOR_DEG`).
@@ -90,6 +95,11 @@ PERPENDICULAR_CAP_DEG = 6.0
 #: ... and the answer's relative 1-sigma spread: on real sensor maps the planes met at right angles with focals
 #: 6 % longer than the true one in the median (walls lean, the sensor's depth bends a little), 12 % at worst.
 PLANES_FOCAL_SIGMA = 0.12
+#: A plane within this angle (degrees) of vertical is a wall (or a furniture face square to the walls) for the
+#: room's heading (:func:`walls_yaw`).
+WALL_VERTICAL_DEG = 10.0
+#: Walls whose headings (modulo 90 degrees) lie within this (degrees) of each other are one group.
+WALL_YAW_GROUP_DEG = 5.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,47 @@ class DepthGravity:
     wall_points: int
     floor_seen: bool
     planes: int
+
+
+@dataclass(frozen=True)
+class MapPlanes:
+    """A metric map's points and largest planes, unprojected with one focal.
+
+    points   : (N, 3) OpenCV camera points (a regular subsample of the map)
+    normals  : (P, 3) unit normals facing the camera; offsets (P,) > 0 with ``normal . p + offset = 0``
+    counts   : (P,) inlier counts
+    """
+
+    points: np.ndarray
+    normals: np.ndarray
+    offsets: np.ndarray
+    counts: np.ndarray
+
+    def with_focal_scale(self, scale: float) -> MapPlanes:
+        """The same map unprojected with a focal ``scale`` times longer (the principal point kept): x and y shrink
+        by ``scale`` and a normal ``(nx, ny, nz)`` turns to ``(scale nx, scale ny, nz)``; a plane stays a plane,
+        so the segmentation need not run again."""
+        points = self.points * np.array([1.0 / scale, 1.0 / scale, 1.0])
+        normals = self.normals * np.array([scale, scale, 1.0])
+        lengths = np.linalg.norm(normals, axis=1)
+        return MapPlanes(points, normals / lengths[:, None], self.offsets / lengths, self.counts)
+
+
+def map_planes(depth: DepthMap, k_matrix: np.ndarray) -> MapPlanes | None:
+    """The map's points and planes (:func:`_planes`) with these intrinsics; None when it has too few valid
+    pixels or shows no plane."""
+    if depth.kind != "metric_depth":
+        raise ValueError(f"planes need a metric depth map, not {depth.kind}")
+    from ..depth import camera_points
+
+    points = camera_points(depth, k_matrix, MAX_POINTS)
+    if len(points) < MIN_PLANE_POINTS:
+        return None
+    planes = _planes(points)
+    if not planes:
+        return None
+    return MapPlanes(points, np.array([n for n, _, _ in planes]), np.array([o for _, o, _ in planes]),
+                     np.array([c for _, _, c in planes], dtype=float))
 
 
 def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
@@ -169,22 +220,13 @@ def _floor_plane(normals: np.ndarray, offsets: np.ndarray, points: np.ndarray) -
     return best
 
 
-def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | None:
+def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray, planes: MapPlanes | None = None) -> DepthGravity | None:
     """World up in the camera frame from a metric depth map (module docstring), or None when the map shows too
-    few planes to tell."""
-    if depth.kind != "metric_depth":
-        raise ValueError(f"gravity from depth needs metric depth, not {depth.kind}")
-    from ..depth import camera_points
-
-    points = camera_points(depth, k_matrix, MAX_POINTS)
-    if len(points) < MIN_PLANE_POINTS:
+    few planes to tell. ``planes``: the map's :func:`map_planes` with these intrinsics, when already found."""
+    planes = map_planes(depth, k_matrix) if planes is None else planes
+    if planes is None:
         return None
-    planes = _planes(points)
-    if not planes:
-        return None
-    normals = np.array([n for n, _, _ in planes])
-    offsets = np.array([o for _, o, _ in planes])
-    counts = np.array([c for _, _, c in planes], dtype=float)
+    points, normals, offsets, counts = planes.points, planes.normals, planes.offsets, planes.counts
     # candidates: each plane facing up (its normal faces the camera, which stands above it), and the common
     # direction of each pair of planes (two walls)
     candidates = [n for n in normals]
@@ -246,31 +288,23 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray) -> DepthGravity | 
         sigma *= WALLS_ONLY_SIGMA_FACTOR
     elif not floor_seen:
         sigma *= RAISED_ONLY_SIGMA_FACTOR  # walls alone: furniture fronts and backs lean, and pass for walls
-    return DepthGravity(u, sigma, int(counts[up].sum()), int(counts[wall].sum()), floor_seen, len(planes))
+    return DepthGravity(u, sigma, int(counts[up].sum()), int(counts[wall].sum()), floor_seen, len(normals))
 
 
-def focal_scale_from_planes(depth: DepthMap, k_matrix: np.ndarray) -> float | None:
-    """The factor on ``k_matrix``'s focal with which the metric map's planes (floor, walls, furniture faces) meet
-    most nearly at right angles, or None when the map shows fewer than two planes, or none that come near
-    perpendicular, or the best factor lies at the edge of :data:`PLANES_FOCAL_RANGE` (nothing pins it down).
+def focal_scale_from_planes(planes: MapPlanes) -> float | None:
+    """The factor on the focal the map's :func:`map_planes` were unprojected with that makes them (floor, walls,
+    furniture faces) meet most nearly at right angles, or None when there are fewer than two planes, or none
+    that come near perpendicular, or the best factor lies at the edge of :data:`PLANES_FOCAL_RANGE` (nothing pins
+    it down).
 
     Unprojected with a focal ``s`` times too short, a map is sheared: x and y grow by ``s``, and a plane's normal
-    ``(nx, ny, nz)`` turns to ``(s nx, s ny, nz)``, so a floor and a wall no longer meet at 90 degrees. The planes
-    are segmented once and their normals turned for every factor; the cost is the count-weighted mean of each
-    pair's squared angle from perpendicular, capped at :data:`PERPENDICULAR_CAP_DEG`."""
-    if depth.kind != "metric_depth":
-        raise ValueError(f"a focal from planes needs metric depth, not {depth.kind}")
-    from ..depth import camera_points
-
-    points = camera_points(depth, k_matrix, MAX_POINTS)
-    if len(points) < MIN_PLANE_POINTS:
+    ``(nx, ny, nz)`` turns to ``(s nx, s ny, nz)``, so a floor and a wall no longer meet at 90 degrees. The cost
+    of a factor is the count-weighted mean of each pair's squared angle from perpendicular, capped at
+    :data:`PERPENDICULAR_CAP_DEG`."""
+    if len(planes.normals) < 2:
         return None
-    planes = _planes(points)
-    if len(planes) < 2:
-        return None
-    normals = np.array([n for n, _, _ in planes])
-    counts = np.array([c for _, _, c in planes], dtype=float)
-    first, second = np.triu_indices(len(planes), 1)
+    normals, counts = planes.normals, planes.counts
+    first, second = np.triu_indices(len(normals), 1)
     weights = counts[first] * counts[second]
     def off_deg(log_factor: float) -> np.ndarray:
         turned = normals * np.array([math.exp(log_factor), math.exp(log_factor), 1.0])
@@ -290,3 +324,27 @@ def focal_scale_from_planes(depth: DepthMap, k_matrix: np.ndarray) -> float | No
     found = minimize_scalar(cost, bounds=(grid[best - 1], grid[best + 1]), method="bounded",
                             options={"xatol": 1e-5})
     return float(math.exp(found.x if found.fun <= costs[best] else grid[best]))
+
+
+def walls_yaw(planes: MapPlanes, up_cam: np.ndarray, pitch_rad: float, roll_rad: float) -> list[tuple[float, int]]:
+    """``[(yaw, wall points), ...]``, most points first: the headings about world up (wrapped to [-pi/4, pi/4), as
+    :func:`.attitude.room_yaw_for_attitude`) the map's walls show, the planes within :data:`WALL_VERTICAL_DEG` of
+    vertical under ``up_cam`` (and this pitch and roll), their normals taken modulo 90 degrees and grouped within
+    :data:`WALL_YAW_GROUP_DEG` (the room's walls and what stands square to them; a door opened at an angle is a
+    group of its own), each group's heading the count-weighted circular mean of four times the angle."""
+    from .attitude import room_yaw_for_attitude
+
+    vertical = np.abs(planes.normals @ up_cam) < math.sin(math.radians(WALL_VERTICAL_DEG))
+    yaws = np.array([room_yaw_for_attitude(n, pitch_rad, roll_rad) for n in planes.normals[vertical]])
+    weights = planes.counts[vertical]
+    groups, left = [], np.ones(len(yaws), dtype=bool)
+    while left.any():
+        apart = np.abs(np.degrees([attitude.wrap_quarter(y) for y in (yaws[:, None] - yaws[None, :]).ravel()]))
+        near = (apart.reshape(len(yaws), len(yaws)) <= WALL_YAW_GROUP_DEG) & left[None, :]
+        seed = int(np.argmax(np.where(left, near @ weights, -1.0)))
+        members = near[seed]
+        mean = math.atan2(float(weights[members] @ np.sin(4.0 * yaws[members])),
+                          float(weights[members] @ np.cos(4.0 * yaws[members]))) / 4.0
+        groups.append((attitude.wrap_quarter(mean), int(weights[members].sum())))
+        left &= ~members
+    return groups
