@@ -16,11 +16,11 @@ lowest plausible upward plane a metre or more below the camera with nothing belo
 there is one, it alone (with the upward planes level with it) gives up, refined by least squares over their
 normals; beds sag, seats slope back, and the walls of real sensor maps lean by a few degrees. Without a floor the
 winner is refined by weighted least squares over all its consistent planes' normals (:data:`UP_WEIGHT`), with
-shrinking consistency limits, and its spread is wider: furniture tops (:data:`RAISED_ONLY_SIGMA_FACTOR`) or walls
-alone (:data:`WALLS_ONLY_SIGMA_FACTOR`) still give a direction, less surely.
+shrinking consistency limits, and its spread is wider (:data:`SENSOR_SIGMA_DEG`): furniture tops or walls alone
+still give a direction, less surely.
 
 The floor's normal is gravity to a fraction of a degree with a sensor's map; a depth model's map is smoother and
-its planes bend, so its answer gets a wider spread (:data:`MODEL_SIGMA_FLOOR_DEG`).
+its planes bend, so its answer gets a wider spread (:data:`MODEL_SIGMA_DEG`).
 """
 
 from __future__ import annotations
@@ -62,17 +62,19 @@ MIN_LOG_PRIOR = -9.0
 #: The refinement's rounds: planes within these angles (degrees) of parallel or perpendicular to the current up
 #: take part, loosest first.
 REFINE_ROUNDS_DEG = (CONSISTENT_DEG, CONSISTENT_DEG, 2.0, 1.0)
-#: Least spread reported (degrees): a sensor map's floor still has calibration and fusion error behind it (on real
-#: sensor maps unprojected with the true focal, the floor's normal was 0.6 to 1.9 degrees off gravity, 1.15 RMS).
-SENSOR_SIGMA_FLOOR_DEG = 1.2
-MODEL_SIGMA_FLOOR_DEG = 4.0
+#: Spread of the answer (degrees) from a sensor's map (a file) and a depth model's by what gave it: the floor, upward
+#: furniture tops alone, or walls alone. A sensor's floor still has calibration and fusion error behind it (on real
+#: sensor maps unprojected with the true focal, the floor's normal was 0.6 to 1.9 degrees off gravity, 1.15 RMS);
+#: mattresses sag and seats slope; on real sensor maps, walls alone (and the cabinet fronts and sofa backs among
+#: them) were 3 to 5 degrees off where the floor was within 1 or 2. A model's map is smoother and its planes bend.
+SENSOR_SIGMA_DEG = {"floor": 1.2, "tops": 6.0, "walls": 16.0}
+MODEL_SIGMA_DEG = {"floor": 4.0, "tops": 12.0, "walls": 32.0}
 #: Upward planes within this many metres of the floor (the lowest plausible upward plane) are floor too; those
 #: higher up (a bed, a seat, a table top) and the walls take no part when a floor is seen: mattresses sag, seats
 #: slope back by 5 to 10 degrees, and walls of real sensor maps were 3 to 5 degrees off where the floor was within 1.
 FLOOR_BAND_M = 0.12
 #: An upward plane less than this far below the camera is taken for a furniture top, not the floor (a camera held
-#: at 1.2 to 1.8 m sees a floor over a metre below it); with furniture tops and no floor the spread is widened by
-#: this factor.
+#: at 1.2 to 1.8 m sees a floor over a metre below it) ...
 MIN_FLOOR_DEPTH_M = 1.0
 #: ... and nothing may lie below it: at most this share of the map's points lies further below its plane than
 #: :data:`BELOW_TOLERANCE_M` plus :data:`BELOW_TOLERANCE_REL` of their depth. The floor is the lowest surface in a
@@ -81,10 +83,6 @@ MIN_FLOOR_DEPTH_M = 1.0
 FLOOR_MAX_BELOW = 0.03
 BELOW_TOLERANCE_M = 0.05
 BELOW_TOLERANCE_REL = 0.02
-RAISED_ONLY_SIGMA_FACTOR = 5.0
-#: Without a floor the spread is this many times larger: on real sensor maps, walls alone (and the cabinet fronts
-#: and sofa backs among them) were 3 to 5 degrees off where the floor was within 1 or 2.
-WALLS_ONLY_SIGMA_FACTOR = 13.0
 
 
 #: Focal from the planes (:func:`focal_scale_from_planes`): factors on the focal searched (a log-spaced grid, then
@@ -284,11 +282,8 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray, planes: MapPlanes 
     if attitude.attitude_log_prior(pitch, roll) < MIN_LOG_PRIOR:
         return None  # a wall seen square on, with nothing else: not a floor
     floor_seen = floor is not None
-    sigma = SENSOR_SIGMA_FLOOR_DEG if depth.source.startswith("file:") else MODEL_SIGMA_FLOOR_DEG
-    if not up.any():
-        sigma *= WALLS_ONLY_SIGMA_FACTOR
-    elif not floor_seen:
-        sigma *= RAISED_ONLY_SIGMA_FACTOR  # walls alone: furniture fronts and backs lean, and pass for walls
+    spreads = SENSOR_SIGMA_DEG if depth.source.startswith("file:") else MODEL_SIGMA_DEG
+    sigma = spreads["floor" if floor_seen else ("tops" if up.any() else "walls")]
     return DepthGravity(u, sigma, int(counts[up].sum()), int(counts[wall].sum()), floor_seen, len(normals))
 
 
