@@ -195,3 +195,34 @@ def test_planes_sheared_by_a_focal_scale_are_the_planes_of_that_focal():
         assert found.normals[match] @ normal > math.cos(math.radians(0.05))
         assert found.offsets[match] == pytest.approx(offset, rel=1e-3)
     np.testing.assert_allclose(found.points, direct.points, rtol=1e-5, atol=1e-6)
+
+
+def test_the_heading_counts_the_walls_seen_outside_the_objects():
+    """A wardrobe door left open at 30 degrees fills much of the view in front of the back wall: counted in full,
+    its plane outweighs the walls; counted outside its 2D box, the room's walls give the heading."""
+    from pipeline.camera.attitude import wrap_quarter
+    from pipeline.camera.gravity_depth import walls_yaw
+
+    width, height, fx = 640, 480, 520.0
+    depth, world_from_camera = room_depth(width, height, fx, -20.0, 0.0)
+    k = frames.intrinsics_matrix(fx, fx, width / 2, height / 2)
+    uv = frames.pixel_centers(*np.indices((height, width))[::-1])
+    rays = frames.camera_directions_to_world(world_from_camera, frames.pixel_rays(k, uv))
+    origin = world_from_camera[:3, 3]
+    normal = np.array([math.sin(math.radians(30.0)), 0.0, math.cos(math.radians(30.0))])
+    center = np.array([0.2, 1.1, -2.6])
+    t = ((center - origin) @ normal) / (rays @ normal)
+    hit = origin + t[..., None] * rays
+    along = np.cross([0.0, 1.0, 0.0], normal)
+    on_door = (t > 0) & (np.abs((hit - center) @ along) < 1.1) & (np.abs(hit[..., 1] - center[1]) < 1.0) \
+        & (t < depth.values)
+    values = np.where(on_door, t, depth.values).astype(np.float32)
+    rows, cols = np.nonzero(on_door)
+    box = (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+    planes = map_planes(DepthMap(values, depth.valid, "metric_depth", "file:synthetic.npy"), k)
+    pitch, roll = math.radians(-20.0), 0.0
+    up = frames.up_in_camera_from_attitude(pitch, roll)
+    counted_in_full = walls_yaw(planes, up, pitch, roll)
+    outside = walls_yaw(planes, up, pitch, roll, k, [box])
+    assert abs(math.degrees(wrap_quarter(counted_in_full[0][0] - math.radians(30.0)))) < YAW_FROM_WALLS_DEG
+    assert abs(math.degrees(wrap_quarter(outside[0][0]))) < YAW_FROM_WALLS_DEG

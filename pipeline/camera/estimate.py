@@ -241,7 +241,8 @@ def estimate_camera(
         attitude_source, attitude_confidence, attitude_sigma = "user", 1.0, 0.0
     if planes is not None and attitude_source != "assumed_level":
         by_walls = _room_yaw_from_walls(planes, pitch, roll, room_yaw if lines is not None else None,
-                                        depth.source.startswith("file:"), notes)
+                                        depth.source.startswith("file:"), notes, intrinsics.k_matrix,
+                                        [d.box_xyxy_px for d in detections or ()])
         if by_walls is not None:
             room_yaw, room_yaw_source = by_walls, "depth_walls"
     if attitude_source not in ("user", "assumed_level") and pitch > math.radians(LOOKING_UP_WARN_DEG):
@@ -350,18 +351,20 @@ def _focal_with_planes(planes, focal: float, focal_sigma: float, source: str,
 
 
 def _room_yaw_from_walls(planes, pitch: float, roll: float, lines_yaw: float | None, measured: bool,
-                         notes: list[str]) -> float | None:
+                         notes: list[str], k_matrix=None, boxes_xyxy_px=()) -> float | None:
     """The room's heading from a metric map's walls (:func:`.gravity_depth.walls_yaw`: the group with the most
     points, at least :data:`MIN_WALL_YAW_POINTS`) where it should replace the lines' (``lines_yaw``; None: no
     lines): always without lines; with them, only a measured map's (``measured``: a file's) whose walls group
     holds :data:`WALLS_OVER_LINES_SHARE` of its points and :data:`WALLS_OVER_LINES_RATIO` times those of the
     walls that run within :data:`WALL_YAW_CONFLICT_DEG` of the lines' heading (a diagonal taken for a wall's
-    direction, lines along a sofa set at an angle). A depth model's walls do not overrule lines. None: keep."""
+    direction, lines along a sofa set at an angle). A depth model's walls do not overrule lines. None: keep.
+    ``k_matrix`` and the objects' 2D boxes: the walls count only what is seen outside the boxes."""
     from .attitude import wrap_quarter
     from .gravity_depth import walls_yaw
 
     groups = [(yaw, count) for yaw, count in walls_yaw(planes, frames.up_in_camera_from_attitude(pitch, roll),
-                                                       pitch, roll) if count >= MIN_WALL_YAW_POINTS]
+                                                       pitch, roll, k_matrix, boxes_xyxy_px)
+              if count >= MIN_WALL_YAW_POINTS]
     if not groups:
         return None
     yaw, count = groups[0]

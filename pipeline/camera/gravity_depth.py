@@ -322,17 +322,28 @@ def focal_scale_from_planes(planes: MapPlanes) -> float | None:
     return float(math.exp(found.x if found.fun <= costs[best] else grid[best]))
 
 
-def walls_yaw(planes: MapPlanes, up_cam: np.ndarray, pitch_rad: float, roll_rad: float) -> list[tuple[float, int]]:
+def walls_yaw(planes: MapPlanes, up_cam: np.ndarray, pitch_rad: float, roll_rad: float,
+              k_matrix: np.ndarray | None = None, boxes_xyxy_px=()) -> list[tuple[float, int]]:
     """``[(yaw, wall points), ...]``, most points first: the headings about world up (wrapped to [-pi/4, pi/4), as
     :func:`.attitude.room_yaw_for_attitude`) the map's walls show, the planes within :data:`WALL_VERTICAL_DEG` of
     vertical under ``up_cam`` (and this pitch and roll), their normals taken modulo 90 degrees and grouped within
     :data:`WALL_YAW_GROUP_DEG` (the room's walls and what stands square to them; a door opened at an angle is a
-    group of its own), each group's heading the count-weighted circular mean of four times the angle."""
+    group of its own), each group's heading the count-weighted circular mean of four times the angle. With the
+    intrinsics the planes were unprojected with and the objects' 2D boxes, a plane counts only its points seen
+    outside every box: the room's walls, not a wardrobe set at an angle or a door left open."""
     from .attitude import room_yaw_for_attitude
 
     vertical = np.abs(planes.normals @ up_cam) < math.sin(math.radians(WALL_VERTICAL_DEG))
     yaws = np.array([room_yaw_for_attitude(n, pitch_rad, roll_rad) for n in planes.normals[vertical]])
     weights = planes.counts[vertical]
+    if k_matrix is not None and len(boxes_xyxy_px):
+        uv = frames.project_points(k_matrix, planes.points)[0]
+        boxes = np.asarray(boxes_xyxy_px, dtype=float)
+        inside = ((uv[:, None, 0] >= boxes[None, :, 0]) & (uv[:, None, 0] <= boxes[None, :, 2])
+                  & (uv[:, None, 1] >= boxes[None, :, 1]) & (uv[:, None, 1] <= boxes[None, :, 3])).any(axis=1)
+        threshold = max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * float(np.median(planes.points[:, 2])))
+        weights = np.array([float(np.sum((np.abs(planes.points @ n + o) < threshold) & ~inside))
+                            for n, o in zip(planes.normals[vertical], planes.offsets[vertical])])
     groups, left = [], np.ones(len(yaws), dtype=bool)
     while left.any():
         apart = np.abs(np.degrees([attitude.wrap_quarter(y) for y in (yaws[:, None] - yaws[None, :]).ravel()]))
