@@ -319,8 +319,10 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
             chosen[i] = fit
     notes: list[list[str]] = [[] for _ in detections]
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    # a raised fit (cost >= 0) can only win where the floor fit costs more than the head start
     may_rise = [i for i, p in enumerate(prior_list) if p.may_hang and p.support == "floor" and no_contact[i] is None
-                and i not in hidden and not cut_sides(detections[i].box_xyxy_px, width, height)[3]]
+                and i not in hidden and not cut_sides(detections[i].box_xyxy_px, width, height)[3]
+                and chosen[i][0].cost > RAISED_PENALTY]
     for i, (fit, elevation) in _raised(detections, prior_list, camera, room_yaw_rad, chosen, may_rise,
                                        samples).items():
         chosen[i] = fit
