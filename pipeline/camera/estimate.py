@@ -371,6 +371,7 @@ def _room_yaw_from_walls(planes, pitch: float, roll: float, lines_yaw: float | N
     if lines_yaw is None:
         notes.append(f"the room's heading from the depth map's walls ({math.degrees(yaw):.0f} deg)")
         return yaw
+
     def apart_deg(wall: float) -> float:
         return abs(math.degrees(wrap_quarter(wall - lines_yaw)))
 

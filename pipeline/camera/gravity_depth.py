@@ -295,13 +295,14 @@ def focal_scale_from_planes(planes: MapPlanes) -> float | None:
 
     Unprojected with a focal ``s`` times too short, a map is sheared: x and y grow by ``s``, and a plane's normal
     ``(nx, ny, nz)`` turns to ``(s nx, s ny, nz)``, so a floor and a wall no longer meet at 90 degrees. The cost
-    of a factor is the count-weighted mean of each pair's squared angle from perpendicular, capped at
-    :data:`PERPENDICULAR_CAP_DEG`."""
+    of a factor is the mean of each pair's squared angle from perpendicular, capped at
+    :data:`PERPENDICULAR_CAP_DEG`, weighted by the product of the pair's inlier counts."""
     if len(planes.normals) < 2:
         return None
     normals, counts = planes.normals, planes.counts
     first, second = np.triu_indices(len(normals), 1)
-    weights = counts[first] * counts[second]
+    weights = counts[first] * counts[second]  # the big planes (floor, walls) lead
+
     def off_deg(log_factor: float) -> np.ndarray:
         turned = normals * np.array([math.exp(log_factor), math.exp(log_factor), 1.0])
         turned /= np.linalg.norm(turned, axis=1, keepdims=True)

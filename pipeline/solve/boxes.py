@@ -590,10 +590,10 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
         solid = not (inputs.priors[objects[k].detection_index].open_below
                      or inputs.priors[objects[k].detection_index].tucks_under)
         seen_in = _seen_pixels(detection, detections, depth.values.shape)
-        if _depth_conflict(fit, depth, camera, solid, seen_in) > _depth_conflict(objects[k], depth, camera, solid,
-                                                                   seen_in) \
-                + SEE_THROUGH_MARGIN:
-            # a solid object claiming space the map sees through: it ran on into something beside it
+        conflict = _depth_conflict(fit, depth, camera, solid, seen_in)
+        if conflict > _depth_conflict(objects[k], depth, camera, solid, seen_in) + SEE_THROUGH_MARGIN:
+            # the map contradicts the depth box more than the fit to the 2D box: its points ran on into something
+            # beside it (a solid object claiming space the map sees through, or hiding where the object is seen)
             out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_SEES_THROUGH_NOTE))
             continue
         if hidden:

@@ -23,8 +23,9 @@ hung one spans what is seen. Of the two ways to lay the prior's width and depth 
 to what is seen wins.
 
 The caller (:func:`pipeline.solve.boxes._depth_boxes`) refits the box to the 2D box with it as the prior, and
-keeps its fit to the 2D box where the result disagrees with the 2D box (:func:`agrees_with_2d_box`) or claims
-space the map sees through (:func:`see_through`), or hides entirely (:func:`depth_conflicts`).
+keeps its fit to the 2D box where the result disagrees with the 2D box (:func:`agrees_with_2d_box`) or where the
+map contradicts it more than that fit (:func:`depth_conflicts`: space it claims that the map sees through, or the
+object hidden or missing where the photo shows it).
 """
 
 from __future__ import annotations
@@ -460,12 +461,10 @@ def depth_conflicts(box, depth: DepthMap, camera: CameraEstimate,
     stride = max(1, math.ceil(math.sqrt((c2 - c1) * (r2 - r1) / MAX_SAMPLES)))
     rows, cols = np.mgrid[r1:min(r2, height):stride, c1:min(c2, width):stride]
     entry, measured, seen = _box_entries(box, depth, camera, rows.ravel(), cols.ravel())
-    if not seen.any():
-        return 0.0, 0.0
     margin = np.maximum(SEE_THROUGH_M, SEE_THROUGH_REL * entry[seen])
-    through = float(np.mean(measured[seen] > entry[seen] + margin))
+    through = float(np.mean(measured[seen] > entry[seen] + margin)) if seen.any() else 0.0
     if seen_in is None:
-        return through, float(np.mean(measured[seen] < entry[seen] - margin))
+        return through, float(np.mean(measured[seen] < entry[seen] - margin)) if seen.any() else 0.0
     rows, cols = np.nonzero(seen_in)
     stride = max(1, math.ceil(len(rows) / MAX_SAMPLES))
     entry, measured, _ = _box_entries(box, depth, camera, rows[::stride], cols[::stride])
