@@ -69,10 +69,8 @@ from .layout_text import (
     _words,
     size_words,
 )
+from .camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M  # when no camera estimate is given (hand-held)
 from .records import CameraEstimate, Grounding, ObjectBox, RoomShell, Scene, Wall
-
-#: Camera height when no camera estimate is given (hand-held).
-DEFAULT_CAMERA_HEIGHT_M = 1.4
 
 
 #: With 2D boxes: how far (metres, a prior's spread) a solved wall may move out to make room for the objects the
