@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import frames, priors
+from .camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M  # when no camera estimate is given (hand-held)
 from .layout_place import OPENING_DEPTH_M, _place, _report, _Room
 from .layout_text import (
     _WALL,
@@ -69,7 +70,6 @@ from .layout_text import (
     _words,
     size_words,
 )
-from .camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M  # when no camera estimate is given (hand-held)
 from .records import CameraEstimate, Grounding, ObjectBox, RoomShell, Scene, Wall
 
 

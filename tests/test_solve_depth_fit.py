@@ -141,3 +141,17 @@ def test_a_box_the_map_hides_or_misses_conflicts_with_it():
     through, unseen = depth_conflicts(pushed, depth, camera, seen_in)
     assert through < 0.05 and unseen > 0.9
     assert depth_conflicts(aside, depth, camera, seen_in)[1] > 0.9
+
+
+def test_an_object_is_seen_where_no_other_box_covers_it():
+    """Where an object is seen: its 2D box less the boxes of others (a chair before a desk hides part of it), or the
+    whole box when others cover nearly all of it (it must be seen somewhere)."""
+    from pipeline.solve.depth_fit import seen_pixels
+
+    desk = Detection("desk", (100.0, 100.0, 300.0, 200.0), 0, 0.9)
+    chair = Detection("chair", (250.0, 120.0, 320.0, 240.0), 1, 0.9)
+    seen = seen_pixels(desk, [desk, chair], (300, 400))
+    assert seen.sum() == 200 * 100 - 50 * 80 and seen[150, 200] and seen[110, 260] and not seen[150, 260]
+    assert not seen[50, 50]
+    covering = Detection("bed", (90.0, 90.0, 310.0, 210.0), 2, 0.9)
+    assert seen_pixels(desk, [desk, covering], (300, 400)).sum() == 200 * 100

@@ -171,7 +171,7 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
     o3d = open3d_or_none()
     if o3d is not None:
         o3d.utility.random.seed(0)
-    threshold = max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * float(np.median(points[:, 2])))
+    threshold = _plane_distance(points)
     least = max(MIN_PLANE_POINTS, int(MIN_PLANE_FRACTION * len(points)))
     remaining, planes = points, []
     for _ in range(MAX_PLANES):
@@ -185,6 +185,12 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
             planes.append((normal, offset, len(inliers)))
         remaining = np.delete(remaining, inliers, axis=0)
     return planes
+
+
+def _plane_distance(points: np.ndarray) -> float:
+    """A point's greatest distance (metres) from a plane it lies on: :data:`PLANE_DISTANCE_M` or
+    :data:`PLANE_DISTANCE_REL` of the map's median depth."""
+    return max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * float(np.median(points[:, 2])))
 
 
 def _tighter(points: np.ndarray, normal: np.ndarray, offset: float, threshold: float) -> tuple[np.ndarray, float]:
@@ -332,27 +338,25 @@ def walls_yaw(planes: MapPlanes, up_cam: np.ndarray, pitch_rad: float, roll_rad:
     group of its own), each group's heading the count-weighted circular mean of four times the angle. With the
     intrinsics the planes were unprojected with and the objects' 2D boxes, a plane counts only its points seen
     outside every box: the room's walls, not a wardrobe set at an angle or a door left open."""
-    from .attitude import room_yaw_for_attitude
-
     vertical = np.abs(planes.normals @ up_cam) < math.sin(math.radians(WALL_VERTICAL_DEG))
-    yaws = np.array([room_yaw_for_attitude(n, pitch_rad, roll_rad) for n in planes.normals[vertical]])
+    yaws = np.array([attitude.room_yaw_for_attitude(n, pitch_rad, roll_rad) for n in planes.normals[vertical]])
     weights = planes.counts[vertical]
     if k_matrix is not None and len(boxes_xyxy_px):
         uv = frames.project_points(k_matrix, planes.points)[0]
         boxes = np.asarray(boxes_xyxy_px, dtype=float)
         inside = ((uv[:, None, 0] >= boxes[None, :, 0]) & (uv[:, None, 0] <= boxes[None, :, 2])
                   & (uv[:, None, 1] >= boxes[None, :, 1]) & (uv[:, None, 1] <= boxes[None, :, 3])).any(axis=1)
-        threshold = max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * float(np.median(planes.points[:, 2])))
-        weights = np.array([float(np.sum((np.abs(planes.points @ n + o) < threshold) & ~inside))
-                            for n, o in zip(planes.normals[vertical], planes.offsets[vertical])])
+        on_wall = np.abs(planes.points @ planes.normals[vertical].T + planes.offsets[vertical]) < \
+            _plane_distance(planes.points)  # (N, walls)
+        weights = (on_wall & ~inside[:, None]).sum(axis=0).astype(float)
+    apart = np.degrees(np.abs(attitude.wrap_quarter(yaws[:, None] - yaws[None, :])))
     groups, left = [], np.ones(len(yaws), dtype=bool)
     while left.any():
-        apart = np.abs(np.degrees([attitude.wrap_quarter(y) for y in (yaws[:, None] - yaws[None, :]).ravel()]))
-        near = (apart.reshape(len(yaws), len(yaws)) <= WALL_YAW_GROUP_DEG) & left[None, :]
+        near = (apart <= WALL_YAW_GROUP_DEG) & left[None, :]
         seed = int(np.argmax(np.where(left, near @ weights, -1.0)))
         members = near[seed]
         mean = math.atan2(float(weights[members] @ np.sin(4.0 * yaws[members])),
                           float(weights[members] @ np.cos(4.0 * yaws[members]))) / 4.0
         groups.append((attitude.wrap_quarter(mean), int(weights[members].sum())))
         left &= ~members
-    return groups
+    return sorted(groups, key=lambda group: -group[1])

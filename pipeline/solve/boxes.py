@@ -60,9 +60,6 @@ DEPTH_SIZE_SPREAD = 0.3
 #: those where it sees something nearer, which hides the box; seeing through is not counted for tables, desks
 #: and chairs, which are seen through between their legs).
 SEE_THROUGH_MARGIN = 0.2
-#: Hidden pixels count only where no other object's 2D box covers the object (there it may be behind that one),
-#: unless that leaves less than this share of its box.
-MIN_OWN_SHARE = 0.25
 #: Notes of an object the depth map shows too little of, and of one whose depth box was not kept.
 DEPTH_UNSEEN_NOTE = "the depth map shows too little of it apart from what surrounds it: placed by the 2D box"
 DEPTH_DISAGREES_NOTE = "its depth points do not fit its 2D box: placed by the 2D box"
@@ -312,9 +309,7 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
         target = np.array([_just_behind(detections[i], prior_list[i], chosen[behind[i]][0], camera) for i in rows])
         refit = _fit_both_axes([detections[i] for i in rows], [prior_list[i] for i in rows], camera, base_y[rows],
                                room_yaw_rad, target, np.full(len(rows), BEHIND_SIGMA * camera.height_m),
-                               None if samples is None else DepthSamples(samples.rays_cam[rows],
-                                                                         samples.depth_m[rows]),
-                               free_sides=free[rows])
+                               None if samples is None else samples.rows(rows), free_sides=free[rows])
         for i, fit in zip(rows, refit):
             chosen[i] = fit
     notes: list[list[str]] = [[] for _ in detections]
@@ -344,8 +339,7 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
         heights = np.array([box.center_m[1] + 0.5 * box.size_m[1] for box in supporters])
         on_top = _fit_both_axes([detections[i] for i in supported], [prior_list[i] for i in supported], camera,
                                 heights, room_yaw_rad, position[supported], sigma[supported],
-                                None if samples is None else DepthSamples(samples.rays_cam[supported],
-                                                                          samples.depth_m[supported]))
+                                None if samples is None else samples.rows(supported))
         origin = camera.world_from_camera[:3, 3]
         reach = [np.linalg.norm(box.corners_m - origin, axis=1).max() for box in floor_boxes]
         for i, supporter, top in zip(supported, supporters, on_top):
@@ -396,8 +390,7 @@ def _raised(detections, prior_list, camera: CameraEstimate, room_yaw_rad: float,
     stacked = [(i, h) for i in rows for h in heights]
     fits = _fit_both_axes([detections[i] for i, _ in stacked], [prior_list[i] for i, _ in stacked], camera,
                           np.array([h for _, h in stacked]), room_yaw_rad,
-                          depth=None if samples is None else DepthSamples(
-                              samples.rays_cam[[i for i, _ in stacked]], samples.depth_m[[i for i, _ in stacked]]))
+                          depth=None if samples is None else samples.rows([i for i, _ in stacked]))
     out = {}
     for k, i in enumerate(rows):
         options = fits[k * len(heights):(k + 1) * len(heights)]
@@ -535,7 +528,7 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
     :data:`DEPTH_SIZE_SPREAD`), so the result agrees with both; a bottom edge hidden by something nearer is no
     contact. The others keep their fit to the 2D box."""
     from .depth_fit import (agrees_with_2d_box, bottom_in_view, box_from_points, lowest_point_m, own_points,
-                            stands_on_floor)
+                            seen_pixels, stands_on_floor)
 
     detections = list(inputs.detections.values())
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
@@ -587,9 +580,9 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
         if not agrees_with_2d_box(fit, detection, camera):
             out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_DISAGREES_NOTE))
             continue
-        solid = not (inputs.priors[objects[k].detection_index].open_below
-                     or inputs.priors[objects[k].detection_index].tucks_under)
-        seen_in = _seen_pixels(detection, detections, depth.values.shape)
+        prior = inputs.priors[objects[k].detection_index]
+        solid = not (prior.open_below or prior.tucks_under)
+        seen_in = seen_pixels(detection, detections, depth.values.shape)
         conflict = _depth_conflict(fit, depth, camera, solid, seen_in)
         if conflict > _depth_conflict(objects[k], depth, camera, solid, seen_in) + SEE_THROUGH_MARGIN:
             # the map contradicts the depth box more than the fit to the 2D box: its points ran on into something
@@ -607,26 +600,13 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
 
 
 def _depth_conflict(box, depth: DepthMap, camera: CameraEstimate, solid: bool, seen_in: np.ndarray) -> float:
-    """Share of a box's pixels where the map contradicts it: where the object is seen (``seen_in``) but the box
-    does not show, and, for a solid object, where the map sees through it (:func:`.depth_fit.depth_conflicts`)."""
+    """Share of a box's pixels where the map contradicts it: where the object is seen (``seen_in``,
+    :func:`.depth_fit.seen_pixels`) but the box does not show, and, for a solid object, where the map sees through
+    it (:func:`.depth_fit.depth_conflicts`)."""
     from .depth_fit import depth_conflicts
 
     through, unseen = depth_conflicts(box, depth, camera, seen_in)
     return unseen + (through if solid else 0.0)
-
-
-def _seen_pixels(detection: Detection, detections: list[Detection], shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool: where the object is seen: the pixels of its 2D box that no other detection's box covers (there
-    it may be behind that one), or its whole 2D box when those are less than :data:`MIN_OWN_SHARE` of it."""
-    box = np.zeros(shape, dtype=bool)
-    x1, y1, x2, y2 = (round(v) for v in detection.box_xyxy_px)
-    box[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)] = True
-    own = box.copy()
-    for other in detections:
-        if other is not detection:
-            a1, b1, a2, b2 = (round(v) for v in other.box_xyxy_px)
-            own[max(b1, 0):max(b2, 0), max(a1, 0):max(a2, 0)] = False
-    return own if own.sum() >= MIN_OWN_SHARE * box.sum() else box
 
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],

@@ -44,7 +44,8 @@ from ..records import CameraEstimate, DepthMap, Detection
 MAX_SAMPLES = 4000
 #: Points this close to the floor (metres, world y) are floor, not object.
 FLOOR_CLEARANCE_M = 0.04
-#: Pixels that lie in this detection's box alone are used when they are at least this fraction of its pixels.
+#: Pixels that lie in this detection's box alone are used (for its points, and for where it is seen) when they are
+#: at least this fraction of its pixels.
 MIN_OWN_FRACTION = 0.25
 #: Depth clusters: consecutive points (by distance from the camera) farther apart than this many metres, or this
 #: fraction of their distance, start a new cluster; a cluster must hold this fraction of the points to count.
@@ -432,23 +433,15 @@ def _hidden_extents(lo: np.ndarray, hi: np.ndarray, hidden: list, typical: np.nd
     return {k: float(value) for k, value in zip(axes, best)}
 
 
-def see_through(box, depth: DepthMap, camera: CameraEstimate) -> float:
-    """Share of the pixels a box (anything with ``center_m``, ``size_m``, ``yaw_rad``) covers in the photo where the
-    map sees farther than the box's near surface (by :data:`SEE_THROUGH_M` or :data:`SEE_THROUGH_REL` of the
-    distance): space the box claims that is seen to be empty. Up to :data:`MAX_SAMPLES` pixels, strided."""
-    return depth_conflicts(box, depth, camera)[0]
-
-
-def depth_conflicts(box, depth: DepthMap, camera: CameraEstimate,
-                    seen_in: np.ndarray | None = None) -> tuple[float, float]:
+def depth_conflicts(box, depth: DepthMap, camera: CameraEstimate, seen_in: np.ndarray) -> tuple[float, float]:
     """``(seen through, unseen)``. Seen through: the share of the pixels a box (anything with ``center_m``,
     ``size_m``, ``yaw_rad``) covers in the photo where the map sees farther than its near surface (space the box
-    claims that is seen to be empty, :func:`see_through`). Unseen: the share of the pixels where the object is seen
-    in the photo, ``seen_in`` ((H, W) bool: its 2D box, less what other objects' boxes cover; None: the box's own
-    projection), where the box does not show: the pixel's ray misses it, or the map sees something nearer. Both by
-    :data:`SEE_THROUGH_M` or :data:`SEE_THROUGH_REL` of the distance. A box the grounding found in the photo but
-    hidden behind the map on every pixel, or off its 2D box, contradicts the map as much as one seen through. A box
-    behind the camera or outside the photo is ``(1, 1)``. Up to :data:`MAX_SAMPLES` pixels each, strided."""
+    claims that is seen to be empty). Unseen: the share of the pixels where the object is seen in the photo,
+    ``seen_in`` ((H, W) bool, :func:`seen_pixels`), where the box does not show: the pixel's ray misses it, or the
+    map sees something nearer. Both by :data:`SEE_THROUGH_M` or :data:`SEE_THROUGH_REL` of the distance. A box the
+    grounding found in the photo but hidden behind the map on every pixel, or off its 2D box, contradicts the map
+    as much as one seen through. A box behind the camera or outside the photo is ``(1, 1)``. Up to
+    :data:`MAX_SAMPLES` pixels each, strided."""
     corners = frames.box_corners(box.center_m, box.size_m, box.yaw_rad)
     uv, z = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera, corners)
     if np.any(z <= 0):
@@ -463,17 +456,31 @@ def depth_conflicts(box, depth: DepthMap, camera: CameraEstimate,
     entry, measured, seen = _box_entries(box, depth, camera, rows.ravel(), cols.ravel())
     margin = np.maximum(SEE_THROUGH_M, SEE_THROUGH_REL * entry[seen])
     through = float(np.mean(measured[seen] > entry[seen] + margin)) if seen.any() else 0.0
-    if seen_in is None:
-        return through, float(np.mean(measured[seen] < entry[seen] - margin)) if seen.any() else 0.0
     rows, cols = np.nonzero(seen_in)
     stride = max(1, math.ceil(len(rows) / MAX_SAMPLES))
-    entry, measured, _ = _box_entries(box, depth, camera, rows[::stride], cols[::stride])
-    valid = depth.valid[rows[::stride], cols[::stride]] & (measured > 0)
+    rows, cols = rows[::stride], cols[::stride]
+    entry, measured, _ = _box_entries(box, depth, camera, rows, cols)
+    valid = depth.valid[rows, cols] & (measured > 0)
     if not valid.any():
         return through, 0.0
     entry, measured = entry[valid], measured[valid]
     shows = np.isfinite(entry) & (measured >= entry - np.maximum(SEE_THROUGH_M, SEE_THROUGH_REL * measured))
     return through, 1.0 - float(shows.mean())
+
+
+def seen_pixels(detection: Detection, detections: list[Detection], shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: where the object is seen in the photo: the pixels of its 2D box that no other detection's box
+    covers (there it may be behind that one), or its whole 2D box when those are less than
+    :data:`MIN_OWN_FRACTION` of it."""
+    box = np.zeros(shape, dtype=bool)
+    x1, y1, x2, y2 = (round(v) for v in detection.box_xyxy_px)
+    box[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)] = True
+    own = box.copy()
+    for other in detections:
+        if other is not detection:
+            a1, b1, a2, b2 = (round(v) for v in other.box_xyxy_px)
+            own[max(b1, 0):max(b2, 0), max(a1, 0):max(a2, 0)] = False
+    return own if own.sum() >= MIN_OWN_FRACTION * box.sum() else box
 
 
 def _box_entries(box, depth: DepthMap, camera: CameraEstimate, rows: np.ndarray,

@@ -81,6 +81,10 @@ class DepthSamples:
     rays_cam: np.ndarray
     depth_m: np.ndarray
 
+    def rows(self, index) -> DepthSamples:
+        """The samples of these objects (an index array or list of rows), in that order."""
+        return DepthSamples(self.rays_cam[index], self.depth_m[index])
+
 
 def depth_samples(detections: list[Detection], depth, k_matrix: np.ndarray) -> DepthSamples:
     """Sample a metric :class:`~pipeline.records.DepthMap` (``values`` in metres, ``valid``) on a small grid in

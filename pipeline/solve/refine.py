@@ -173,7 +173,7 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
     samples = None
     if depth is not None and depth_rows is not None:
         rows = [depth_rows[objects[k].detection_index] for k in active]
-        samples = DepthSamples(depth.rays_cam[rows], depth.depth_m[rows])
+        samples = depth.rows(rows)
     free = np.array([[False, False, False, bottom_is_free(objects[k].notes)] for k in active])
     terms = BoxTerms(detections_in, priors_in, camera, [objects[k].yaw_rad for k in active], depth=samples,
                      free_sides=free)
