@@ -130,6 +130,27 @@ def test_the_floor_wins_over_a_larger_sloping_top(tilt_deg):
     assert _error_deg(found.up_cam, world_from_camera) < EXACT_DEG
 
 
+def test_a_floor_seen_on_a_small_patch_of_the_map_gives_gravity():
+    """Furniture hides the floor and the walls' feet, but for a patch of floor between two pieces (2 % of the
+    map's pixels): the floor is still found, and gravity comes from it rather than from the walls alone."""
+    width, height, fx = 640, 480, 520.0
+    depth, world_from_camera = room_depth(width, height, fx, -20.0, 3.0)
+    k = frames.intrinsics_matrix(fx, fx, width / 2, height / 2)
+    rays = frames.camera_directions_to_world(world_from_camera, frames.pixel_rays(
+        k, frames.pixel_centers(*np.indices((height, width))[::-1])))
+    heights = world_from_camera[1, 3] + depth.values * rays[..., 1]
+    floor = depth.valid & (np.abs(heights) < 1e-3)
+    middle = int(np.median(np.nonzero(floor.any(axis=1))[0]))
+    patch = floor & (np.abs(np.arange(height)[:, None] - middle) < 20)
+    patch &= np.cumsum(patch, axis=1) <= int(0.02 * (depth.valid & (heights > 0.3)).sum() / 40)
+    valid = depth.valid & ((heights > 0.3) | patch)  # no return from what the furniture hides
+    assert 0.015 < patch.sum() / valid.sum() < 0.025
+    found = gravity_from_depth(DepthMap(np.where(valid, depth.values, 0), valid, "metric_depth",
+                                        "file:synthetic.npy"), k)
+    assert found is not None and found.floor_seen
+    assert _error_deg(found.up_cam, world_from_camera) < EXACT_DEG
+
+
 @pytest.mark.parametrize("assumed", [1.0, 0.8, 1.25])
 def test_the_planes_meet_at_right_angles_with_the_true_focal(assumed):
     """A room's map unprojected with the true focal, one 20 % short or 25 % long: the factor that makes its floor

@@ -44,9 +44,10 @@ PLANE_DISTANCE_REL = 0.01
 #: A plane's normal is refitted to its inliers within this fraction of that distance (:func:`_tighter`).
 TIGHT_FRACTION = 0.5
 #: Planes are segmented this many times, or until the next has fewer points than :data:`MIN_PLANE_FRACTION`
-#: of all (or :data:`MIN_PLANE_POINTS`).
-MAX_PLANES = 8
-MIN_PLANE_FRACTION = 0.03
+#: of all (or :data:`MIN_PLANE_POINTS`). Small enough for a floor seen only between furniture: on real sensor maps
+#: such a floor held 2 to 4 % of the points, after 7 larger planes.
+MAX_PLANES = 12
+MIN_PLANE_FRACTION = 0.015
 MIN_PLANE_POINTS = 300
 #: A plane is consistent with an up candidate when its normal is within this angle (degrees) of it (upward) or of
 #: perpendicular to it (a wall).
@@ -94,6 +95,9 @@ PERPENDICULAR_CAP_DEG = 6.0
 #: ... and the answer's relative 1-sigma spread: on real sensor maps the planes met at right angles with focals
 #: 6 % longer than the true one in the median (walls lean, the sensor's depth bends a little), 12 % at worst.
 PLANES_FOCAL_SIGMA = 0.12
+#: ... from the planes holding at least this share of the map's points: a small one's normal is too uncertain to
+#: tell 90 degrees from 88.
+FOCAL_PLANE_FRACTION = 0.03
 #: A plane within this angle (degrees) of vertical is a wall (or a furniture face square to the walls) for the
 #: room's heading (:func:`walls_yaw`).
 WALL_VERTICAL_DEG = 10.0
@@ -295,17 +299,18 @@ def gravity_from_depth(depth: DepthMap, k_matrix: np.ndarray, planes: MapPlanes 
 
 def focal_scale_from_planes(planes: MapPlanes) -> float | None:
     """The factor on the focal the map's :func:`map_planes` were unprojected with that makes them (floor, walls,
-    furniture faces) meet most nearly at right angles, or None when there are fewer than two planes, or none
-    that come near perpendicular, or the best factor lies at the edge of :data:`PLANES_FOCAL_RANGE` (nothing pins
-    it down).
+    furniture faces) meet most nearly at right angles, or None when fewer than two planes hold
+    :data:`FOCAL_PLANE_FRACTION` of its points, or none come near perpendicular, or the best factor lies at the
+    edge of :data:`PLANES_FOCAL_RANGE` (nothing pins it down).
 
     Unprojected with a focal ``s`` times too short, a map is sheared: x and y grow by ``s``, and a plane's normal
     ``(nx, ny, nz)`` turns to ``(s nx, s ny, nz)``, so a floor and a wall no longer meet at 90 degrees. The cost
     of a factor is the mean of each pair's squared angle from perpendicular, capped at
     :data:`PERPENDICULAR_CAP_DEG`, weighted by the product of the pair's inlier counts."""
-    if len(planes.normals) < 2:
+    big = planes.counts >= FOCAL_PLANE_FRACTION * len(planes.points)
+    if big.sum() < 2:
         return None
-    normals, counts = planes.normals, planes.counts
+    normals, counts = planes.normals[big], planes.counts[big]
     first, second = np.triu_indices(len(normals), 1)
     weights = counts[first] * counts[second]  # the big planes (floor, walls) lead
 
