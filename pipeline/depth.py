@@ -656,7 +656,6 @@ def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
     """
     if depth.kind != "metric_depth":
         raise ValueError(f"floor_from_depth needs metric depth, not {depth.kind}")
-    o3d = open3d_or_none()
     points_cam = camera_points(depth, camera.intrinsics.k_matrix, FLOOR_MAX_POINTS)
     below = -frames.camera_directions_to_world(camera.world_from_camera, points_cam)[:, 1]  # metres below camera
     lowest = float(np.percentile(below, 99.0)) if len(below) else 0.0
@@ -664,8 +663,6 @@ def floor_from_depth(depth: DepthMap, camera: CameraEstimate) -> FloorPlane:
     if len(candidates) < ALIGN_MIN_PIXELS:
         raise DepthUnusable(f"depth {depth.source} shows too little below the camera to find the floor")
     threshold = max(FLOOR_DISTANCE_M, FLOOR_DISTANCE_REL * float(np.median(candidates[:, 2])))
-    if o3d is not None:
-        o3d.utility.random.seed(0)
     remaining = candidates
     for _ in range(3):
         if len(remaining) < ALIGN_MIN_PIXELS:
@@ -704,12 +701,17 @@ def fit_plane(points: np.ndarray) -> tuple[np.ndarray, float]:
     return normal, float(-normal @ center)
 
 
-def camera_points(depth: DepthMap, k_matrix: np.ndarray, max_points: int) -> np.ndarray:
-    """(N, 3) OpenCV-camera points of up to ``max_points`` valid pixels (a regular subsample), unprojected with
-    ``k_matrix``."""
+def sample_pixels(depth: DepthMap, max_points: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(rows, columns, step)``: up to ``max_points`` valid pixels of the map, every ``step``-th row and column."""
     step = max(1, int(math.sqrt(int(depth.valid.sum()) / max_points)))
     rows, columns = np.nonzero(depth.valid[::step, ::step])
-    rows, columns = rows * step, columns * step
+    return rows * step, columns * step, step
+
+
+def camera_points(depth: DepthMap, k_matrix: np.ndarray, max_points: int) -> np.ndarray:
+    """(N, 3) OpenCV-camera points of up to ``max_points`` valid pixels (:func:`sample_pixels`), unprojected with
+    ``k_matrix``."""
+    rows, columns, _ = sample_pixels(depth, max_points)
     uv = frames.pixel_centers(columns, rows)
     return frames.unproject_pixels(k_matrix, uv, depth.values[rows, columns])
 
@@ -718,12 +720,16 @@ def largest_plane(points: np.ndarray, threshold_m: float,
                   iterations: int = PLANE_ITERATIONS) -> tuple[np.ndarray, np.ndarray, float]:
     """``(inlier indices, unit normal, offset)`` of the plane through the most of the (N, 3) camera-frame
     ``points`` within ``threshold_m`` (Open3D's ``segment_plane`` when installed, :func:`segment_plane`
-    otherwise; seed the Open3D generator first for a repeatable answer), refitted by least squares on its inliers
-    and oriented towards the camera at the origin: ``normal . p + offset = 0`` with ``offset >= 0``."""
+    otherwise), refitted by least squares on its inliers and oriented towards the camera at the origin:
+    ``normal . p + offset = 0`` with ``offset >= 0``. The same points give the same plane on every call: the
+    generator is seeded, and Open3D makes every draw (``probability=1``); its early stop depends on which of its
+    threads finds a good plane first, and gave a different plane from run to run."""
     o3d = open3d_or_none()
     if o3d is not None:
+        o3d.utility.random.seed(0)
         cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
-        _, inliers = cloud.segment_plane(distance_threshold=threshold_m, ransac_n=3, num_iterations=iterations)
+        _, inliers = cloud.segment_plane(distance_threshold=threshold_m, ransac_n=3, num_iterations=iterations,
+                                         probability=1.0)
         inliers = np.asarray(inliers, dtype=int)
     else:
         inliers = segment_plane(points, threshold_m, iterations)

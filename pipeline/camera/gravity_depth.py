@@ -41,6 +41,8 @@ PLANE_ITERATIONS = 300
 #: Plane distance threshold, metres: ``max(PLANE_DISTANCE_M, PLANE_DISTANCE_REL * median depth)``.
 PLANE_DISTANCE_M = 0.02
 PLANE_DISTANCE_REL = 0.01
+#: A plane is the largest connected part of its inliers, across gaps of up to this many cells of the sampling grid.
+CONNECT_GAP_CELLS = 2
 #: A plane's normal is refitted to its inliers within this fraction of that distance (:func:`_tighter`).
 TIGHT_FRACTION = 0.5
 #: Planes are segmented this many times, or until the next has fewer points than :data:`MIN_PLANE_FRACTION`
@@ -155,26 +157,25 @@ def map_planes(depth: DepthMap, k_matrix: np.ndarray) -> MapPlanes | None:
     pixels or shows no plane."""
     if depth.kind != "metric_depth":
         raise ValueError(f"planes need a metric depth map, not {depth.kind}")
-    from ..depth import camera_points
+    from ..depth import sample_pixels
 
-    points = camera_points(depth, k_matrix, MAX_POINTS)
+    rows, columns, step = sample_pixels(depth, MAX_POINTS)
+    points = frames.unproject_pixels(k_matrix, frames.pixel_centers(columns, rows), depth.values[rows, columns])
     if len(points) < MIN_PLANE_POINTS:
         return None
-    planes = _planes(points)
+    planes = _planes(points, np.column_stack([rows, columns]) // step)
     if not planes:
         return None
     return MapPlanes(points, np.array([n for n, _, _ in planes]), np.array([o for _, o, _ in planes]),
                      np.array([c for _, _, c in planes], dtype=float))
 
 
-def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
+def _planes(points: np.ndarray, cells: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
     """The largest planes, one after another: ``(unit normal facing the camera, offset > 0, inlier count)`` with
-    ``normal . p + offset = 0``."""
-    from ..depth import is_surface, largest_plane, open3d_or_none
+    ``normal . p + offset = 0``. ``cells``: each point's (row, column) on the map's sampling grid; a plane is the
+    largest connected part of its RANSAC inliers (:func:`_connected`)."""
+    from ..depth import is_surface, largest_plane
 
-    o3d = open3d_or_none()
-    if o3d is not None:
-        o3d.utility.random.seed(0)
     threshold = _plane_distance(points)
     least = max(MIN_PLANE_POINTS, int(MIN_PLANE_FRACTION * len(points)))
     remaining, planes = points, []
@@ -184,11 +185,35 @@ def _planes(points: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
         inliers, normal, offset = largest_plane(remaining, threshold, PLANE_ITERATIONS)
         if len(inliers) < least:
             break
-        normal, offset = _tighter(remaining[inliers], normal, offset, threshold)
-        if is_surface(remaining, normal, offset, threshold, len(inliers)):  # not a slab through noise
-            planes.append((normal, offset, len(inliers)))
-        remaining = np.delete(remaining, inliers, axis=0)
+        part = inliers[_connected(cells[inliers])]
+        if len(part) >= least:
+            normal, offset = _tighter(remaining[part], normal, offset, threshold)
+            if is_surface(remaining, normal, offset, threshold, len(part)):  # not a slab through noise
+                planes.append((normal, offset, len(part)))
+        else:
+            part = inliers  # scattered: no surface, and gone
+        remaining, cells = np.delete(remaining, part, axis=0), np.delete(cells, part, axis=0)
     return planes
+
+
+def _connected(cells: np.ndarray) -> np.ndarray:
+    """Indices of the largest group of these (N, 2) grid cells that touch, across gaps of up to
+    :data:`CONNECT_GAP_CELLS` cells (a chair leg in front of the floor). A RANSAC plane can take in, besides a
+    patch of floor, a line of points metres away that happens to lie on a plane through it (the lowest row of a
+    wall seen above a sofa): a surface is one piece."""
+    from scipy import ndimage
+
+    if len(cells) == 0:
+        return np.arange(0)
+    cells = cells - cells.min(axis=0)
+    image = np.zeros(cells.max(axis=0) + 1, dtype=bool)
+    image[cells[:, 0], cells[:, 1]] = True
+    grown = ndimage.binary_dilation(image, iterations=CONNECT_GAP_CELLS // 2 + CONNECT_GAP_CELLS % 2)
+    labels, count = ndimage.label(grown, structure=np.ones((3, 3), dtype=bool))
+    if count <= 1:
+        return np.arange(len(cells))
+    of = labels[cells[:, 0], cells[:, 1]]
+    return np.nonzero(of == np.argmax(np.bincount(of)[1:]) + 1)[0]
 
 
 def _plane_distance(points: np.ndarray) -> float:
