@@ -50,7 +50,7 @@ REALDEV_MEAN_IOU_MIN = 0.145
 #: The confidence means something: the cases the camera is sure of (attitude confidence 0.5 or more; [11 of 24])
 #: are all within this (degrees; [3.1]), and the unsure ones (below 0.3) are worse in the median.
 REALDEV_CONFIDENT_MAX_DEG = 5.0
-#: With the sensor depth (``--depth depth.png``): median gravity error (degrees; [1.44]) ...
+#: With the sensor depth (``--depth depth.png``): median gravity error (degrees; [1.41]) ...
 REALDEV_DEPTH_GRAVITY_MEDIAN_MAX_DEG = 1.7
 #: ... the least share of the cases within 2 degrees ([0.71]) ...
 REALDEV_DEPTH_GRAVITY_WITHIN_2DEG_MIN = 0.66
@@ -61,7 +61,7 @@ REALDEV_DEPTH_GRAVITY_WITHIN_15DEG_MIN = 1.0
 REALDEV_DEPTH_HEIGHT_MEDIAN_MAX_M = 0.10
 #: ... the least share of the cases with the focal within 10 % (the map's planes meet at right angles; [0.92]) ...
 REALDEV_DEPTH_FOCAL_WITHIN_10PCT_MIN = 0.87
-#: ... and mean object IoU ([0.298]) and recall at IoU 0.25 ([0.51]).
+#: ... and mean object IoU ([0.295]) and recall at IoU 0.25 ([0.50]).
 REALDEV_DEPTH_MEAN_IOU_MIN = 0.27
 REALDEV_DEPTH_RECALL_25_MIN = 0.46
 #: With the true camera and the sensor depth (the solver's own share of the error): mean IoU ([0.326]) and recall

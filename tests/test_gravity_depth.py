@@ -96,6 +96,22 @@ def test_a_sensor_floor_overrules_mistaken_lines():
     assert any("conflicting cues" in w for w in camera.warnings)
 
 
+def test_an_uncertain_focal_does_not_loosen_the_floors_roll():
+    """Weak lines off in roll by 6 degrees, a sensor's floor with a focal known only to 30 %: a wrong focal
+    shears the map's floor in pitch, never in roll, so the roll is the floor's and the pitch lies between."""
+    from pipeline.camera.estimate import _with_depth_gravity
+    from pipeline.records import Intrinsics
+
+    depth, world_from_camera = room_depth(640, 480, 520.0, -30.0, 0.0)
+    lines_up = frames.up_in_camera_from_attitude(math.radians(-28.0), math.radians(6.0))
+    up, sigma_deg, source = _with_depth_gravity(depth, Intrinsics.from_focal(520.0, 640, 480), 0.3,
+                                                (lines_up, 5.0, "vanishing_points", 3.0), [], [])
+    pitch, roll = frames.attitude_from_up_in_camera(up)
+    assert source == "vanishing_points+depth"
+    assert abs(math.degrees(roll)) < 1.0
+    assert -30.0 < math.degrees(pitch) < -28.0
+
+
 def test_no_lines_and_no_depth_warns_with_the_fix():
     flat = Photo(path=None, rgb=np.full((480, 640, 3), 128, np.uint8))
     camera = estimate_camera(flat)

@@ -57,9 +57,6 @@ CONFLICT_SIGMAS = 3.0
 FOCAL_REL_SIGMA = {"user": 0.01, "exif": 0.03, "exif_sensor": 0.05, "vanishing_points": 0.06,
                    "vanishing_points+default": 0.15, "vanishing_points_weak": 0.3, "depth_model": 0.1,
                    "default": 0.3}
-#: Degrees of tilt a depth map's floor takes on per unit of relative focal error (measured on real frames
-#: pitched 20-45 degrees down: a 17 % focal error moves the floor's normal by about 5 degrees).
-DEPTH_TILT_PER_FOCAL_DEG = 30.0
 #: Log-likelihood margin (nats) by which the objects' boxes must favour another attitude over the lines' to
 #: replace it, and over a level camera when there are no lines; the spread given to an attitude from objects.
 OBJECTS_OVERRIDE_NATS = 6.0
@@ -226,8 +223,11 @@ def estimate_camera(
             if lines is not None:
                 room_yaw = room_yaw_for_attitude(lines.vp_directions_cam[1], pitch, roll)
     if depth is not None and depth.kind == "metric_depth" and pitch_deg is None and roll_deg is None:
+        # the lines' pitch leans on the focal (their spread's share from it, which the map's floor shares with the
+        # opposite sign); the boxes' attitude is taken as independent of it
+        lines_tilt_deg = focal_tilt_deg if attitude_source == "vanishing_points" else 0.0
         current = None if attitude_source == "assumed_level" else (
-            frames.up_in_camera_from_attitude(pitch, roll), attitude_sigma, attitude_source)
+            frames.up_in_camera_from_attitude(pitch, roll), attitude_sigma, attitude_source, lines_tilt_deg)
         fused = _with_depth_gravity(depth, intrinsics, focal_sigma, current, notes, conflicts, planes)
         if fused is not None:
             up, attitude_sigma, attitude_source = fused
@@ -288,12 +288,18 @@ def confidence_from_sigma(sigma_deg: float) -> float:
 def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma: float, current, notes: list[str],
                         conflicts: list[str], planes=None):
     """``(up_cam, sigma_deg, source)`` from a metric depth map's planes combined by their uncertainties with the
-    ``current`` attitude (``(up_cam, sigma_deg, source)`` of the lines or the objects; None for a level camera
-    assumed), or None when the map shows no usable planes or loses. Where the two disagree beyond their spreads,
-    a measured map's (a file's) floor wins (a floor is gravity; lines can be mistaken for one another); walls
-    alone lose to a surer answer, and a depth model's planes never overrule one. The map's planes are unprojected
-    with the camera's focal, so their spread grows with the focal's (``focal_rel_sigma``, relative): a wrong
-    focal shears them. A disagreement beyond the spreads goes to ``conflicts`` as well as ``notes``."""
+    ``current`` attitude (``(up_cam, sigma_deg, source, focal_tilt_deg)`` of the lines or the objects, the last
+    the share of the spread that comes from the focal; None for a level camera assumed), or None when the map
+    shows no usable planes or loses. Where the two disagree beyond their spreads, a measured map's (a file's) floor
+    wins (a floor is gravity; lines can be mistaken for one another); walls alone lose to a surer answer, and a
+    depth model's planes never overrule one. A disagreement beyond the spreads goes to ``conflicts`` as well as
+    ``notes``.
+
+    Pitch and roll are combined apart. The map's planes are unprojected with the camera's focal, and a focal too
+    long by a factor ``s`` flattens a floor's pitch (``tan p -> tan p / s``) as it steepens the lines'
+    (``tan p -> s tan p``); both move by ``sin(2 p) / 2`` per unit of log focal error, the same error with opposite
+    signs, so combined they partly cancel (generalised least squares with that correlation). Walls alone give up
+    as a direction, which leans like the lines'. The roll takes no share of the focal's error."""
     import dataclasses
 
     import numpy as np
@@ -304,22 +310,42 @@ def _with_depth_gravity(depth: DepthMap, intrinsics: Intrinsics, focal_rel_sigma
     if found is None:
         notes.append("the depth map shows no floor or walls to take gravity from")
         return None
-    found = dataclasses.replace(found, sigma_deg=math.hypot(found.sigma_deg,
-                                                            DEPTH_TILT_PER_FOCAL_DEG * focal_rel_sigma))
+    pitch_depth, roll_depth = frames.attitude_from_up_in_camera(found.up_cam)
+    depth_tilt_deg = math.degrees(abs(math.sin(2.0 * pitch_depth)) / 2.0) * focal_rel_sigma
     what = "floor" if found.floor_seen else ("furniture tops" if found.up_points else "walls")
     if current is None:
-        notes.append(f"gravity from the depth map's {what} (+-{found.sigma_deg:.1f} deg)")
-        return found.up_cam, found.sigma_deg, "depth"
-    up_before, sigma_before, source_before = current
+        sigma = math.hypot(found.sigma_deg, depth_tilt_deg / math.sqrt(2.0))
+        notes.append(f"gravity from the depth map's {what} (+-{sigma:.1f} deg)")
+        return found.up_cam, sigma, "depth"
+    up_before, sigma_before, source_before, tilt_before = current
+    own_before = math.sqrt(max(sigma_before ** 2 - tilt_before ** 2, 1e-6))
+    pitch_before, roll_before = frames.attitude_from_up_in_camera(up_before)
     name = "the lines" if source_before == "vanishing_points" else f"the {source_before}"
+    # pitch: covariance of (before, depth); a normal's (floor, tops) focal error runs against the lines'
+    together = (1.0 if not found.up_points else -1.0) * tilt_before * depth_tilt_deg
+    cov = np.array([[own_before ** 2 + tilt_before ** 2, together],
+                    [together, found.sigma_deg ** 2 + depth_tilt_deg ** 2]])
+    diff_pitch_sigma = math.sqrt(cov[0, 0] + cov[1, 1] - 2.0 * together)
+    diff_roll_sigma = math.hypot(own_before, found.sigma_deg)
+    apart_pitch = math.degrees(abs(pitch_before - pitch_depth))
+    apart_roll = math.degrees(abs(math.remainder(roll_before - roll_depth, 2.0 * math.pi)))
     apart = math.degrees(math.acos(float(np.clip(up_before @ found.up_cam, -1.0, 1.0))))
-    if apart <= CONFLICT_SIGMAS * math.hypot(sigma_before, found.sigma_deg):
-        w_before, w_depth = sigma_before ** -2, found.sigma_deg ** -2
-        up = w_before * up_before + w_depth * found.up_cam
-        up /= np.linalg.norm(up)
+    if apart_pitch <= CONFLICT_SIGMAS * diff_pitch_sigma and apart_roll <= CONFLICT_SIGMAS * diff_roll_sigma:
+        inverse = np.linalg.inv(cov) @ np.ones(2)
+        pitch_var = 1.0 / float(inverse.sum())
+        w_pitch = np.clip(inverse * pitch_var, 0.0, 1.0)  # no extrapolation beyond either
+        w_pitch /= w_pitch.sum()
+        w_roll = np.array([own_before ** -2, found.sigma_deg ** -2])
+        roll_var = 1.0 / float(w_roll.sum())
+        w_roll *= roll_var
+        pitch = float(w_pitch @ [pitch_before, pitch_depth])
+        roll = roll_before + float(w_roll[1]) * math.remainder(roll_depth - roll_before, 2.0 * math.pi)
+        sigma = math.sqrt((pitch_var + roll_var) / 2.0)
         notes.append(f"gravity: {name} (+-{sigma_before:.1f} deg) and the depth map's {what} "
-                     f"(+-{found.sigma_deg:.1f} deg) agree within {apart:.1f} deg; combined")
-        return up, (w_before + w_depth) ** -0.5, f"{source_before}+depth"
+                     f"(+-{math.hypot(found.sigma_deg, depth_tilt_deg):.1f} deg) agree within {apart:.1f} deg; "
+                     "combined")
+        return frames.up_in_camera_from_attitude(pitch, roll), sigma, f"{source_before}+depth"
+    found = dataclasses.replace(found, sigma_deg=math.hypot(found.sigma_deg, depth_tilt_deg))
     measured = depth.source.startswith("file:")  # a sensor's map; a model's can be confidently wrong
     take_depth = measured and (found.floor_seen or found.sigma_deg < sigma_before)
     conflict = (f"gravity: {name} and the depth map's {what} disagree by {apart:.0f} deg; "
