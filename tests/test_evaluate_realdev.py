@@ -61,11 +61,11 @@ REALDEV_DEPTH_GRAVITY_WITHIN_15DEG_MIN = 1.0
 REALDEV_DEPTH_HEIGHT_MEDIAN_MAX_M = 0.10
 #: ... the least share of the cases with the focal within 10 % (the map's planes meet at right angles; [0.92]) ...
 REALDEV_DEPTH_FOCAL_WITHIN_10PCT_MIN = 0.87
-#: ... and mean object IoU ([0.295]) and recall at IoU 0.25 ([0.50]).
+#: ... and mean object IoU ([0.298]) and recall at IoU 0.25 ([0.51]).
 REALDEV_DEPTH_MEAN_IOU_MIN = 0.27
 REALDEV_DEPTH_RECALL_25_MIN = 0.46
-#: With the true camera and the sensor depth (the solver's own share of the error): mean IoU ([0.326]) and recall
-#: at IoU 0.25 ([0.55]).
+#: With the true camera and the sensor depth (the solver's own share of the error): mean IoU ([0.329]) and recall
+#: at IoU 0.25 ([0.56]).
 REALDEV_TRUE_CAMERA_DEPTH_MEAN_IOU_MIN = 0.30
 REALDEV_TRUE_CAMERA_DEPTH_RECALL_25_MIN = 0.51
 #: No object centre farther than this from the camera (metres; the true ones lie within 5.1 m).

@@ -155,3 +155,32 @@ def test_an_object_is_seen_where_no_other_box_covers_it():
     assert not seen[50, 50]
     covering = Detection("bed", (90.0, 90.0, 310.0, 210.0), 2, 0.9)
     assert seen_pixels(desk, [desk, covering], (300, 400)).sum() == 200 * 100
+
+
+def test_a_side_hidden_behind_a_nearer_object_is_no_edge(monkeypatch):
+    """A cabinet whose right part is hidden behind a refrigerator standing nearer, its 2D box ending where
+    the refrigerator starts: the map shows that side as an occluding edge, so the cabinet may reach on behind the
+    refrigerator, and it keeps its width; taken for the cabinet's own edge, the side squeezes it."""
+    import pipeline.solve.boxes
+    from pipeline.solve.depth_fit import occluded_sides
+
+    truth = make_scene([on_floor("cabinet", -0.3, -4.0), on_floor("refrigerator", 0.3, -2.8)], pitch_deg=-8.0,
+                       roll_deg=0.0)
+    detections = list(truth.detections())
+    x1, y1, _, y2 = detections[0].box_xyxy_px
+    detections[0] = dataclasses.replace(detections[0], box_xyxy_px=(x1, y1, detections[1].box_xyxy_px[0], y2))
+    grounding, depth, camera = Grounding(tuple(detections), "pixels", "synthetic"), render_depth(truth), \
+        camera_for(truth)
+    assert occluded_sides(detections[0].box_xyxy_px, depth).tolist() == [False, False, True, False]
+    assert not occluded_sides(detections[1].box_xyxy_px, depth).any()
+    cabinet = solve(grounding, camera, refine_scale=False, depth=depth).objects[0]
+    assert "its right side is hidden behind refrigerator" in cabinet.notes
+    with monkeypatch.context() as patch:  # the side taken for the cabinet's own edge
+        patch.setattr(pipeline.solve.boxes, "open_sides", lambda notes: np.zeros(4, dtype=bool))
+        patch.setattr(pipeline.solve.depth_fit, "occluded_sides", lambda box, depth: np.zeros(4, dtype=bool))
+        squeezed = solve(grounding, camera, refine_scale=False, depth=depth).objects[0]
+    width = truth.boxes[0].size_m[0]
+    assert abs(max(cabinet.size_m[0], cabinet.size_m[2]) - width) < SIZE_EXACT_M
+    assert np.linalg.norm(np.array(cabinet.center_m) - truth.boxes[0].center_m) < CENTER_WITH_DEPTH_M
+    assert max(squeezed.size_m[0], squeezed.size_m[2]) < 0.8 * width
+    assert np.linalg.norm(np.array(squeezed.center_m) - truth.boxes[0].center_m) > CENTER_WITH_DEPTH_M

@@ -23,7 +23,7 @@ import numpy as np
 from .. import frames, priors
 from ..camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M
 from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
-from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms
+from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms, open_sides, side_note
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from .refine import refine_jointly
 from .room import room_shell
@@ -65,6 +65,9 @@ DEPTH_UNSEEN_NOTE = "the depth map shows too little of it apart from what surrou
 DEPTH_DISAGREES_NOTE = "its depth points do not fit its 2D box: placed by the 2D box"
 DEPTH_SEES_THROUGH_NOTE = "its depth points run on into what lies beside it: placed by the 2D box"
 #: Supports of objects hung above the floor, placed with their bottom at their category's typical height.
+#: A side hidden behind something nearer is named after the detection whose 2D box holds the point this fraction of
+#: the photo's width beyond it (at the box's mid-height).
+SIDE_PROBE_FRACTION = 0.02
 HUNG = ("wall", "ceiling")
 #: A bottom edge whose ray points down by less than this (sine of the angle below the horizon) shows no floor.
 HORIZON_MARGIN = 0.01
@@ -303,23 +306,33 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                      for i, problem in enumerate(no_contact)]).reshape(-1, 4)
     chosen = _fit_both_axes(detections, prior_list, camera, base_y, room_yaw_rad, **pulls,
                             x0_axes=_warm_start(detections, warm), free_sides=free)
+    notes: list[list[str]] = [[] for _ in detections]
+    opened = _hidden_sides(detections, camera, depth, notes)
+    if opened.any():  # may reach on behind what hides a side, as out of view: fitted again
+        rows = [i for i in range(len(detections)) if opened[i].any()]
+        refit = _fit_both_axes([detections[i] for i in rows], [prior_list[i] for i in rows], camera, base_y[rows],
+                               room_yaw_rad, position[rows], sigma[rows],
+                               None if samples is None else samples.rows(rows), free_sides=free[rows],
+                               open_sides=opened[rows])
+        for i, fit in zip(rows, refit):
+            chosen[i] = fit
     behind = {i: j for i, j in hidden.items() if no_contact[i] is None}
     if behind:  # placed by what is seen, and just behind the object that hides its bottom, never metres beyond
         rows = sorted(behind)
         target = np.array([_just_behind(detections[i], prior_list[i], chosen[behind[i]][0], camera) for i in rows])
         refit = _fit_both_axes([detections[i] for i in rows], [prior_list[i] for i in rows], camera, base_y[rows],
                                room_yaw_rad, target, np.full(len(rows), BEHIND_SIGMA * camera.height_m),
-                               None if samples is None else samples.rows(rows), free_sides=free[rows])
+                               None if samples is None else samples.rows(rows), free_sides=free[rows],
+                               open_sides=opened[rows])
         for i, fit in zip(rows, refit):
             chosen[i] = fit
-    notes: list[list[str]] = [[] for _ in detections]
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
     # a raised fit (cost >= 0) can only win where the floor fit costs more than the head start
     may_rise = [i for i, p in enumerate(prior_list) if p.may_hang and p.support == "floor" and no_contact[i] is None
                 and i not in hidden and not cut_sides(detections[i].box_xyxy_px, width, height)[3]
                 and chosen[i][0].cost > RAISED_PENALTY]
     for i, (fit, elevation) in _raised(detections, prior_list, camera, room_yaw_rad, chosen, may_rise,
-                                       samples).items():
+                                       samples, opened).items():
         chosen[i] = fit
         notes[i].append(f"its 2D box fits a {detections[i].label} raised {elevation:.1f} m off the floor (on a "
                         "wall?) far better than one standing on it: placed raised")
@@ -339,7 +352,7 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
         heights = np.array([box.center_m[1] + 0.5 * box.size_m[1] for box in supporters])
         on_top = _fit_both_axes([detections[i] for i in supported], [prior_list[i] for i in supported], camera,
                                 heights, room_yaw_rad, position[supported], sigma[supported],
-                                None if samples is None else samples.rows(supported))
+                                None if samples is None else samples.rows(supported), open_sides=opened[supported])
         origin = camera.world_from_camera[:3, 3]
         reach = [np.linalg.norm(box.corners_m - origin, axis=1).max() for box in floor_boxes]
         for i, supporter, top in zip(supported, supporters, on_top):
@@ -377,8 +390,32 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     return tuple(objects), candidates, warnings, inputs
 
 
+def _hidden_sides(detections: list[Detection], camera: CameraEstimate, depth: DepthMap | None,
+                  notes: list[list[str]]) -> np.ndarray:
+    """(N, 4) bool: the left and right sides of the 2D boxes that a metric map shows hidden behind something
+    nearer (:func:`.depth_fit.occluded_sides`), each with a note naming the occluder: the other detection whose
+    box holds the point just beyond the side, or something unnamed. None without a map (:mod:`.contacts`)."""
+    opened = np.zeros((len(detections), 4), dtype=bool)
+    if depth is None:
+        return opened
+    from .depth_fit import occluded_sides
+
+    boxes = [d.box_xyxy_px for d in detections]
+    width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
+    for i, detection in enumerate(detections):
+        sides = occluded_sides(detection.box_xyxy_px, depth) & ~cut_sides(detection.box_xyxy_px, width, height)
+        for side in np.nonzero(sides)[0]:
+            x = boxes[i][side] + (-1.0 if side == 0 else 1.0) * SIDE_PROBE_FRACTION * width
+            y = 0.5 * (boxes[i][1] + boxes[i][3])
+            holders = [j for j, b in enumerate(boxes) if j != i and b[0] <= x <= b[2] and b[1] <= y <= b[3]]
+            opened[i, side] = True
+            notes[i].append(side_note(int(side), detections[holders[0]].label if len(holders) == 1
+                                      else "something nearer"))
+    return opened
+
+
 def _raised(detections, prior_list, camera: CameraEstimate, room_yaw_rad: float, chosen: list, rows: list[int],
-            samples: DepthSamples | None) -> dict[int, tuple]:
+            samples: DepthSamples | None, opened: np.ndarray) -> dict[int, tuple]:
     """``{row: ((best fit, both fits), bottom height m)}`` for the objects among ``rows`` that fit their 2D box
     better raised off the floor than standing on it (by :data:`RAISED_PENALTY`; their bottom edges must be seen,
     neither hidden nor cut by the photo's border): each is fitted with its bottom at
@@ -390,7 +427,8 @@ def _raised(detections, prior_list, camera: CameraEstimate, room_yaw_rad: float,
     stacked = [(i, h) for i in rows for h in heights]
     fits = _fit_both_axes([detections[i] for i, _ in stacked], [prior_list[i] for i, _ in stacked], camera,
                           np.array([h for _, h in stacked]), room_yaw_rad,
-                          depth=None if samples is None else samples.rows([i for i, _ in stacked]))
+                          depth=None if samples is None else samples.rows([i for i, _ in stacked]),
+                          open_sides=opened[[i for i, _ in stacked]])
     out = {}
     for k, i in enumerate(rows):
         options = fits[k * len(heights):(k + 1) * len(heights)]
@@ -432,12 +470,13 @@ def _no_contact(detection: Detection, camera: CameraEstimate) -> str | None:
 
 def _fit_both_axes(detections, prior_list, camera, support_y, room_yaw_rad, center_prior_xz=None,
                    center_sigma_m=None, depth: DepthSamples | None = None, max_iterations: int = 60,
-                   x0_axes: tuple | None = None, free_sides: np.ndarray | None = None):
+                   x0_axes: tuple | None = None, free_sides: np.ndarray | None = None,
+                   open_sides: np.ndarray | None = None):
     """Per detection, ``(best fit, (fit along the room's x axis, fit along its z axis))``; the best faces the
     camera (a box turned by pi is the same box)."""
     count = len(detections)
     pulls = {"center_prior_xz": center_prior_xz, "center_sigma_m": center_sigma_m, "depth": depth,
-             "max_iterations": max_iterations, "free_sides": free_sides}
+             "max_iterations": max_iterations, "free_sides": free_sides, "open_sides": open_sides}
     x0_x, x0_z = x0_axes if x0_axes is not None else (None, None)
     along_x = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad), x0=x0_x, **pulls)
     along_z = fit_boxes(detections, prior_list, camera, support_y, np.full(count, room_yaw_rad + 0.5 * math.pi),
@@ -533,7 +572,8 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
     detections = list(inputs.detections.values())
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
     origin = camera.world_from_camera[:3, 3]
-    found = []  # (position in objects, detection, prior for the refit, support y, box, bottom hidden, notes)
+    found = []  # (position in objects, detection, prior for the refit, support y, box, bottom hidden, notes,
+    #              sides hidden behind something nearer)
     unseen = []  # positions of objects the map shows too little of
     measured = dict(zip((d.detection_index for d in detections), own_points(detections, depth, camera,
                                                                              room_yaw_rad)))
@@ -544,7 +584,7 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
             continue
         points, beyond = measured[obj.detection_index]
         notes = list(obj.notes)
-        cut = cut_sides(detection.box_xyxy_px, width, height)
+        cut = cut_sides(detection.box_xyxy_px, width, height) | open_sides(notes)  # it may reach on out of sight
         on_floor = prior.support not in HUNG and not any(note.startswith("stands on") for note in notes)
         bottom_seen = on_floor and bottom_in_view(detection.box_xyxy_px, cut[3], points, depth, camera)
         if on_floor and not stands_on_floor(prior, points, bottom_seen):
@@ -560,7 +600,7 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
         refit_prior = dataclasses.replace(prior, size_m=tuple(map(float, box.size_m)), spread_whd=tuple(spreads))
         support_y = 0.0 if on_floor else float(box.center_m[1] - 0.5 * box.size_m[1])
         hidden = on_floor and not cut[3] and not bottom_seen
-        found.append((k, detection, refit_prior, support_y, box, hidden, notes))
+        found.append((k, detection, refit_prior, support_y, box, hidden, notes, open_sides(notes)))
     out = list(objects)
     for k in unseen:
         out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_UNSEEN_NOTE))
@@ -574,8 +614,9 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
                      center_sigma_m=DEPTH_CENTER_SIGMA_M + DEPTH_CENTER_SIGMA_REL * distance
                      + np.array([b.slack_m for b in boxes]),
                      x0=np.array([[b.center_m[0], b.center_m[2], *np.log(b.size_m)] for b in boxes]),
-                     free_sides=np.array([[False, False, False, f[5]] for f in found]))
-    for (k, detection, _, _, box, hidden, notes), fit in zip(found, fits):
+                     free_sides=np.array([[False, False, False, f[5]] for f in found]),
+                     open_sides=np.array([f[7] for f in found]))
+    for (k, detection, _, _, box, hidden, notes, _), fit in zip(found, fits):
         fit = faces_camera(fit, camera)
         if not agrees_with_2d_box(fit, detection, camera):
             out[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes, DEPTH_DISAGREES_NOTE))

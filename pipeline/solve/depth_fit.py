@@ -433,6 +433,53 @@ def _hidden_extents(lo: np.ndarray, hi: np.ndarray, hidden: list, typical: np.nd
     return {k: float(value) for k, value in zip(axes, best)}
 
 
+#: Occluded sides (:func:`occluded_sides`): strips this fraction of the photo's width wide, just outside and just
+#: inside the side (past a gap of a quarter of that: depth and colour are registered to a few pixels) ...
+EDGE_STRIP_FRACTION = 0.02
+#: ... the outside nearer than the inside by this many metres or this fraction of the inside's depth ...
+EDGE_NEARER_M = 0.15
+EDGE_NEARER_REL = 0.05
+#: ... on at least this share of the rows where both are seen (which must be this share of the box's rows).
+EDGE_ROWS = 0.5
+
+
+def occluded_sides(box_xyxy_px, depth: DepthMap) -> np.ndarray:
+    """(4,) bool: which sides (x1, y1, x2, y2; left and right only) of a 2D box a metric map shows as occluding
+    edges: row by row, what lies just outside the side is nearer than what lies just inside (something in front
+    ends there, and the object may reach on behind it)."""
+    out = np.zeros(4, dtype=bool)
+    height, width = depth.values.shape
+    x1, y1, x2, y2 = box_xyxy_px
+    strip = max(2, int(round(EDGE_STRIP_FRACTION * width)))
+    gap = max(1, strip // 4)
+    rows = np.arange(max(0, int(y1)), min(height, int(math.ceil(y2))))
+    if len(rows) == 0:
+        return out
+    import warnings
+
+    values = np.where(depth.valid, depth.values, np.nan).astype(float)
+
+    def medians(start: int, stop: int) -> np.ndarray | None:
+        start, stop = max(0, start), min(width, stop)
+        if stop - start < 1:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a row with nothing seen: NaN
+            return np.nanmedian(values[rows, start:stop], axis=1)
+
+    for side, edge, sign in ((0, int(round(x1)), -1), (2, int(round(x2)), 1)):
+        outside = medians(edge + gap, edge + gap + strip) if sign > 0 else medians(edge - gap - strip, edge - gap)
+        inside = medians(edge - gap - strip, edge - gap) if sign > 0 else medians(edge + gap, edge + gap + strip)
+        if outside is None or inside is None:
+            continue
+        both = np.isfinite(outside) & np.isfinite(inside)
+        if both.sum() < EDGE_ROWS * len(rows):
+            continue
+        nearer = outside[both] < inside[both] - np.maximum(EDGE_NEARER_M, EDGE_NEARER_REL * inside[both])
+        out[side] = nearer.mean() >= EDGE_ROWS
+    return out
+
+
 def depth_conflicts(box, depth: DepthMap, camera: CameraEstimate, seen_in: np.ndarray) -> tuple[float, float]:
     """``(seen through, unseen)``. Seen through: the share of the pixels a box (anything with ``center_m``,
     ``size_m``, ``yaw_rad``) covers in the photo where the map sees farther than its near surface (space the box

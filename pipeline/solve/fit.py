@@ -135,7 +135,7 @@ class BoxTerms:
     """
 
     def __init__(self, detections, prior_list, camera: CameraEstimate, yaw_rad, center_prior_xz=None,
-                 center_sigma_m=None, depth: DepthSamples | None = None, free_sides=None):
+                 center_sigma_m=None, depth: DepthSamples | None = None, free_sides=None, open_sides=None):
         count = len(detections)
         self.k = camera.intrinsics.k_matrix
         width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
@@ -144,6 +144,8 @@ class BoxTerms:
         self.cut = np.array([cut_sides(b, width, height) for b in self.boxes]).reshape(-1, 4)
         # sides that say nothing (a bottom edge that shows no floor contact): no residual
         self.free = np.zeros((count, 4), bool) if free_sides is None else np.asarray(free_sides, bool).reshape(-1, 4)
+        # sides hidden behind something nearer: the box may reach on behind it, as out of view at a cut side
+        self.open = np.zeros((count, 4), bool) if open_sides is None else np.asarray(open_sides, bool).reshape(-1, 4)
         self.sigma = SIDE_SIGMA_PX + SIDE_SIGMA_FRACTION * np.hypot(self.boxes[:, 2] - self.boxes[:, 0],
                                                                     self.boxes[:, 3] - self.boxes[:, 1])
         self.log_prior = np.log(np.array([p.size_m for p in prior_list], dtype=float)).reshape(-1, 3)
@@ -168,8 +170,8 @@ class BoxTerms:
         same boxes in one vectorised call (the columns of a Jacobian)."""
         out = object.__new__(BoxTerms)
         out.__dict__.update(self.__dict__)
-        for name in ("boxes", "cut", "free", "sigma", "log_prior", "spread", "yaw_rad", "axes_cam", "has_position",
-                     "position", "position_sigma"):
+        for name in ("boxes", "cut", "free", "open", "sigma", "log_prior", "spread", "yaw_rad", "axes_cam",
+                     "has_position", "position", "position_sigma"):
             value = getattr(self, name)
             setattr(out, name, np.tile(value, (times,) + (1,) * (value.ndim - 1)))
         if self.depth is not None:
@@ -183,7 +185,8 @@ class BoxTerms:
         return 4 + 3 + 2 + (1 if self.depth is not None else 0)
 
     def residuals(self, params: np.ndarray, support_y: np.ndarray) -> np.ndarray:
-        """(N, R) residuals: 4 box sides (pixels / noise; one-sided where cut by the border), 3 log-size
+        """(N, R) residuals: 4 box sides (pixels / noise; one-sided where cut by the border or hidden behind
+        something nearer), 3 log-size
         deviations (/ spread), 2 position deviations (/ noise, 0 without a position prior) and, with depth
         samples, the median depth difference over the samples that see the box (/ noise)."""
         size = np.exp(params[:, 2:5])
@@ -194,7 +197,8 @@ class BoxTerms:
         uv, z = frames.project_points(self.k, corners_cam)
         projected = np.column_stack([uv[..., 0].min(1), uv[..., 1].min(1), uv[..., 0].max(1), uv[..., 1].max(1)])
         outward = np.array([-1.0, -1.0, 1.0, 1.0])
-        side = np.where(self.cut, np.maximum(outward * (self.limits - projected), 0.0),
+        edge = np.where(self.cut, self.limits, self.boxes)
+        side = np.where(self.cut | self.open, np.maximum(outward * (edge - projected), 0.0),
                         projected - self.boxes) / self.sigma[:, None]
         side = np.where(self.free, 0.0, side)
         behind = np.maximum(NEAR_M - z, 0.0).sum(axis=1)
@@ -221,16 +225,19 @@ def fit_boxes(detections: list[Detection], prior_list: list[SizePrior], camera: 
               support_y: np.ndarray, yaw_rad: np.ndarray, center_prior_xz: np.ndarray | None = None,
               center_sigma_m: np.ndarray | None = None, depth: DepthSamples | None = None,
               max_iterations: int = 60, x0: np.ndarray | None = None,
-              free_sides: np.ndarray | None = None) -> list[BoxFit]:
+              free_sides: np.ndarray | None = None, open_sides: np.ndarray | None = None) -> list[BoxFit]:
     """Fit one box per detection (jointly, but the objects do not interact).
 
     ``center_prior_xz`` (N, 2) optionally pulls a box's centre towards a position (a model's 3D box), with noise
     ``center_sigma_m`` (N,); rows of NaN mean no such prior. ``depth`` (:func:`depth_samples` of a metric depth
-    map) adds the agreement of each box's visible surface with the observed depth.
+    map) adds the agreement of each box's visible surface with the observed depth. ``free_sides`` (N, 4) bool:
+    sides of the 2D boxes that say nothing (no residual); ``open_sides``: sides hidden behind something nearer,
+    which the box must reach but may pass (as a side cut by the photo's border).
     """
     if len(detections) == 0:
         return []
-    terms = BoxTerms(detections, prior_list, camera, yaw_rad, center_prior_xz, center_sigma_m, depth, free_sides)
+    terms = BoxTerms(detections, prior_list, camera, yaw_rad, center_prior_xz, center_sigma_m, depth, free_sides,
+                     open_sides)
     support_y = np.asarray(support_y, dtype=float)
     start = np.full((len(detections), 5), np.nan) if x0 is None else np.array(x0, dtype=float)
     missing = ~np.all(np.isfinite(start), axis=1)  # rows without a start: the bottom edge cast onto the support

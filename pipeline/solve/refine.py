@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import frames, priors
 from ..records import CameraEstimate, Detection, ObjectBox
-from .contacts import bottom_is_free
+from .contacts import bottom_is_free, open_sides
 from .fit import PRIOR_COLUMNS, BoxTerms, DepthSamples
 
 #: Penetration depth (metres) that costs as much as one unit of a box's fit residuals.
@@ -176,7 +176,7 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
         samples = depth.rows(rows)
     free = np.array([[False, False, False, bottom_is_free(objects[k].notes)] for k in active])
     terms = BoxTerms(detections_in, priors_in, camera, [objects[k].yaw_rad for k in active], depth=samples,
-                     free_sides=free)
+                     free_sides=free, open_sides=np.array([open_sides(objects[k].notes) for k in active]))
     base_y = np.array([objects[k].corners_m[:, 1].min() for k in active])
     supporter = np.array([position.get(int(support[k]), -1) for k in active])
     on_floor_supporter = np.array([s >= 0 and base_y[s] < 1e-6 for s in supporter])
