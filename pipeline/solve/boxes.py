@@ -394,7 +394,8 @@ def _hidden_sides(detections: list[Detection], camera: CameraEstimate, depth: De
                   notes: list[list[str]]) -> np.ndarray:
     """(N, 4) bool: the left and right sides of the 2D boxes that a metric map shows hidden behind something
     nearer (:func:`.depth_fit.occluded_sides`), each with a note naming the occluder: the other detection whose
-    box holds the point just beyond the side, or something unnamed. None without a map (:mod:`.contacts`)."""
+    box holds the point just beyond the side, or something unnamed. All False without a map: from the 2D layout
+    alone the rule made boxes worse (:mod:`.contacts`)."""
     opened = np.zeros((len(detections), 4), dtype=bool)
     if depth is None:
         return opened
