@@ -6,6 +6,7 @@ Bad input ends with one line on stderr and exit code 2; warnings are printed and
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -141,8 +142,20 @@ def _eval(args: argparse.Namespace) -> int:
         else:
             print(text)
     if args.json:
-        print(json.dumps({"kind": kind, "runs": runs}, indent=1))
+        print(json.dumps(_finite({"kind": kind, "runs": runs}), indent=1, allow_nan=False))
     return 0
+
+
+def _finite(value):
+    """``value`` (JSON types) with every NaN or infinite float as None: strict JSON has no NaN (a figure that
+    could not be measured, such as the layout error of a crop)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _relations(args: argparse.Namespace) -> int:

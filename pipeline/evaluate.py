@@ -11,7 +11,8 @@ Two kinds of case folders (:func:`find_cases` tells them apart):
   ``scene.json`` (:func:`score_realdev_case`): the predicted corners go into the true upright frame (z up) through
   the *predicted* camera pose; IoU = footprint hulls intersected x overlap of the height ranges; centre and range
   errors. Per case: gravity error (degrees between the predicted and the true up in the camera), focal error
-  (relative), camera height error, and where the intrinsics and the attitude came from.
+  (relative), camera height error, and where the intrinsics and the attitude came from; and the room's layout
+  against the sensor's depth where no object's 2D box is (:mod:`.room_depth`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -398,7 +399,9 @@ def gravity_aligned_iou(corners_a: np.ndarray, corners_b: np.ndarray) -> float:
 class RealdevCameraScore:
     """One realdev case's camera: ``focal_error`` relative (mean of fx, fy vs the truth's), ``gravity_error_deg``
     the angle between the predicted and the true up in the camera frame, ``height_error_m`` the predicted camera
-    height minus the truth's estimate (metres, signed)."""
+    height minus the truth's estimate (metres, signed); and its room: ``layout_log_error``, the median
+    ``|log(room depth / sensor depth)|`` over the pixels no object's 2D box covers, and ``layout_within_10pct``,
+    the share of them within 10 % (:func:`.room_depth.layout_depth_error`; NaN without the sensor's map)."""
 
     case: str
     scan: str
@@ -410,6 +413,8 @@ class RealdevCameraScore:
     true_height_m: float
     objects_in_truth: int
     attitude_confidence: float = math.nan
+    layout_log_error: float = math.nan
+    layout_within_10pct: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -427,11 +432,12 @@ class RealdevObjectScore:
     true_range_m: float
 
 
-def score_realdev_case(name: str, truth: dict, solved: dict
+def score_realdev_case(name: str, truth: dict, solved: dict, sensor_m: np.ndarray | None = None
                        ) -> tuple[RealdevCameraScore, list[RealdevObjectScore]]:
     """Score a ``scene.json``-shaped dict against a realdev ``truth.json`` dict, as realdev's ``score.py`` does:
     objects matched by ``detection_index`` (out of range: ignored; shared: the first counts), predicted corners
-    mapped into the true upright frame through the predicted ``world_from_camera``."""
+    mapped into the true upright frame through the predicted ``world_from_camera``. ``sensor_m``: the case's
+    sensor depth (metres, 0 where none), for the room's layout error."""
     k_true, rtilt = np.array(truth["K"], dtype=float), np.array(truth["Rtilt"], dtype=float)
     up_true = np.array(truth["up_cam_opencv"], dtype=float)
     up_true /= np.linalg.norm(up_true)
@@ -455,6 +461,14 @@ def score_realdev_case(name: str, truth: dict, solved: dict
         objects_in_truth=len(truths),
         attitude_confidence=float(cam.get("attitude_confidence", math.nan)),
     )
+    if sensor_m is not None and solved.get("room"):
+        from .room_depth import layout_depth_error
+
+        k_solved = frames.intrinsics_matrix(float(cam["fx"]), float(cam["fy"]), float(cam["cx"]), float(cam["cy"]))
+        error, within, _ = layout_depth_error(solved["room"], world_from_camera, k_solved,
+                                              (int(cam["width"]), int(cam["height"])), sensor_m,
+                                              [o["box2d_xyxy"] for o in truths])
+        camera = replace(camera, layout_log_error=error, layout_within_10pct=within)
 
     predicted: dict[int, dict] = {}
     for obj in solved.get("objects") or []:
@@ -520,11 +534,23 @@ def evaluate_realdev(cases: list[Path], given: str = "none", depth_name: str | N
     camera's rotation and focal in pixels, so the scores compare as they are."""
     cameras, objects = [], []
     for case in cases:
-        camera, scores = score_realdev_case(case.name, _read_truth(case),
-                                            solve_realdev_case(case, given, depth_name, crop))
+        truth = _read_truth(case)
+        solved = solve_realdev_case(case, given, depth_name, crop)
+        camera, scores = score_realdev_case(case.name, truth, solved, None if crop else _sensor_depth(case, truth))
         cameras.append(camera)
         objects.extend(scores)
     return cameras, objects
+
+
+def _sensor_depth(case: Path, truth: dict) -> np.ndarray | None:
+    """A realdev case's sensor depth in metres (its ``depth.png``: uint16 millimetres, 0 = none), or None."""
+    path = case / str((truth.get("depth") or {}).get("depth_png", "depth.png"))
+    if not path.is_file():
+        return None
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image, dtype=np.float64) / 1000.0
 
 
 def realdev_summary(cameras: list[RealdevCameraScore], objects: list[RealdevObjectScore]) -> dict:
@@ -534,6 +560,7 @@ def realdev_summary(cameras: list[RealdevCameraScore], objects: list[RealdevObje
     focal = [c.focal_error for c in cameras]
     heights = [c for c in cameras if math.isfinite(c.height_error_m)]
     hit = [o for o in objects if o.predicted]
+    layouts = [c for c in cameras if math.isfinite(c.layout_log_error)]
     summary = {
         "cases": len(cameras),
         "gravity_error_deg_median": _median(gravity),
@@ -554,6 +581,9 @@ def realdev_summary(cameras: list[RealdevCameraScore], objects: list[RealdevObje
         "intrinsics_sources": _counts(c.intrinsics_source for c in cameras),
         "attitude_sources": _counts(c.attitude_source for c in cameras),
         "gravity_by_confidence": _gravity_by_confidence(cameras),
+        "layout_log_error_median": _median([c.layout_log_error for c in layouts]),
+        "layout_within_10pct_median": _median([c.layout_within_10pct for c in layouts]),
+        "layout_cases": len(layouts),
     }
     return summary
 
@@ -607,14 +637,15 @@ def realdev_report(cameras: list[RealdevCameraScore], objects: list[RealdevObjec
     and a row per true object."""
     lines = [f"given: {given}",
              (f"{'case':<20}{'K from':<17}{'focal err':>10}{'grav deg':>9}  {'attitude from':<17}{'height err':>11}"
-              f"{'objs':>5}{'mean IoU':>9}{'med ctr m':>10}{'med rng m':>10}")]
+              f"{'room':>6}{'objs':>5}{'mean IoU':>9}{'med ctr m':>10}{'med rng m':>10}")]
     for camera in cameras:
         mine = [o for o in objects if o.case == camera.case]
         hit = [o for o in mine if o.predicted]
         lines.append(
             f"{camera.case:<20}{camera.intrinsics_source:<17}{100 * camera.focal_error:>9.1f}%"
             f"{camera.gravity_error_deg:>9.2f}  {camera.attitude_source:<17}{camera.height_error_m:>+10.2f}m"
-            f"{len(mine):>5}" + (f"{statistics.fmean(o.iou for o in mine):>9.2f}" if mine else "")
+            + (f"{camera.layout_log_error:>6.2f}" if math.isfinite(camera.layout_log_error) else f"{'-':>6}")
+            + f"{len(mine):>5}" + (f"{statistics.fmean(o.iou for o in mine):>9.2f}" if mine else "")
             + (f"{statistics.median(o.center_error_m for o in hit):>10.2f}"
                f"{statistics.median(o.range_error_m for o in hit):>+10.2f}" if hit else ""))
     s = realdev_summary(cameras, objects)
@@ -635,6 +666,10 @@ def realdev_report(cameras: list[RealdevCameraScore], objects: list[RealdevObjec
             f"{band['confidence_from']:g}-{band['confidence_to']:g}: {band['cases']} cases"
             + (f", median {band['gravity_error_deg_median']:.1f}, max {band['gravity_error_deg_max']:.1f} deg"
                if band["cases"] else "") for band in s["gravity_by_confidence"]))
+        if s["layout_cases"]:
+            lines.append(f"room layout vs the sensor's depth (pixels outside the objects' 2D boxes): median over "
+                         f"photos of the median |log error| {s['layout_log_error_median']:.2f}, of the pixels "
+                         f"within 10 % {100 * s['layout_within_10pct_median']:.0f}% (of {s['layout_cases']} cases)")
         lines.append("sources: intrinsics " + ", ".join(f"{k} {v}" for k, v in s["intrinsics_sources"].items())
                      + "; attitude " + ", ".join(f"{k} {v}" for k, v in s["attitude_sources"].items()))
     if objects:

@@ -68,6 +68,13 @@ REALDEV_DEPTH_RECALL_25_MIN = 0.46
 #: at IoU 0.25 ([0.56]).
 REALDEV_TRUE_CAMERA_DEPTH_MEAN_IOU_MIN = 0.30
 REALDEV_TRUE_CAMERA_DEPTH_RECALL_25_MIN = 0.51
+#: The room's layout against the sensor's depth, outside the objects' 2D boxes (:mod:`pipeline.room_depth`): median
+#: over photos of the median |log error| and of the share of pixels within 10 %, photo alone ([0.17], [0.18]) and
+#: with the sensor depth ([0.08], [0.64]).
+REALDEV_LAYOUT_LOG_MAX = 0.20
+REALDEV_LAYOUT_WITHIN_MIN = 0.14
+REALDEV_DEPTH_LAYOUT_LOG_MAX = 0.10
+REALDEV_DEPTH_LAYOUT_WITHIN_MIN = 0.55
 #: No object centre farther than this from the camera (metres; the true ones lie within 5.1 m).
 REALDEV_MAX_RANGE_M = 20.0
 
@@ -196,7 +203,7 @@ def test_cli_eval_realdev_prints_the_summary(realdev, capsys, monkeypatch):
     assert out.startswith("given: none")
     assert sum(line.startswith("scene0") for line in out.splitlines()) == REALDEV_CASES
     for start in ("gravity error: median", "focal error: median", "camera height error: median",
-                  "sources: intrinsics", "objects: mean IoU"):
+                  "sources: intrinsics", "objects: mean IoU", "room layout vs the sensor's depth"):
         assert any(line.startswith(start) for line in out.splitlines()), start
     assert "gravity error by attitude confidence: 0-0.3:" in out
     assert "within 2 deg" in out and "5 deg" in out and "15 deg" in out and "within 10%" in out
@@ -246,6 +253,17 @@ def test_realdev_camera_levels(realdev):
     assert depth["recall@0.25"] >= REALDEV_DEPTH_RECALL_25_MIN, depth
 
 
+def test_realdev_layout_levels(realdev):
+    """The room shell against the sensor's depth where no object is, on every case, photo alone and with the
+    sensor depth."""
+    photo, depth = realdev_summary(*_evaluated("none")), realdev_summary(*_evaluated("none", "depth.png"))
+    assert photo["layout_cases"] == depth["layout_cases"] == REALDEV_CASES
+    assert photo["layout_log_error_median"] <= REALDEV_LAYOUT_LOG_MAX, photo
+    assert photo["layout_within_10pct_median"] >= REALDEV_LAYOUT_WITHIN_MIN, photo
+    assert depth["layout_log_error_median"] <= REALDEV_DEPTH_LAYOUT_LOG_MAX, depth
+    assert depth["layout_within_10pct_median"] >= REALDEV_DEPTH_LAYOUT_WITHIN_MIN, depth
+
+
 def test_realdev_object_levels(realdev):
     """The solver's own accuracy on real photos (the true camera and the sensor depth given), and no absurd
     placement in any mode."""
@@ -271,3 +289,11 @@ def test_crop_is_the_same_camera_with_a_narrower_view(realdev, capsys):
     assert 0 < sum(o.predicted for o in objects) < len(objects)  # the crop cuts some objects out of view
     assert main(["eval", str(SAMPLES / "bedroom_01"), "--crop", "0.6"]) == 2
     assert "--crop" in capsys.readouterr().err
+    # a crop's room is not scored against the full frame's depth: no figure, and strict JSON (null, not NaN)
+    assert main(["eval", str(case), "--given", "k", "--crop", "0.6", "--json"]) == 0
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    result = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert result["runs"][0]["cases"][0]["layout_log_error"] is None

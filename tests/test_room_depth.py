@@ -1,0 +1,64 @@
+"""The room shell's depth from the camera and its error against a sensor's (pipeline/room_depth.py), on a box
+room ray-cast exactly."""
+
+import math
+
+import numpy as np
+
+from pipeline import frames
+from pipeline.room_depth import layout_depth_error, shell_depth
+from tests.test_gravity_depth import room_depth
+
+#: The ray-cast room (tests.test_gravity_depth.room_depth): floor y = 0, walls at x = -2, x = 2.5, z = -4, no
+#: ceiling; seen by a camera of this size and focal.
+WIDTH, HEIGHT, FOCAL = 320, 240, 260.0
+
+
+def box_room(left=-2.0, right=2.5, back=-4.0, near=1.0, top=3.0) -> dict:
+    """The ``scene.json`` room of a box: floor polygon, ceiling and three walls (none behind the camera)."""
+    def quad(a, b):  # a wall from floor point a to floor point b, up to the ceiling
+        return {"corners": [[a[0], 0.0, a[1]], [b[0], 0.0, b[1]], [b[0], top, b[1]], [a[0], top, a[1]]]}
+
+    return {"floor_polygon": [[left, near], [right, near], [right, back], [left, back]], "ceiling_height_m": top,
+            "walls": [quad((left, back), (right, back)), quad((left, near), (left, back)),
+                      quad((right, back), (right, near))]}
+
+
+def _truth(pitch_deg=-25.0, roll_deg=3.0):
+    depth, world_from_camera = room_depth(WIDTH, HEIGHT, FOCAL, pitch_deg, roll_deg)
+    sensor = np.where(depth.valid, depth.values, 0.0)  # its walls run up without a ceiling: so do box_room's
+    return sensor, world_from_camera, frames.intrinsics_matrix(FOCAL, FOCAL, WIDTH / 2, HEIGHT / 2)
+
+
+def test_the_true_room_has_no_layout_error():
+    sensor, world_from_camera, k = _truth()
+    error, within, pixels = layout_depth_error(box_room(top=20.0), world_from_camera, k, (WIDTH, HEIGHT), sensor)
+    assert pixels > 0.5 * WIDTH * HEIGHT
+    assert error < 1e-4 and within == 1.0
+
+
+def test_a_wall_placed_too_far_shows_in_the_error_where_it_is_seen():
+    sensor, world_from_camera, k = _truth(pitch_deg=-10.0)
+    error, within, _ = layout_depth_error(box_room(back=-5.0, top=20.0), world_from_camera, k, (WIDTH, HEIGHT),
+                                          sensor)
+    assert within < 0.9 and error > 0.0
+    # the wall's own pixels are 25 % too far, the floor's in front of it unchanged
+    uv = frames.pixel_centers(np.array([WIDTH // 2]), np.array([HEIGHT // 3]))
+    rays = frames.pixel_rays(k, uv)
+    near, far = shell_depth(box_room(top=20.0), world_from_camera, rays), \
+        shell_depth(box_room(back=-5.0, top=20.0), world_from_camera, rays)
+    assert far[0] > near[0] * 1.2
+
+
+def test_the_objects_pixels_and_open_sides_are_left_out_or_wrong():
+    sensor, world_from_camera, k = _truth()
+    everything = [(0.0, 0.0, float(WIDTH), float(HEIGHT))]
+    error, within, pixels = layout_depth_error(box_room(), world_from_camera, k, (WIDTH, HEIGHT), sensor, everything)
+    assert pixels == 0 and math.isnan(error) and math.isnan(within)
+    no_walls = dict(box_room(), walls=[])  # rays that leave through no surface count as wrong
+    error, within, _ = layout_depth_error(no_walls, world_from_camera, k, (WIDTH, HEIGHT), sensor)
+    assert within < 1.0
+    # a sensor map at another resolution than the photo's lines up with it
+    half = sensor[::2, ::2]
+    error, within, _ = layout_depth_error(box_room(top=20.0), world_from_camera, k, (WIDTH, HEIGHT), half)
+    assert error < 1e-2 and within == 1.0
