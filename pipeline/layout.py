@@ -238,7 +238,8 @@ def _room_in_world(b, ceiling: float, camera_xz, heading: float) -> RoomShell:
     for compass in ("north", "east", "south", "west"):
         left, right = (corners[k] for k in ends[compass])
         walls.append(Wall(names[compass], (world(left[0], 0.0, left[1]), world(right[0], 0.0, right[1]),
-                                           world(right[0], ceiling, right[1]), world(left[0], ceiling, left[1]))))
+                                           world(right[0], ceiling, right[1]), world(left[0], ceiling, left[1])),
+                          "layout"))
     order = {"wall_back": 0, "wall_left": 1, "wall_right": 2, "wall_front": 3}
     walls.sort(key=lambda w: order[w.name])
     return RoomShell(floor_polygon_m=floor, ceiling_height_m=float(ceiling), walls=tuple(walls),

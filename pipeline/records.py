@@ -268,10 +268,15 @@ class ObjectBox:
 
 @dataclass(frozen=True)
 class Wall:
-    """A wall quad: (4, 3) world corners, bottom-left, bottom-right, top-right, top-left as seen from inside."""
+    """A wall quad: (4, 3) world corners, bottom-left, bottom-right, top-right, top-left as seen from inside.
+
+    source : how it was placed: ``depth`` (a metric depth map shows it), ``layout`` (a room-layout answer) or
+             ``inferred`` (just beyond the objects and the floor in view: a guess)
+    """
 
     name: str
     corners_m: tuple[tuple[float, float, float], ...]
+    source: str = "inferred"
 
     @property
     def plane(self) -> np.ndarray:

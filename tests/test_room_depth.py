@@ -4,6 +4,7 @@ room ray-cast exactly."""
 import math
 
 import numpy as np
+import pytest
 
 from pipeline import frames
 from pipeline.room_depth import layout_depth_error, shell_depth
@@ -62,3 +63,46 @@ def test_the_objects_pixels_and_open_sides_are_left_out_or_wrong():
     half = sensor[::2, ::2]
     error, within, _ = layout_depth_error(box_room(top=20.0), world_from_camera, k, (WIDTH, HEIGHT), half)
     assert error < 1e-2 and within == 1.0
+
+
+def _camera(pitch_deg=-20.0, roll_deg=2.0):
+    from pipeline.records import CameraEstimate, Intrinsics
+
+    depth, world_from_camera = room_depth(WIDTH, HEIGHT, FOCAL, pitch_deg, roll_deg)
+    camera = CameraEstimate(intrinsics=Intrinsics.from_focal(FOCAL, WIDTH, HEIGHT), intrinsics_source="user",
+                            world_from_camera=world_from_camera, pitch_rad=math.radians(pitch_deg),
+                            roll_rad=math.radians(roll_deg), height_m=1.5, attitude_source="user",
+                            height_source="user")
+    return depth, camera
+
+
+def test_a_depth_map_measures_the_walls_it_shows():
+    """The walls of the ray-cast room that the map shows come out where they are, measured (the one out of view
+    stays inferred), and the shell built on them matches the map; a box over part of the back wall (an object)
+    and a doorway onto a farther room change nothing."""
+    import dataclasses
+
+    from pipeline.solve.room import SIDE_LAYER_M, measured_sides, room_shell
+
+    depth, camera = _camera()
+    sides = measured_sides(depth, camera, 0.0)
+    assert set(sides) - {"seen_xz"} == {"left", "far"}  # no ceiling in this room, its right wall out of view
+    assert sides["left"] == pytest.approx(-2.0, abs=SIDE_LAYER_M)
+    assert sides["far"] == pytest.approx(-4.0, abs=SIDE_LAYER_M)
+    # a doorway in the back wall onto a room 3 m farther, and an object's box over another part of it
+    values = depth.values.copy()
+    values[40:120, 150:160] *= 1.75
+    opened = dataclasses.replace(depth, values=values)
+    object_box = [(60.0, 30.0, 140.0, 130.0)]
+    again = measured_sides(opened, camera, 0.0, object_box)
+    assert again["far"] == pytest.approx(-4.0, abs=SIDE_LAYER_M)
+    shell = room_shell((), camera, 0.0, again)
+    assert {wall.name: wall.source for wall in shell.walls} == {"wall_back": "depth", "wall_left": "depth",
+                                                                "wall_right": "inferred"}
+    room = {"floor_polygon": [list(p) for p in shell.floor_polygon_m], "ceiling_height_m": 50.0,
+            "walls": [{"corners": [list(c) for c in wall.corners_m]} for wall in shell.walls]}
+    error, within, _ = layout_depth_error(room, camera.world_from_camera, camera.intrinsics.k_matrix,
+                                          (WIDTH, HEIGHT), np.where(depth.valid, depth.values, 0.0))
+    assert within > 0.95 and error < 0.01
+    inferred = room_shell((), camera, 0.0)
+    assert {wall.source for wall in inferred.walls} == {"inferred"}

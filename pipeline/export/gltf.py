@@ -117,8 +117,10 @@ def scene_to_glb(scene: Scene) -> bytes:
             attributes=g.Attributes(POSITION=accessors[0], NORMAL=accessors[1]), indices=accessors[2],
             material=material(f"room_{name.split('_')[0]}", shades.get(name, (0.85, 0.84, 0.80)),
                               double_sided=True))]))
+        placed = {wall.name: wall.source for wall in room.walls}.get(name)
         nodes.append(g.Node(name=name, mesh=len(gltf.meshes) - 1,
-                            extras={"kind": "room", "source": room.source}))
+                            extras={"kind": "room", "source": room.source,
+                                    **({"placed_by": placed} if placed else {})}))
 
     intrinsics = scene.camera.intrinsics
     gltf.cameras.append(g.Camera(name=CAMERA_NODE_NAME, type="perspective", perspective=g.Perspective(

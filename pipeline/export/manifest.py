@@ -55,8 +55,8 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
         "room": {
             "floor_polygon": [list(p) for p in scene.room.floor_polygon_m],
             "ceiling_height_m": scene.room.ceiling_height_m,
-            "walls": [{"name": w.name, "corners": [list(c) for c in w.corners_m], "plane": w.plane.tolist()}
-                      for w in scene.room.walls],
+            "walls": [{"name": w.name, "corners": [list(c) for c in w.corners_m], "plane": w.plane.tolist(),
+                       "source": w.source} for w in scene.room.walls],
             "source": scene.room.source,
         },
         "objects": [

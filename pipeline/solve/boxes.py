@@ -26,7 +26,7 @@ from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding
 from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms, open_sides, side_note
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from .refine import refine_jointly
-from .room import room_shell
+from .room import measured_sides, room_shell
 
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
 SUPPORT_MARGIN_M = 0.25
@@ -164,7 +164,9 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
         warm = (fits, camera.height_m / first_height)
         objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth, warm)
     warnings = notes + warnings
-    objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw), wall_normals,
+    sides = {} if depth is None else measured_sides(depth, camera, room_yaw,
+                                                    [d.box_xyxy_px for d in inputs.detections.values()])
+    objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw, sides), wall_normals,
                              WALL_REACH * camera.height_m)
     objects, overlaps = refine_jointly(objects, inputs.detections, inputs.priors, camera, room_yaw,
                                        inputs.depth_samples, inputs.depth_rows)
@@ -172,7 +174,7 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
         objects = _depth_boxes(objects, inputs, camera, depth, room_yaw)
     warnings += overlaps
     objects = _within_room(objects, camera, warnings)
-    room = room_shell(objects, camera, room_yaw)
+    room = room_shell(objects, camera, room_yaw, sides)
     return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
 
 

@@ -1,6 +1,14 @@
-"""The room shell: a rectangle of walls along the room's Manhattan axes, a floor and a ceiling."""
+"""The room shell: a rectangle of walls along the room's Manhattan axes, a floor and a ceiling.
+
+Each wall and the ceiling is measured where a metric depth map shows it (:func:`measured_sides`: the farthest dense
+layer of the map's points on that side, outside the objects' 2D boxes, that stands up like a wall), and otherwise
+inferred: just beyond the objects and the floor in view, the ceiling at a typical height. Each wall says which
+(``Wall.source``).
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -15,14 +23,19 @@ VIEW_MARGIN_M = 0.3
 DEFAULT_CEILING_M = 2.6
 
 
-def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_rad: float = 0.0) -> RoomShell:
+def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_rad: float = 0.0,
+               measured: dict | None = None) -> RoomShell:
     """A rectangular room aligned with ``room_yaw_rad`` (walls along the Manhattan directions) holding the camera,
     every object and the floor seen at the bottom of the photo: each wall just beyond the farthest object on its
     side, or beyond the floor in view when no object reaches further; the wall behind the camera left open.
-    Ceiling at the prior height, raised above the tallest object when needed."""
+    Ceiling at the prior height, raised above the tallest object when needed. ``measured``
+    (:func:`measured_sides`) places the walls and the ceiling a depth map shows where it shows them."""
+    measured = measured or {}
     to_room = frames.rot_y(-room_yaw_rad)
     camera_xz = (to_room @ camera.world_from_camera[:3, 3])[[0, 2]]
     points = np.array([to_room @ c for obj in objects for c in obj.corners_m]).reshape(-1, 3)[:, [0, 2]]
+    if "seen_xz" in measured:  # the room holds what the map sees
+        points = np.concatenate([points, np.asarray(measured["seen_xz"], dtype=float).reshape(-1, 2)])
     seen = np.array([to_room @ p for p in _floor_in_view(camera)]).reshape(-1, 3)[:, [0, 2]] - camera_xz
     seen = seen * (1.0 + VIEW_MARGIN_M / np.maximum(np.linalg.norm(seen, axis=1, keepdims=True), 1e-9)) + camera_xz
     candidates = [np.array([camera_xz]), seen, points + 0.0]
@@ -33,6 +46,12 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
     left, right = every[:, 0].min() - WALL_GAP_M, every[:, 0].max() + WALL_GAP_M
     near = max(camera_xz[1] + 0.5, every[:, 1].max() + WALL_GAP_M)
     top = max(DEFAULT_CEILING_M, max((o.center_m[1] + 0.5 * o.size_m[1] for o in objects), default=0.0) + 0.2)
+    # a measured side holds (the objects' boxes are guesses; what stands beyond it is seen through an opening)
+    left = measured.get("left", left) if measured.get("left", math.inf) < camera_xz[0] else left
+    right = measured.get("right", right) if measured.get("right", -math.inf) > camera_xz[0] else right
+    far = measured.get("far", far) if measured.get("far", math.inf) < camera_xz[1] else far
+    top = measured.get("ceiling", top) if measured.get("ceiling", -math.inf) > camera.world_from_camera[1, 3] else top
+    source = {side: "depth" if side in measured else "inferred" for side in ("far", "left", "right")}
     from_room = frames.rot_y(room_yaw_rad)
 
     def world(x, y, z):
@@ -41,13 +60,88 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
     floor = [(left, near), (right, near), (right, far), (left, far)]
     floor_polygon = tuple((p[0], p[2]) for p in (world(x, 0.0, z) for x, z in floor))
     walls = (
-        Wall("wall_back", (world(left, 0, far), world(right, 0, far), world(right, top, far), world(left, top, far))),
-        Wall("wall_left", (world(left, 0, near), world(left, 0, far), world(left, top, far), world(left, top, near))),
+        Wall("wall_back", (world(left, 0, far), world(right, 0, far), world(right, top, far), world(left, top, far)),
+             source["far"]),
+        Wall("wall_left", (world(left, 0, near), world(left, 0, far), world(left, top, far), world(left, top, near)),
+             source["left"]),
         Wall("wall_right", (world(right, 0, far), world(right, 0, near), world(right, top, near),
-                            world(right, top, far))),
+                            world(right, top, far)), source["right"]),
     )
-    return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls,
-                     source="bounds of the objects and of the floor in view, walls along the room's axes")
+    seen = [name for name, side in (("back", "far"), ("left", "left"), ("right", "right"), ("ceiling", "ceiling"))
+            if side in measured]
+    how = "walls along the room's axes, " + (
+        f"the {', '.join(seen)} measured from the depth map, the rest " if seen else "") + \
+        "just beyond the objects and the floor in view"
+    return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls, source=how)
+
+
+#: Measured sides (:func:`measured_sides`): at most this many of the map's points ...
+SIDE_POINTS = 40_000
+#: ... those at least this high above the floor (metres) and outside every object's 2D box take part ...
+SIDE_ABOVE_FLOOR_M = 0.15
+#: ... binned along each room axis into layers this thick (metres) ...
+SIDE_LAYER_M = 0.05
+#: ... a layer is a surface when it holds this share of those points (and at least SIDE_MIN_POINTS) ...
+SIDE_MIN_SHARE = 0.02
+SIDE_MIN_POINTS = 60
+#: ... and spreads this far (metres) along it: a wall along the floor and up, a ceiling both ways across (the far
+#: end of a side wall, or a wall's top row cut by the photo's border, is a thin strip) ...
+SIDE_MIN_SPREAD_M = 0.5
+SIDE_MIN_RISE_M = 0.3
+#: ... with at most this share of the points beyond it (a window, a door left open onto another room).
+SIDE_MAX_BEYOND = 0.03
+#: The room reaches at least as far as what the map sees (these percentiles of its points' room coordinates).
+SEEN_PERCENTILE = 0.5
+
+
+def measured_sides(depth, camera: CameraEstimate, room_yaw_rad: float, boxes_xyxy_px=()) -> dict:
+    """Where a metric depth map shows the room's sides, in the room's frame (x and z along its axes, from
+    :func:`room_shell`): ``seen_xz``, two (x, z) corners of what it sees (:data:`SEEN_PERCENTILE`), and
+    ``left`` / ``right`` (x), ``far`` (z) and ``ceiling`` (y), each the farthest layer on
+    its side that holds a surface (:data:`SIDE_MIN_SHARE` of the points outside the objects' 2D boxes, spread
+    along it as a wall or a ceiling is) with next to nothing beyond it; a side the map does not show is left
+    out."""
+    from ..depth import sample_pixels
+
+    rows, columns, _ = sample_pixels(depth, SIDE_POINTS)
+    uv = frames.pixel_centers(columns, rows)
+    free = np.ones(len(uv), dtype=bool)
+    for x1, y1, x2, y2 in boxes_xyxy_px:
+        free &= ~((uv[:, 0] >= x1) & (uv[:, 0] <= x2) & (uv[:, 1] >= y1) & (uv[:, 1] <= y2))
+    points_cam = frames.unproject_pixels(camera.intrinsics.k_matrix, uv[free],
+                                         depth.values[rows[free], columns[free]])
+    points = frames.transform_points(camera.world_from_camera, points_cam) @ frames.rot_y(-room_yaw_rad).T
+    points = points[points[:, 1] > SIDE_ABOVE_FLOOR_M]
+    least = max(SIDE_MIN_POINTS, SIDE_MIN_SHARE * len(points))
+    out: dict = {}
+    if len(points) < least:
+        return out
+    low, high = np.percentile(points[:, [0, 2]], SEEN_PERCENTILE, axis=0), \
+        np.percentile(points[:, [0, 2]], 100.0 - SEEN_PERCENTILE, axis=0)
+    out["seen_xz"] = ((float(low[0]), float(low[1])), (float(high[0]), float(high[1])))
+    eye = frames.rot_y(-room_yaw_rad) @ camera.world_from_camera[:3, 3]
+    wall = {1: SIDE_MIN_RISE_M}
+    for name, axis, sign, across in (("left", 0, -1.0, {2: SIDE_MIN_SPREAD_M, **wall}),
+                                     ("right", 0, 1.0, {2: SIDE_MIN_SPREAD_M, **wall}),
+                                     ("far", 2, -1.0, {0: SIDE_MIN_SPREAD_M, **wall}),
+                                     ("ceiling", 1, 1.0, {0: SIDE_MIN_SPREAD_M, 2: SIDE_MIN_SPREAD_M})):
+        beyond_eye = points[sign * (points[:, axis] - eye[axis]) > 0]  # the side of the camera it lies on
+        if len(beyond_eye) < least:
+            continue
+        coordinate = sign * beyond_eye[:, axis]  # larger: farther out
+        layers = np.floor(coordinate / SIDE_LAYER_M).astype(int)
+        for layer in np.unique(layers)[::-1]:  # from the farthest inwards
+            beyond = (layers > layer).mean()
+            if beyond > SIDE_MAX_BEYOND:
+                break
+            on = np.abs(layers - layer) <= 1  # the layer and its neighbours (a wall straddles bins)
+            if on.sum() < least:
+                continue
+            if all(np.percentile(beyond_eye[on, k], 95) - np.percentile(beyond_eye[on, k], 5) >= reach
+                   for k, reach in across.items()):
+                out[name] = sign * float(np.median(coordinate[on]))
+                break
+    return out
 
 
 def _floor_in_view(camera: CameraEstimate, max_distance_m: float = 8.0) -> list[np.ndarray]:
