@@ -45,8 +45,36 @@ def _build(args: argparse.Namespace) -> int:
     camera = result.manifest["camera"]
     print(f"{result.object_count} objects; focal {camera['fx']:.0f} px ({camera['intrinsics_source']}); "
           f"grounding format {result.manifest['grounding']['format']}")
+    room = room_line(result.manifest["room"].get("dimensions") or {})
+    if room:
+        print(room)
     print(f"page: {(result.out_dir / 'index.html').resolve()}")
     return 0
+
+
+#: How each source of a room dimension reads on the terminal.
+ROOM_SOURCES = {"depth": "measured", "depth+inferred": "one wall measured, the other not seen",
+                "layout": "from the layout answer", "prior": "a typical height, not measured",
+                "objects": "above the tallest object, not measured",
+                "inferred": "walls inferred from the objects in view"}
+
+
+def room_line(dimensions: dict) -> str:
+    """One line of the room's size for the terminal, e.g. ``room: 3.42 x >=4.10 m, 2.60 m high, floor >=14.0 m2
+    (width: walls inferred from the objects in view; ...)``; empty without dimensions. ``>=``: at least that
+    (a wall not seen)."""
+    def value(name: str, digits: int) -> str:
+        d = dimensions[name]
+        return (">=" if d["at_least"] else "") + f"{d['value']:.{digits}f}"
+
+    if not {"width", "depth", "floor_area"} <= set(dimensions):
+        return ""
+    text = f"room: {value('width', 2)} x {value('depth', 2)} m"
+    if "height" in dimensions:
+        text += f", {value('height', 2)} m high"
+    text += f", floor {value('floor_area', 1)} m2 ("
+    return text + "; ".join(f"{name}: {ROOM_SOURCES.get(dimensions[name]['source'], dimensions[name]['source'])}"
+                            for name in ("width", "depth", "height") if name in dimensions) + ")"
 
 
 def _camera(args: argparse.Namespace) -> int:

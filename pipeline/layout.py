@@ -243,7 +243,7 @@ def _room_in_world(b, ceiling: float, camera_xz, heading: float) -> RoomShell:
     order = {"wall_back": 0, "wall_left": 1, "wall_right": 2, "wall_front": 3}
     walls.sort(key=lambda w: order[w.name])
     return RoomShell(floor_polygon_m=floor, ceiling_height_m=float(ceiling), walls=tuple(walls),
-                     source="room-layout text: a rectangle along the compass walls")
+                     source="room-layout text: a rectangle along the compass walls", ceiling_source="layout")
 
 
 def solve_with_layout(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,

@@ -293,12 +293,15 @@ class RoomShell:
     """The room: floor polygon on y = 0, ceiling height and wall quads.
 
     floor_polygon_m : (N, 2) float   (x, z) floor corners, counter-clockwise seen from above
+    ceiling_source  : how the ceiling height was found: ``depth`` (measured), ``layout`` (a room-layout answer),
+                      ``prior`` (a typical height) or ``objects`` (raised above the tallest object)
     """
 
     floor_polygon_m: tuple[tuple[float, float], ...]
     ceiling_height_m: float | None
     walls: tuple[Wall, ...]
     source: str
+    ceiling_source: str = "prior"
 
 
 @dataclass(frozen=True)

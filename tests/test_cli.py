@@ -32,8 +32,14 @@ def test_build_writes_consistent_outputs(tmp_path, bedroom_inputs, capsys):
     out = tmp_path / "out"
     assert main(["build", str(photo), "-o", str(out), "--grounding", str(grounding), *flags]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "overlay.png", "scene.glb", "scene.json"]
-    assert "index.html" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "index.html" in printed
     scene = json.loads((out / "scene.json").read_text())
+    # the room's size on the terminal, as scene.json has it: walls not measured (no depth) are lower bounds
+    size = scene["room"]["dimensions"]
+    assert f"room: >={size['width']['value']:.2f} x >={size['depth']['value']:.2f} m, " \
+           f"{size['height']['value']:.2f} m high" in printed
+    assert "width: walls inferred from the objects in view" in printed and "height: a typical height" in printed
     camera = scene["camera"]
     assert camera["intrinsics_source"] == "user" and camera["width"] == 1024 and camera["height"] == 768
     np.testing.assert_allclose(camera["world_from_camera"], truth.world_from_camera, atol=1e-9)

@@ -106,3 +106,24 @@ def test_a_depth_map_measures_the_walls_it_shows():
     assert within > 0.95 and error < 0.01
     inferred = room_shell((), camera, 0.0)
     assert {wall.source for wall in inferred.walls} == {"inferred"}
+
+
+def test_the_rooms_dimensions_say_what_was_measured():
+    """Width, depth, height and floor area of a shell: measured walls give a value with a spread; an inferred or
+    unseen end (the side behind the camera) makes it a lower bound; the ceiling's height says it is typical."""
+    from pipeline.solve.room import measured_sides, room_dimensions, room_shell
+
+    depth, camera = _camera()
+    shell = room_shell((), camera, 0.0, measured_sides(depth, camera, 0.0))
+    size = room_dimensions(shell)
+    assert set(size) == {"width", "depth", "height", "floor_area"}
+    assert size["depth"].source == "depth+inferred" and size["depth"].at_least  # the back wall measured only
+    assert size["width"].source == "depth+inferred" and size["width"].at_least  # the right wall out of view
+    assert size["height"].source == "prior" and size["height"].sigma is None
+    assert size["floor_area"].value == pytest.approx(size["width"].value * size["depth"].value)
+    measured = dict(measured_sides(depth, camera, 0.0), right=2.5)  # as if the right wall were seen too
+    width = room_dimensions(room_shell((), camera, 0.0, measured))["width"]
+    assert width.source == "depth" and not width.at_least and width.sigma > 0
+    assert width.value == pytest.approx(4.5, abs=0.1)
+    unseen = room_dimensions(room_shell((), camera, 0.0))
+    assert all(unseen[name].source == "inferred" and unseen[name].at_least for name in ("width", "depth"))

@@ -125,6 +125,21 @@ def test_click_selects_and_shows_label_and_size(browser, living, artifacts):
         assert_clean(log)
 
 
+def test_the_top_bar_gives_the_rooms_size_and_how_it_was_found(browser, living):
+    """The room's width, depth, height and floor area from scene.json, "≥" where a wall was not seen, and the
+    sources in the tooltip."""
+    dimensions = scene_of(living)["room"]["dimensions"]
+    with open_viewer(browser, living / "index.html") as (page, log):
+        text = page.text_content("#room3d-info")
+        title = page.get_attribute("#room3d-info", "title")
+        width, depth = dimensions["width"], dimensions["depth"]
+        assert f"room {'≥' if width['at_least'] else ''}{width['value']:.2f} × " \
+               f"{'≥' if depth['at_least'] else ''}{depth['value']:.2f} m" in text
+        assert f"{dimensions['height']['value']:.2f} m high" in text and "m²" in text
+        assert "width: walls inferred from the objects in view" in title and "height: a typical height" in title
+        assert_clean(log)
+
+
 def test_labels_do_not_overlap(browser, living):
     with open_viewer(browser, living / "index.html") as (page, log):
         rects = page.eval_on_selector_all(

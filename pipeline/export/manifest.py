@@ -15,6 +15,8 @@ SCHEMA_VERSION = 1
 
 def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: dict) -> dict:
     """The ``scene.json`` content as a dict (only JSON types)."""
+    from ..solve.room import room_dimensions
+
     camera, intrinsics = scene.camera, scene.camera.intrinsics
     names = unique_names([obj.label for obj in scene.objects])
     manifest = {
@@ -58,6 +60,10 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
             "walls": [{"name": w.name, "corners": [list(c) for c in w.corners_m], "plane": w.plane.tolist(),
                        "source": w.source} for w in scene.room.walls],
             "source": scene.room.source,
+            "ceiling_source": scene.room.ceiling_source,
+            "dimensions": {name: {"value": measure.value, "unit": "m2" if name == "floor_area" else "m",
+                                  "source": measure.source, "at_least": measure.at_least, "sigma": measure.sigma}
+                           for name, measure in room_dimensions(scene.room).items()},
         },
         "objects": [
             {

@@ -9,6 +9,7 @@ inferred: just beyond the objects and the floor in view, the ceiling at a typica
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,12 +46,14 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
         far = min(far, camera_xz[1] - 4.0)
     left, right = every[:, 0].min() - WALL_GAP_M, every[:, 0].max() + WALL_GAP_M
     near = max(camera_xz[1] + 0.5, every[:, 1].max() + WALL_GAP_M)
-    top = max(DEFAULT_CEILING_M, max((o.center_m[1] + 0.5 * o.size_m[1] for o in objects), default=0.0) + 0.2)
+    tallest = max((o.center_m[1] + 0.5 * o.size_m[1] for o in objects), default=0.0) + 0.2
+    top, ceiling_source = (DEFAULT_CEILING_M, "prior") if tallest <= DEFAULT_CEILING_M else (tallest, "objects")
     # a measured side holds (the objects' boxes are guesses; what stands beyond it is seen through an opening)
     left = measured.get("left", left) if measured.get("left", math.inf) < camera_xz[0] else left
     right = measured.get("right", right) if measured.get("right", -math.inf) > camera_xz[0] else right
     far = measured.get("far", far) if measured.get("far", math.inf) < camera_xz[1] else far
-    top = measured.get("ceiling", top) if measured.get("ceiling", -math.inf) > camera.world_from_camera[1, 3] else top
+    if measured.get("ceiling", -math.inf) > camera.world_from_camera[1, 3]:
+        top, ceiling_source = measured["ceiling"], "depth"
     source = {side: "depth" if side in measured else "inferred" for side in ("far", "left", "right")}
     from_room = frames.rot_y(room_yaw_rad)
 
@@ -72,7 +75,66 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
     how = "walls along the room's axes, " + (
         f"the {', '.join(seen)} measured from the depth map, the rest " if seen else "") + \
         "just beyond the objects and the floor in view"
-    return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls, source=how)
+    return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls, source=how,
+                     ceiling_source=ceiling_source)
+
+
+#: 1-sigma of a wall's or a ceiling's place measured from a sensor's depth map (metres): its layer's thickness and
+#: the sensor's noise and registration at a few metres.
+MEASURED_SIDE_SIGMA_M = 0.05
+
+
+@dataclass(frozen=True)
+class RoomMeasure:
+    """One dimension of the room.
+
+    value     : metres (square metres for the floor area)
+    source    : ``depth`` (both ends measured from a depth map), ``depth+inferred`` (one end measured),
+                ``layout`` (a room-layout answer), ``prior`` (a typical ceiling), ``objects`` (a ceiling raised
+                above the tallest object) or ``inferred`` (walls just beyond the objects and the floor in view)
+    at_least  : the room is at least this big (an end not seen: the wall behind the camera, an inferred wall)
+    sigma     : 1-sigma in the value's unit, None where the value is a guess
+    """
+
+    value: float
+    source: str
+    at_least: bool
+    sigma: float | None
+
+
+def room_dimensions(room: RoomShell) -> dict[str, RoomMeasure]:
+    """``width`` (left to right wall), ``depth`` (back wall to the near side), ``height`` and ``floor_area`` of a
+    rectangular room shell, each with how it was found (:class:`RoomMeasure`); empty for another floor shape."""
+    floor = np.asarray(room.floor_polygon_m, dtype=float).reshape(-1, 2)
+    if len(floor) != 4:
+        return {}
+    walls = {wall.name: wall.source for wall in room.walls}
+
+    def across(*names: str) -> RoomMeasure:
+        sources = [walls.get(name) for name in names]
+        value = float(np.linalg.norm(floor[1] - floor[0]) if names == ("wall_left", "wall_right")
+                      else np.linalg.norm(floor[2] - floor[1]))
+        if all(source == "depth" for source in sources):
+            return RoomMeasure(value, "depth", False, math.sqrt(len(names)) * MEASURED_SIDE_SIGMA_M)
+        if all(source == "layout" for source in sources):
+            return RoomMeasure(value, "layout", False, None)
+        if "depth" in sources:  # one end measured, the other inferred or not seen (behind the camera)
+            return RoomMeasure(value, "depth+inferred", True, None)
+        return RoomMeasure(value, "inferred", True, None)
+
+    width = across("wall_left", "wall_right")
+    depth = across("wall_back", "wall_front")
+    out = {"width": width, "depth": depth}
+    if room.ceiling_height_m is not None:
+        out["height"] = RoomMeasure(float(room.ceiling_height_m), room.ceiling_source,
+                                    room.ceiling_source == "objects",
+                                    MEASURED_SIDE_SIGMA_M if room.ceiling_source == "depth" else None)
+    area_source = width.source if width.source == depth.source else "inferred"
+    area_sigma = None if width.sigma is None or depth.sigma is None else \
+        math.hypot(width.sigma * depth.value, depth.sigma * width.value)
+    out["floor_area"] = RoomMeasure(width.value * depth.value, area_source, width.at_least or depth.at_least,
+                                    area_sigma)
+    return out
 
 
 #: Measured sides (:func:`measured_sides`): at most this many of the map's points ...

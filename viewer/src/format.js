@@ -35,3 +35,27 @@ export function fmtFeetInches(metres) {
 export function fmtDistance(metres) {
   return `${fmtMetres(metres)} m · ${fmtFeetInches(metres)}`;
 }
+
+const ROOM_SOURCES = {
+  depth: 'measured',
+  'depth+inferred': 'one wall measured, the other not seen',
+  layout: 'from the layout answer',
+  prior: 'a typical height, not measured',
+  objects: 'above the tallest object, not measured',
+  inferred: 'walls inferred from the objects in view',
+};
+
+/** The room's size for the top bar, "room 3.42 × ≥4.10 m, 2.60 m high, ≥14.0 m²" ("≥": at least, a wall not
+ *  seen), and its sources for the tooltip; '' without dimensions (scene.json's room.dimensions). */
+export function fmtRoom(dimensions) {
+  if (!dimensions || !dimensions.width || !dimensions.depth) return { text: '', title: '' };
+  const v = (d, digits) => `${d.at_least ? '≥' : ''}${Number(d.value).toFixed(digits)}`;
+  let text = `room ${v(dimensions.width, 2)} × ${v(dimensions.depth, 2)} m`;
+  if (dimensions.height) text += `, ${v(dimensions.height, 2)} m high`;
+  if (dimensions.floor_area) text += `, ${v(dimensions.floor_area, 1)} m²`;
+  const title = ['width', 'depth', 'height']
+    .filter((name) => dimensions[name])
+    .map((name) => `${name}: ${ROOM_SOURCES[dimensions[name].source] || String(dimensions[name].source)}`)
+    .join('; ');
+  return { text, title: `${title}${text.includes('≥') ? ' (≥: at least, a wall not seen)' : ''}` };
+}

@@ -505,6 +505,7 @@ async function start() {
     counts.objectCount,
     fov || (dressed.photoCamera ? { v: (dressed.photoCamera.fov * Math.PI) / 180 } : null),
     !!meta._unreadable,
+    meta.room && meta.room.dimensions,
   );
   fillObjectList(dressed.objects, {
     onHover(info, hover) {

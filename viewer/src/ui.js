@@ -1,7 +1,7 @@
 // DOM side of the viewer. Model text (labels, categories) only ever reaches the DOM through
 // textContent / DOM properties, never through innerHTML or HTML strings.
 import { CSS2DObject } from 'three/addons/renderers/CSS2DRenderer.js';
-import { fmtDeg, fmtFeetInches, fmtMetres, fmtSize, labelText } from './format.js';
+import { fmtDeg, fmtFeetInches, fmtMetres, fmtRoom, fmtSize, labelText } from './format.js';
 
 export const IDS = {
   viewport: 'room3d-viewport',
@@ -89,14 +89,17 @@ export function makeLabel(info) {
   return obj;
 }
 
-export function fillInfo(objectCount, fov, sceneJsonUnreadable = false) {
+export function fillInfo(objectCount, fov, sceneJsonUnreadable = false, roomDimensions = null) {
   const info = byId(IDS.info);
   if (!info) return;
   const parts = [`${objectCount} object${objectCount === 1 ? '' : 's'}`];
+  const room = fmtRoom(roomDimensions);
+  if (room.text) parts.push(room.text);
   if (fov && fov.h !== undefined && fov.v !== undefined) parts.push(`photo FOV ${fmtDeg(fov.h)} × ${fmtDeg(fov.v)}`);
   else if (fov && fov.v !== undefined) parts.push(`photo vertical FOV ${fmtDeg(fov.v)}`);
   if (sceneJsonUnreadable) parts.push('scene.json unreadable');
   info.textContent = parts.join(' · ');
+  info.title = room.title;
 }
 
 /** The object list; handlers get the object info. */
