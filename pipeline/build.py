@@ -19,6 +19,7 @@ from .camera import estimate_camera
 from .errors import UserError
 from .export.gltf import glb_to_gltf, scene_to_glb
 from .export.manifest import scene_manifest
+from .export.floorplan import floorplan_svg
 from .export.overlay import draw_overlay
 from .export.page import render_page
 from .grounding import read_grounding
@@ -208,8 +209,11 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
             write_ply(point_cloud, staging / "points.ply")
         manifest = scene_manifest(scene, grounding, inputs, timings)
         manifest["warnings"].extend(depth_notes)
+        (staging / "floorplan.svg").write_text(
+            timed("export_floorplan", floorplan_svg, scene, f"{photo.path.name}: floor plan",
+                  manifest["room"].get("dimensions")), encoding="utf-8")
         manifest["outputs"] = {"glb": "scene.glb", "page": "index.html", "overlay": "overlay.png",
-                               "manifest": "scene.json"}
+                               "floorplan": "floorplan.svg", "manifest": "scene.json"}
         if "gltf" in options.also:
             manifest["outputs"].update({"gltf": "scene.gltf", "gltf_buffer": "scene.bin"})
         if point_cloud is not None:

@@ -31,7 +31,8 @@ def test_build_writes_consistent_outputs(tmp_path, bedroom_inputs, capsys):
     truth, photo, grounding, flags = bedroom_inputs
     out = tmp_path / "out"
     assert main(["build", str(photo), "-o", str(out), "--grounding", str(grounding), *flags]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "overlay.png", "scene.glb", "scene.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["floorplan.svg", "index.html", "overlay.png", "scene.glb",
+                                                     "scene.json"]
     printed = capsys.readouterr().out
     assert "index.html" in printed
     scene = json.loads((out / "scene.json").read_text())

@@ -593,7 +593,8 @@ def test_build_from_a_layout_only_answer(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", str(SAMPLES / "bedroom_01" / "photo.png"), "--grounding", str(answer), "-o", str(out)]) == 0
     assert "grounding format layout" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "overlay.png", "scene.glb", "scene.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["floorplan.svg", "index.html", "overlay.png", "scene.glb",
+                                                     "scene.json"]
     scene = json.loads((out / "scene.json").read_text())
     assert scene["grounding"]["format"] == "layout" and scene["inputs"]["grounding_has_layout"] is True
     assert sorted(o["label"] for o in scene["objects"]) == ["bed", "wardrobe", "window"]

@@ -1,0 +1,70 @@
+"""floorplan.svg (pipeline/export/floorplan.py): a printable plan of the solved room, from a build of the bedroom
+scene with the true camera and a label that tries to break out of the SVG."""
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.build import BuildOptions, build
+from pipeline.export.floorplan import PAGE_MM, feet_inches
+from tests.synthetic import bedroom
+
+XSS = "</text><script>alert(1)</script>"
+LABELS = ["bed", "nightstand", XSS, "wardrobe", "chair & co"]
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    truth = bedroom()
+    folder = tmp_path_factory.mktemp("plan")
+    photo = folder / "room.png"
+    Image.fromarray(np.full((768, 1024, 3), 200, np.uint8)).save(photo)
+    grounding = folder / "answer.json"
+    grounding.write_text(json.dumps([{"bbox_2d": list(d.box_xyxy_px), "label": label}
+                                     for d, label in zip(truth.detections(), LABELS)]))
+    options = BuildOptions(grounding=grounding, focal_px=truth.intrinsics.fx_px, camera_height_m=truth.height_m,
+                           pitch_deg=truth.pitch_deg, roll_deg=truth.roll_deg)
+    out = build(photo, folder / "out", options).out_dir
+    return out, json.loads((out / "scene.json").read_text()), (out / "floorplan.svg").read_text(encoding="utf-8")
+
+
+def test_the_plan_is_an_a4_page_with_every_object_labelled(built):
+    out, scene, text = built
+    assert scene["outputs"]["floorplan"] == "floorplan.svg"
+    root = ET.fromstring(text)  # well-formed: the label could not break out
+    assert (root.get("width"), root.get("height")) == (f"{PAGE_MM[0]:g}mm", f"{PAGE_MM[1]:g}mm")
+    assert "<script" not in text and not list(root.iter(f"{SVG}script"))
+    labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "label"]
+    assert sorted(labels) == sorted(LABELS)  # the model's text, as text
+    assert len([p for p in root.iter(f"{SVG}path") if "object" in (p.get("class") or "")]) == len(LABELS)
+    assert re.search(r"Scale 1:\d+ on A4", text)
+    assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "scale-bar"]) >= 2
+
+
+def test_the_plan_is_to_scale_and_gives_the_rooms_size(built):
+    """A footprint on paper is its size in metres at the plan's scale, and the room's width and depth are written
+    in metres and feet-inches, "≥" where the walls were inferred."""
+    _, scene, text = built
+    root = ET.fromstring(text)
+    scale = int(re.search(r"Scale 1:(\d+)", text).group(1))
+    bed = scene["objects"][0]  # drawn first
+    assert bed["label"] == "bed"
+    path = next(p for p in root.iter(f"{SVG}path") if "object" in (p.get("class") or ""))
+    points = np.array([[float(v) for v in pair.split()] for pair in re.findall(r"[-\d.]+ [-\d.]+", path.get("d"))])
+    edges = sorted(np.linalg.norm(np.roll(points, -1, axis=0) - points, axis=1)[:2])
+    assert edges == pytest.approx(sorted([bed["size"][0] * 1000 / scale, bed["size"][2] * 1000 / scale]), abs=0.05)
+    size = scene["room"]["dimensions"]
+    for name in ("width", "depth"):
+        value = size[name]["value"]
+        assert f"≥ {value:.2f} m ({feet_inches(value)})" in text
+    walls = [p for p in root.iter(f"{SVG}path") if "wall-" in (p.get("class") or "")]
+    assert len(walls) == len(scene["room"]["walls"]) and all(p.get("stroke-dasharray") for p in walls)
+
+
+def test_feet_and_inches():
+    assert feet_inches(3.4) == "11 ft 2 in" and feet_inches(0.3048) == "1 ft 0 in"
