@@ -127,3 +127,19 @@ def test_the_rooms_dimensions_say_what_was_measured():
     assert width.value == pytest.approx(4.5, abs=0.1)
     unseen = room_dimensions(room_shell((), camera, 0.0))
     assert all(unseen[name].source == "inferred" and unseen[name].at_least for name in ("width", "depth"))
+
+
+def test_a_map_of_something_far_larger_than_a_room_gives_no_wall_beyond_a_rooms_reach():
+    """A map of surfaces 10 times a room's size (a hall, outdoors): no measured wall lies beyond a room's reach of
+    the camera, and the shell stays within it."""
+    import dataclasses
+
+    from pipeline.solve.room import ROOM_REACH, measured_sides, room_dimensions, room_shell
+
+    depth, camera = _camera(pitch_deg=-5.0)
+    huge = dataclasses.replace(depth, values=depth.values * 10.0)
+    sides = measured_sides(huge, camera, 0.0)
+    reach = ROOM_REACH * camera.height_m
+    assert all(abs(value) <= reach for name, value in sides.items() if name in ("left", "right", "far"))
+    size = room_dimensions(room_shell((), camera, 0.0, sides))
+    assert size["width"].value <= 2 * reach + 1.0 and size["depth"].value <= reach + 1.0

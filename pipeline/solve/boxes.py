@@ -26,7 +26,7 @@ from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding
 from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms, open_sides, side_note
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from .refine import refine_jointly
-from .room import measured_sides, room_shell
+from .room import ROOM_REACH, measured_sides, room_shell
 
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
 SUPPORT_MARGIN_M = 0.25
@@ -44,9 +44,6 @@ BEYOND_ROOM_M = 1.5
 BOX_3D_DEPTH_SPREAD = 0.15
 #: Weight of the squared gap (m) between an against-the-wall object's back and the wall, against the fit cost.
 WALL_WEIGHT = 4.0
-#: No object stands farther from the camera than this many camera heights (horizontally; 15 m for a camera at 1.4 m:
-#: indoor rooms are rarely larger; relative, so that the solver stays scale-equivariant).
-ROOM_REACH = 11.0
 #: A sensor's map (a depth file) whose floor disagrees with the scene's camera height by more than this (log ratio)
 #: gets a note; it is never rescaled.
 SENSOR_HEIGHT_CONFLICT_LOG = 0.1

@@ -137,6 +137,9 @@ def room_dimensions(room: RoomShell) -> dict[str, RoomMeasure]:
     return out
 
 
+#: No object or wall stands farther from the camera than this many camera heights (horizontally; 15 m for a camera
+#: at 1.4 m: indoor rooms are rarely larger; relative, so that the solver stays scale-equivariant).
+ROOM_REACH = 11.0
 #: Measured sides (:func:`measured_sides`): at most this many of the map's points ...
 SIDE_POINTS = 40_000
 #: ... those at least this high above the floor (metres) and outside every object's 2D box take part ...
@@ -178,10 +181,11 @@ def measured_sides(depth, camera: CameraEstimate, room_yaw_rad: float, boxes_xyx
     out: dict = {}
     if len(points) < least:
         return out
-    low, high = np.percentile(points[:, [0, 2]], SEEN_PERCENTILE, axis=0), \
-        np.percentile(points[:, [0, 2]], 100.0 - SEEN_PERCENTILE, axis=0)
-    out["seen_xz"] = ((float(low[0]), float(low[1])), (float(high[0]), float(high[1])))
     eye = frames.rot_y(-room_yaw_rad) @ camera.world_from_camera[:3, 3]
+    reach = ROOM_REACH * camera.height_m  # what lies farther is no room's (seen through a window, outdoors)
+    low, high = (np.clip(np.percentile(points[:, [0, 2]], q, axis=0), eye[[0, 2]] - reach, eye[[0, 2]] + reach)
+                 for q in (SEEN_PERCENTILE, 100.0 - SEEN_PERCENTILE))
+    out["seen_xz"] = ((float(low[0]), float(low[1])), (float(high[0]), float(high[1])))
     wall = {1: SIDE_MIN_RISE_M}
     for name, axis, sign, across in (("left", 0, -1.0, {2: SIDE_MIN_SPREAD_M, **wall}),
                                      ("right", 0, 1.0, {2: SIDE_MIN_SPREAD_M, **wall}),
@@ -201,7 +205,9 @@ def measured_sides(depth, camera: CameraEstimate, room_yaw_rad: float, boxes_xyx
                 continue
             if all(np.percentile(beyond_eye[on, k], 95) - np.percentile(beyond_eye[on, k], 5) >= reach
                    for k, reach in across.items()):
-                out[name] = sign * float(np.median(coordinate[on]))
+                place = sign * float(np.median(coordinate[on]))
+                if abs(place - eye[axis]) <= reach:  # else no room's wall
+                    out[name] = place
                 break
     return out
 
