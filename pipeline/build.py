@@ -209,9 +209,9 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
             write_ply(point_cloud, staging / "points.ply")
         manifest = scene_manifest(scene, grounding, inputs, timings)
         manifest["warnings"].extend(depth_notes)
-        (staging / "floorplan.svg").write_text(
-            timed("export_floorplan", floorplan_svg, scene, f"{photo.path.name}: floor plan",
-                  manifest["room"].get("dimensions")), encoding="utf-8")
+        plan = timed("export_floorplan", floorplan_svg, scene, f"{photo.path.name}: floor plan",
+                     manifest["room"].get("dimensions"))
+        (staging / "floorplan.svg").write_text(plan, encoding="utf-8")
         manifest["outputs"] = {"glb": "scene.glb", "page": "index.html", "overlay": "overlay.png",
                                "floorplan": "floorplan.svg", "manifest": "scene.json"}
         if "gltf" in options.also:
@@ -221,7 +221,8 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         title = f"room3d · {photo.path.name}"
         # the page needs no relations: keep it light
         page_data = {key: value for key, value in manifest.items() if key != "relations"}
-        page = timed("export_page", render_page, page_data, glb, title, photo_rgb=photo.rgb, point_cloud=point_cloud)
+        page = timed("export_page", render_page, page_data, glb, title, photo_rgb=photo.rgb, point_cloud=point_cloud,
+                     plan_svg=plan)
         (staging / "index.html").write_text(page, encoding="utf-8")
         (staging / "scene.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         _replace(staging, out_dir)

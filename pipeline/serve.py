@@ -54,6 +54,7 @@ RESULT_FILES = {
     "scene.glb": "model/gltf-binary",
     "scene.json": "application/json",
     "overlay.png": "image/png",
+    "floorplan.svg": "image/svg+xml",
     "scene.gltf": "model/gltf+json",
     "scene.bin": "application/octet-stream",
     "points.ply": "application/octet-stream",
@@ -81,6 +82,7 @@ STAGE_TITLES = {
     "point_cloud": "making the point cloud",
     "export_glb": "writing the glTF",
     "export_overlay": "drawing the overlay",
+    "export_floorplan": "drawing the floor plan",
     "export_page": "writing the page",
 }
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
@@ -404,6 +406,8 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
             headers["Content-Security-Policy"] = _RESULT_PAGE_CSP
         else:
             headers["Content-Disposition"] = f'inline; filename="{name}"'
+        if name.endswith(".svg"):  # a drawing: nothing in it may run or load
+            headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
         return FileResponse(path, media_type=RESULT_FILES[name], headers=headers)
 
     @app.get("/favicon.ico")

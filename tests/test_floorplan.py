@@ -68,3 +68,23 @@ def test_the_plan_is_to_scale_and_gives_the_rooms_size(built):
 
 def test_feet_and_inches():
     assert feet_inches(3.4) == "11 ft 2 in" and feet_inches(0.3048) == "1 ft 0 in"
+
+
+def test_the_page_shows_the_plan(built, chromium_ready):
+    """The page's Plan button opens the same plan (as an image: it runs nothing), with a link to save it."""
+    import base64
+
+    from tests.viewer_tools import chromium, viewer_page
+
+    out, _, text = built
+    with chromium() as browser, viewer_page(browser, out / "index.html") as (page, log):
+        assert page.is_hidden("#room3d-plan")
+        page.click("#room3d-btn-plan")
+        assert page.is_visible("#room3d-plan-img")
+        src = page.get_attribute("#room3d-plan-img", "src")
+        assert base64.b64decode(src.split(",", 1)[1]).decode("utf-8") == text
+        assert page.evaluate("document.getElementById('room3d-plan-img').naturalWidth") > 0  # it rendered
+        assert page.get_attribute("#room3d-plan-download", "download") == "floorplan.svg"
+        page.click("#room3d-plan-close")
+        assert page.is_hidden("#room3d-plan")
+        assert log.console == [] and log.requests == [] and log.dialogs == []

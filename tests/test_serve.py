@@ -20,7 +20,8 @@ from tests.conftest import ROOT, SAMPLES, require
 
 SAMPLE = SAMPLES / "bedroom_01"
 MAX_UPLOAD_MB = 2
-BUILD_STAGES = ["photo", "grounding", "camera", "solve", "export_glb", "export_overlay", "export_page"]
+BUILD_STAGES = ["photo", "grounding", "camera", "solve", "export_glb", "export_overlay", "export_floorplan",
+                "export_page"]
 XSS_LABELS = ["<img src=x onerror=alert(1)>", "</script><script>alert(2)</script>"]
 #: The API keys in the server's environment: only the endpoint named with --vlm-endpoint may see them.
 OWNER_KEY, OWNER_FALLBACK_KEY = "sk-owner-secret-1234", "sk-owner-fallback-5678"
@@ -266,6 +267,9 @@ def test_traversal_attempts_get_404(server):
     import httpx
 
     assert httpx.get(f"{base}/jobs/{job_id}/files/index.html", timeout=10).status_code == 200
+    plan = httpx.get(f"{base}/jobs/{job_id}/files/floorplan.svg", timeout=10)  # served, as a drawing that runs nothing
+    assert plan.status_code == 200 and plan.headers["content-type"].startswith("image/svg+xml")
+    assert plan.headers["content-security-policy"].startswith("default-src 'none'") and b"<svg" in plan.content
 
 
 def test_result_page_may_run_no_eval_nor_script_urls(server):

@@ -69,10 +69,11 @@ def point_arrays_base64(cloud: PointCloud, max_points: int = MAX_POINTS) -> tupl
 
 
 def render_page(scene_json: dict, glb: bytes, title: str, photo_rgb: np.ndarray | None = None,
-                point_cloud: PointCloud | None = None) -> str:
+                point_cloud: PointCloud | None = None, plan_svg: str | None = None) -> str:
     """The HTML text of the page for a scene (its manifest dict and its GLB bytes), with the photo (H x W x 3
-    uint8, for the photo view) and a point cloud (world frame) when given. The camera's warnings (what it guessed:
-    a level camera, a default focal, conflicting cues) are shown on the page as text (autoescaped)."""
+    uint8, for the photo view), a point cloud (world frame) and the floor plan (``floorplan.svg``'s text, shown
+    by the Plan button as an image: an SVG in an ``img`` runs nothing) when given. The camera's warnings (what it
+    guessed: a level camera, a default focal, conflicting cues) are shown on the page as text (autoescaped)."""
     import jinja2
 
     viewer_js = read_viewer_bundle()
@@ -92,4 +93,6 @@ def render_page(scene_json: dict, glb: bytes, title: str, photo_rgb: np.ndarray 
         points_xyz_base64=points_xyz,
         points_rgb_base64=points_rgb,
         camera_warnings=[str(w) for w in (scene_json.get("camera") or {}).get("warnings") or []],
+        plan_data_url=None if plan_svg is None else
+        "data:image/svg+xml;base64," + base64.b64encode(plan_svg.encode("utf-8")).decode("ascii"),
     )

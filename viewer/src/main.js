@@ -478,6 +478,9 @@ async function start() {
     if (dialog && dialog.showModal) dialog.showModal();
   });
   on(IDS.codeClose, 'click', () => dialog && dialog.close());
+  const planDialog = byId(IDS.planDialog); // the floor plan, when the page was built with one
+  on(IDS.plan, 'click', () => planDialog && planDialog.showModal && planDialog.showModal());
+  on(IDS.planClose, 'click', () => planDialog && planDialog.close());
   on(IDS.codeCopy, 'click', async (e) => {
     const button = e.currentTarget;
     const ok = await copyText(getCode(), byId(IDS.codeText));
