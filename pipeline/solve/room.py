@@ -49,12 +49,16 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
     tallest = max((o.center_m[1] + 0.5 * o.size_m[1] for o in objects), default=0.0) + 0.2
     top, ceiling_source = (DEFAULT_CEILING_M, "prior") if tallest <= DEFAULT_CEILING_M else (tallest, "objects")
     # a measured side holds (the objects' boxes are guesses; what stands beyond it is seen through an opening)
-    left = measured.get("left", left) if measured.get("left", math.inf) < camera_xz[0] else left
-    right = measured.get("right", right) if measured.get("right", -math.inf) > camera_xz[0] else right
-    far = measured.get("far", far) if measured.get("far", math.inf) < camera_xz[1] else far
-    if measured.get("ceiling", -math.inf) > camera.world_from_camera[1, 3]:
+    used = {"left": measured.get("left", math.inf) < camera_xz[0],
+            "right": measured.get("right", -math.inf) > camera_xz[0],
+            "far": measured.get("far", math.inf) < camera_xz[1],
+            "ceiling": measured.get("ceiling", -math.inf) > camera.world_from_camera[1, 3]}
+    left = measured["left"] if used["left"] else left
+    right = measured["right"] if used["right"] else right
+    far = measured["far"] if used["far"] else far
+    if used["ceiling"]:
         top, ceiling_source = measured["ceiling"], "depth"
-    source = {side: "depth" if side in measured else "inferred" for side in ("far", "left", "right")}
+    source = {side: "depth" if used[side] else "inferred" for side in ("far", "left", "right")}
     from_room = frames.rot_y(room_yaw_rad)
 
     def world(x, y, z):
@@ -70,11 +74,13 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
         Wall("wall_right", (world(right, 0, far), world(right, 0, near), world(right, top, near),
                             world(right, top, far)), source["right"]),
     )
-    seen = [name for name, side in (("back", "far"), ("left", "left"), ("right", "right"), ("ceiling", "ceiling"))
-            if side in measured]
-    how = "walls along the room's axes, " + (
-        f"the {', '.join(seen)} measured from the depth map, the rest " if seen else "") + \
-        "just beyond the objects and the floor in view"
+    named = [name for name, side in (("back", "far"), ("left", "left"), ("right", "right"), ("ceiling", "ceiling"))
+             if used[side]]
+    how = "walls along the room's axes"
+    if named:
+        how += f", the {', '.join(named)} measured from the depth map"
+    if not all(used[side] for side in ("far", "left", "right")):
+        how += (", the rest" if named else ",") + " just beyond the objects and the floor in view"
     return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls, source=how,
                      ceiling_source=ceiling_source)
 
