@@ -209,8 +209,8 @@ def measured_sides(depth, camera: CameraEstimate, room_yaw_rad: float, boxes_xyx
             on = np.abs(layers - layer) <= 1  # the layer and its neighbours (a wall straddles bins)
             if on.sum() < least:
                 continue
-            if all(np.percentile(beyond_eye[on, k], 95) - np.percentile(beyond_eye[on, k], 5) >= reach
-                   for k, reach in across.items()):
+            if all(np.percentile(beyond_eye[on, k], 95) - np.percentile(beyond_eye[on, k], 5) >= spread_m
+                   for k, spread_m in across.items()):
                 place = sign * float(np.median(coordinate[on]))
                 if abs(place - eye[axis]) <= reach:  # else no room's wall
                     out[name] = place
