@@ -26,7 +26,7 @@ from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding
 from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms, open_sides, side_note
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from .refine import refine_jointly
-from .room import ROOM_REACH, measured_sides, room_shell
+from .room import ROOM_REACH, guessed_room_warning, measured_sides, room_shell
 
 #: How far outside a supporter's footprint an object's contact may be and still stand on it.
 SUPPORT_MARGIN_M = 0.25
@@ -172,6 +172,9 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
     warnings += overlaps
     objects = _within_room(objects, camera, warnings)
     room = room_shell(objects, camera, room_yaw, sides)
+    guessed = guessed_room_warning(room, objects, camera)
+    if guessed is not None:
+        warnings.append(guessed)
     return Scene(camera=camera, room=room, objects=objects, warnings=tuple(warnings))
 
 

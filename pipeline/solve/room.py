@@ -37,7 +37,7 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
     points = np.array([to_room @ c for obj in objects for c in obj.corners_m]).reshape(-1, 3)[:, [0, 2]]
     if "seen_xz" in measured:  # the room holds what the map sees
         points = np.concatenate([points, np.asarray(measured["seen_xz"], dtype=float).reshape(-1, 2)])
-    seen = np.array([to_room @ p for p in _floor_in_view(camera)]).reshape(-1, 3)[:, [0, 2]] - camera_xz
+    seen = np.array([to_room @ p for p in floor_in_view(camera)]).reshape(-1, 3)[:, [0, 2]] - camera_xz
     seen = seen * (1.0 + VIEW_MARGIN_M / np.maximum(np.linalg.norm(seen, axis=1, keepdims=True), 1e-9)) + camera_xz
     candidates = [np.array([camera_xz]), seen, points + 0.0]
     every = np.concatenate([c for c in candidates if len(c)])
@@ -83,6 +83,17 @@ def room_shell(objects: tuple[ObjectBox, ...], camera: CameraEstimate, room_yaw_
         how += (", the rest" if named else ",") + " just beyond the objects and the floor in view"
     return RoomShell(floor_polygon_m=floor_polygon, ceiling_height_m=float(top), walls=walls, source=how,
                      ceiling_source=ceiling_source)
+
+
+def guessed_room_warning(room: RoomShell, objects: tuple[ObjectBox, ...], camera: CameraEstimate) -> str | None:
+    """A warning when the room is a pure guess: no wall measured, no object standing in it and no floor at the
+    photo's bottom edge (a close-up, a photo of a ceiling or of the sky); None otherwise."""
+    if any(wall.source != "inferred" for wall in room.walls) or floor_in_view(camera):
+        return None
+    if any(obj.corners_m[:, 1].min() < 1e-6 for obj in objects):  # something stands on the floor
+        return None
+    return ("the photo shows no floor and nothing standing on it: the room's walls and size are guesses "
+            "(marked inferred); a photo that shows the floor, or a depth map, measures them")
 
 
 #: 1-sigma of a wall's or a ceiling's place measured from a sensor's depth map (metres): its layer's thickness and
@@ -218,7 +229,7 @@ def measured_sides(depth, camera: CameraEstimate, room_yaw_rad: float, boxes_xyx
     return out
 
 
-def _floor_in_view(camera: CameraEstimate, max_distance_m: float = 8.0) -> list[np.ndarray]:
+def floor_in_view(camera: CameraEstimate, max_distance_m: float = 8.0) -> list[np.ndarray]:
     """World points where the rays through the bottom corners and the bottom centre of the photo meet the
     floor (those within ``max_distance_m`` of the camera)."""
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
