@@ -66,6 +66,25 @@ def test_the_plan_is_to_scale_and_gives_the_rooms_size(built):
     assert len(walls) == len(scene["room"]["walls"]) and all(p.get("stroke-dasharray") for p in walls)
 
 
+def test_labels_do_not_overlap(built):
+    """Every label on the plan has its own room: the boxes of their text (name and size lines) do not overlap."""
+    from pipeline.export.floorplan import LABEL_MM, LABEL_WIDTH_PER_CHAR
+
+    _, _, text = built
+    root = ET.fromstring(text)
+    texts = {t.get("class"): [] for t in root.iter(f"{SVG}text")}
+    for t in root.iter(f"{SVG}text"):
+        texts[t.get("class")].append(t)
+    boxes = []
+    for name, size in zip(texts["label"], texts["size"]):
+        x, y = float(name.get("x")), float(name.get("y"))
+        half = 0.5 * LABEL_WIDTH_PER_CHAR * LABEL_MM * max(len(name.text), len(size.text))
+        boxes.append((x - half, y - LABEL_MM, x + half, y + 0.9 * LABEL_MM))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
 def test_feet_and_inches():
     assert feet_inches(3.4) == "11 ft 2 in" and feet_inches(0.3048) == "1 ft 0 in"
 

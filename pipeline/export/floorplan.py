@@ -26,9 +26,12 @@ LEGEND_MM = 24.0
 SCALES = (20, 25, 50, 75, 100, 150, 200, 250, 500)
 #: Categories drawn as openings in the wall colour.
 OPENINGS = ("door", "window")
-#: Text sizes (millimetres on paper).
+#: Text sizes (millimetres on paper); a label's width is about this many times its size per character; a label
+#: that would overlap another moves down a line at a time, at most this many times.
 LABEL_MM = 2.8
 DIMENSION_MM = 3.2
+LABEL_WIDTH_PER_CHAR = 0.55
+LABEL_TRIES = 6
 
 
 def feet_inches(metres: float) -> str:
@@ -88,13 +91,7 @@ def floorplan_svg(scene: Scene, title: str = "room3d floor plan", dimensions: di
         fill, stroke = ("#9db4c8", "#333333") if opening else ("#d9e3ec", "#44607a")
         out.append(f'<path class="object{" opening" if opening else ""}" d="{path(footprint)}" fill="{fill}" '
                    f'stroke="{stroke}" stroke-width="0.35"/>')
-        centre = page(footprint.mean(axis=0))[0]
-        width_m, _, depth_m = obj.size_m
-        out.append(f'<text class="label" x="{centre[0]:.2f}" y="{centre[1]:.2f}" font-size="{LABEL_MM:g}" '
-                   f'text-anchor="middle">{escape(obj.label)}</text>')
-        out.append(f'<text class="size" x="{centre[0]:.2f}" y="{centre[1] + LABEL_MM:.2f}" '
-                   f'font-size="{0.8 * LABEL_MM:.2f}" text-anchor="middle" fill="#555555">'
-                   f'{width_m:.2f} × {depth_m:.2f} m</text>')
+    out.extend(_labels([(obj, page(footprint.mean(axis=0))[0], _area(footprint)) for obj, footprint in footprints]))
     forward = plan(scene.camera.world_from_camera[:3, :3] @ np.array([0.0, 0.0, 1.0]))[0]
     out.extend(_camera_marker(page(camera)[0], forward, scene.camera.intrinsics.horizontal_fov_rad))
     if len(floor) == 4:
@@ -102,6 +99,38 @@ def floorplan_svg(scene: Scene, title: str = "room3d floor plan", dimensions: di
     out.extend(_legend(scale, mm_per_m))
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _area(polygon: np.ndarray) -> float:
+    """Area of a (N, 2) polygon (shoelace), either orientation."""
+    x, y = polygon[:, 0], polygon[:, 1]
+    return 0.5 * abs(float(x @ np.roll(y, -1) - y @ np.roll(x, -1)))
+
+
+def _labels(placed: list) -> list[str]:
+    """Each object's label and size at its footprint's centre (``placed``: ``(object, centre on the page, footprint
+    area)``), the larger objects first; a label that would overlap one already set moves down a line at a time
+    (up to :data:`LABEL_TRIES` lines), joined to its object by a thin leader."""
+    out, taken = [], []
+    for obj, centre, _ in sorted(placed, key=lambda item: -item[2]):
+        width_m, _, depth_m = obj.size_m
+        size = f"{width_m:.2f} × {depth_m:.2f} m"
+        half = 0.5 * LABEL_WIDTH_PER_CHAR * LABEL_MM * max(len(obj.label), len(size))
+        at = centre.copy()
+        for _ in range(LABEL_TRIES):
+            box = (at[0] - half, at[1] - LABEL_MM, at[0] + half, at[1] + 0.9 * LABEL_MM)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+                break
+            at = at + np.array([0.0, 2.0 * LABEL_MM])
+        taken.append((at[0] - half, at[1] - LABEL_MM, at[0] + half, at[1] + 0.9 * LABEL_MM))
+        if np.linalg.norm(at - centre) > 1e-6:
+            out.append(f'<path class="leader" d="M {centre[0]:.2f} {centre[1]:.2f} L {at[0]:.2f} '
+                       f'{at[1] - LABEL_MM:.2f}" stroke="#777777" stroke-width="0.15"/>')
+        out.append(f'<text class="label" x="{at[0]:.2f}" y="{at[1]:.2f}" font-size="{LABEL_MM:g}" '
+                   f'text-anchor="middle">{escape(obj.label)}</text>')
+        out.append(f'<text class="size" x="{at[0]:.2f}" y="{at[1] + 0.9 * LABEL_MM:.2f}" '
+                   f'font-size="{0.8 * LABEL_MM:.2f}" text-anchor="middle" fill="#555555">{size}</text>')
+    return out
 
 
 def _camera_marker(at: np.ndarray, forward: np.ndarray, fov_rad: float) -> list[str]:
