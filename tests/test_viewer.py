@@ -140,6 +140,30 @@ def test_the_top_bar_gives_the_rooms_size_and_how_it_was_found(browser, living):
         assert_clean(log)
 
 
+def test_dimension_lines_can_be_turned_on(browser, living):
+    """Off by default; the Dimensions box shows the room's width, depth and height on the shell, as scene.json
+    has them ("≥" where a wall was not seen), placed on screen; off again hides them."""
+    dimensions = scene_of(living)["room"]["dimensions"]
+    with open_viewer(browser, living / "index.html") as (page, log):
+        assert page.evaluate("room3d.layers.dimensions") is False
+        assert not page.eval_on_selector_all(".room3d-dimension", "els => els.filter(e => e.offsetParent).length")
+        page.check("#room3d-show-dimensions")
+        page.evaluate("() => room3d.nextFrame()")
+        shown = page.eval_on_selector_all(
+            ".room3d-dimension", "els => els.filter(e => e.style.display !== 'none' && e.offsetParent)"
+                                 ".map(e => [e.dataset.name, e.textContent])")
+        assert {name for name, _ in shown} == {"width", "depth", "height"}
+        for name, text in shown:
+            size = dimensions[name]
+            assert f"{'≥' if size['at_least'] else ''}{size['value']:.2f} m · {feet_inches(size['value'])}" in text
+        page.uncheck("#room3d-show-dimensions")
+        page.evaluate("() => room3d.nextFrame()")
+        assert page.evaluate("room3d.layers.dimensions") is False
+        assert not page.eval_on_selector_all(
+            ".room3d-dimension", "els => els.filter(e => e.style.display !== 'none' && e.offsetParent).length")
+        assert_clean(log)
+
+
 def test_labels_do_not_overlap(browser, living):
     with open_viewer(browser, living / "index.html") as (page, log):
         rects = page.eval_on_selector_all(

@@ -16,6 +16,7 @@ import { CSS2DRenderer } from 'three/addons/renderers/CSS2DRenderer.js';
 
 import { sceneCode } from './codegen.js';
 import { declutter } from './declutter.js';
+import { dimensionLines, showDimensions } from './dimensions.js';
 import { dressScene } from './dress.js';
 import { Measure } from './measure.js';
 import { fovFromScene, readGlb, readSceneJson } from './payload.js';
@@ -108,6 +109,8 @@ async function start() {
   for (const h of dressed.helpers) scene.add(h);
   const points = readPointCloud();
   if (points) scene.add(points);
+  const dimensions = dimensionLines(meta && meta.room);
+  scene.add(dimensions);
   const photoImg = await photoImgPromise;
 
   // Labels sit on the top face of each box (local +0.5 of the unit cube, so they follow the scale).
@@ -151,7 +154,7 @@ async function start() {
   let height = 1;
   let insets = NO_INSETS;
   let photoOpacity = 1;
-  const layers = { room: true, labels: true, points: !!points, objects: true, grid: true };
+  const layers = { room: true, labels: true, points: !!points, objects: true, grid: true, dimensions: false };
   let selected = null;
   // 1: projection centre moved to the middle of the area not covered by the UI; 0: none.
   const state = { offsetWeight: 1 };
@@ -443,7 +446,10 @@ async function start() {
     else if (name === 'labels') for (const item of labelItems) item.label.visible = layers.labels;
     else if (name === 'points') points.visible = layers.points;
     else if (name === 'objects') for (const info of dressed.objects) info.node.visible = layers.objects;
-    const box = byId({ room: IDS.showRoom, labels: IDS.showLabels, points: IDS.showPoints }[name]);
+    else if (name === 'dimensions') showDimensions(dimensions, layers.dimensions);
+    const box = byId({
+      room: IDS.showRoom, labels: IDS.showLabels, points: IDS.showPoints, dimensions: IDS.showDimensions,
+    }[name]);
     if (box) box.checked = layers[name];
     needsRender = true;
     return true;
@@ -451,6 +457,7 @@ async function start() {
   on(IDS.showRoom, 'change', (e) => setLayer('room', e.target.checked));
   on(IDS.showLabels, 'change', (e) => setLayer('labels', e.target.checked));
   on(IDS.showPoints, 'change', (e) => setLayer('points', e.target.checked));
+  on(IDS.showDimensions, 'change', (e) => setLayer('dimensions', e.target.checked));
   const pointsToggle = byId(IDS.showPointsLabel);
   if (pointsToggle) pointsToggle.hidden = !points;
 

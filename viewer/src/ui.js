@@ -36,6 +36,7 @@ export const IDS = {
   showRoom: 'room3d-show-room',
   showLabels: 'room3d-show-labels',
   showPoints: 'room3d-show-points',
+  showDimensions: 'room3d-show-dimensions',
   showPointsLabel: 'room3d-show-points-label',
 };
 
