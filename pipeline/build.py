@@ -17,9 +17,9 @@ from typing import Callable
 from . import frames
 from .camera import estimate_camera
 from .errors import UserError
+from .export.floorplan import floorplan_svg
 from .export.gltf import glb_to_gltf, scene_to_glb
 from .export.manifest import scene_manifest
-from .export.floorplan import floorplan_svg
 from .export.overlay import draw_overlay
 from .export.page import render_page
 from .grounding import read_grounding

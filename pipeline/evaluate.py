@@ -520,10 +520,11 @@ def realdev_flags(truth: dict, given: str) -> dict:
 
 
 def solve_realdev_case(case: Path, given: str = "none", depth_name: str | None = None,
-                       crop: float | None = None) -> dict:
+                       crop: float | None = None, truth: dict | None = None) -> dict:
     """Run the pipeline in memory on a realdev case (``photo.jpg``, ``grounding.qwen3.json``; ``depth_name``,
-    e.g. ``depth.png``, the sensor's depth; ``crop``, see :func:`solve_case`); returns the ``scene.json`` dict."""
-    flags = realdev_flags(_read_truth(case), given)
+    e.g. ``depth.png``, the sensor's depth; ``crop``, see :func:`solve_case`; ``truth``: its ``truth.json``
+    when already read); returns the ``scene.json`` dict."""
+    flags = realdev_flags(_read_truth(case) if truth is None else truth, given)
     return solve_case(case / "photo.jpg", case / "grounding.qwen3.json", flags,
                       None if depth_name is None else case / depth_name, crop)
 
@@ -535,7 +536,7 @@ def evaluate_realdev(cases: list[Path], given: str = "none", depth_name: str | N
     cameras, objects = [], []
     for case in cases:
         truth = _read_truth(case)
-        solved = solve_realdev_case(case, given, depth_name, crop)
+        solved = solve_realdev_case(case, given, depth_name, crop, truth)
         camera, scores = score_realdev_case(case.name, truth, solved, None if crop else _sensor_depth(case, truth))
         cameras.append(camera)
         objects.extend(scores)

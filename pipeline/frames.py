@@ -268,6 +268,16 @@ def world_directions_to_camera(world_from_camera: np.ndarray, vectors_world: np.
     return np.asarray(vectors_world, dtype=float) @ np.asarray(world_from_camera, dtype=float)[:3, :3]
 
 
+def in_boxes(uv: np.ndarray, boxes_xyxy_px) -> np.ndarray:
+    """(N,) bool: which of the (N, 2) pixel positions ``uv`` lie in any of the 2D boxes ``(x1, y1, x2, y2)`` (edges
+    included)."""
+    uv = np.asarray(uv, dtype=float).reshape(-1, 2)
+    inside = np.zeros(len(uv), dtype=bool)
+    for x1, y1, x2, y2 in boxes_xyxy_px:
+        inside |= (uv[:, 0] >= x1) & (uv[:, 0] <= x2) & (uv[:, 1] >= y1) & (uv[:, 1] <= y2)
+    return inside
+
+
 def pixel_centers(columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """(..., 2) float ``(u, v)`` of the centres of pixels (``columns``, ``rows``), integer arrays of one shape: pixel
     (column i, row j) has its centre at ``(i + 0.5, j + 0.5)`` (CONVENTIONS.md). For every pixel of an (H, W)

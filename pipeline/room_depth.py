@@ -81,9 +81,7 @@ def layout_depth_error(room: dict, world_from_camera: np.ndarray, k_matrix: np.n
     scale_x, scale_y = photo_size[0] / width, photo_size[1] / height
     rows, columns = np.nonzero(np.isfinite(sensor_m) & (sensor_m > 0))
     uv = np.column_stack([(columns + 0.5) * scale_x, (rows + 0.5) * scale_y])
-    free = np.ones(len(uv), dtype=bool)
-    for x1, y1, x2, y2 in boxes_xyxy_px:
-        free &= ~((uv[:, 0] >= x1) & (uv[:, 0] <= x2) & (uv[:, 1] >= y1) & (uv[:, 1] <= y2))
+    free = ~frames.in_boxes(uv, boxes_xyxy_px)
     if not free.any():
         return math.nan, math.nan, 0
     uv, observed = uv[free], sensor_m[rows[free], columns[free]].astype(float)
@@ -93,4 +91,4 @@ def layout_depth_error(room: dict, world_from_camera: np.ndarray, k_matrix: np.n
     ratio = np.where(seen, predicted, 1.0) / observed
     error = np.where(seen, np.abs(np.log(ratio)), np.inf)
     within = seen & (np.abs(ratio - 1.0) <= WITHIN_REL)
-    return float(np.median(error)), float(np.mean(within)), int(len(error))
+    return float(np.median(error)), float(np.mean(within)), len(error)

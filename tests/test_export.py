@@ -17,19 +17,24 @@ XSS = "</script><script>alert(1)</script>"
 LABELS = ["bed", "nightstand", XSS, "wardrobe", "床"]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def build_bedroom(folder, labels, also=()):
+    """Build the synthetic bedroom (a flat grey photo, the true camera) with these labels for its five objects;
+    returns the output folder and its scene.json."""
     truth = bedroom()
-    folder = tmp_path_factory.mktemp("export")
     photo = folder / "room.png"
     Image.fromarray(np.full((768, 1024, 3), 200, np.uint8)).save(photo)
     grounding = folder / "answer.json"
     grounding.write_text(json.dumps([{"bbox_2d": list(d.box_xyxy_px), "label": label}
-                                     for d, label in zip(truth.detections(), LABELS)]))
+                                     for d, label in zip(truth.detections(), labels)]))
     options = BuildOptions(grounding=grounding, focal_px=truth.intrinsics.fx_px, camera_height_m=truth.height_m,
-                           pitch_deg=truth.pitch_deg, roll_deg=truth.roll_deg, also=("gltf",))
-    result = build(photo, folder / "out", options)
-    return result.out_dir, json.loads((result.out_dir / "scene.json").read_text())
+                           pitch_deg=truth.pitch_deg, roll_deg=truth.roll_deg, also=tuple(also))
+    out = build(photo, folder / "out", options).out_dir
+    return out, json.loads((out / "scene.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_bedroom(tmp_path_factory.mktemp("export"), LABELS, also=("gltf",))
 
 
 def test_unique_names():

@@ -1,17 +1,14 @@
 """floorplan.svg (pipeline/export/floorplan.py): a printable plan of the solved room, from a build of the bedroom
 scene with the true camera and a label that tries to break out of the SVG."""
 
-import json
 import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from pipeline.build import BuildOptions, build
 from pipeline.export.floorplan import PAGE_MM, feet_inches
-from tests.synthetic import bedroom
+from tests.test_export import build_bedroom
 
 XSS = "</text><script>alert(1)</script>"
 LABELS = ["bed", "nightstand", XSS, "wardrobe", "chair & co"]
@@ -20,21 +17,12 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    truth = bedroom()
-    folder = tmp_path_factory.mktemp("plan")
-    photo = folder / "room.png"
-    Image.fromarray(np.full((768, 1024, 3), 200, np.uint8)).save(photo)
-    grounding = folder / "answer.json"
-    grounding.write_text(json.dumps([{"bbox_2d": list(d.box_xyxy_px), "label": label}
-                                     for d, label in zip(truth.detections(), LABELS)]))
-    options = BuildOptions(grounding=grounding, focal_px=truth.intrinsics.fx_px, camera_height_m=truth.height_m,
-                           pitch_deg=truth.pitch_deg, roll_deg=truth.roll_deg)
-    out = build(photo, folder / "out", options).out_dir
-    return out, json.loads((out / "scene.json").read_text()), (out / "floorplan.svg").read_text(encoding="utf-8")
+    out, scene = build_bedroom(tmp_path_factory.mktemp("plan"), LABELS)
+    return out, scene, (out / "floorplan.svg").read_text(encoding="utf-8")
 
 
 def test_the_plan_is_an_a4_page_with_every_object_labelled(built):
-    out, scene, text = built
+    _, scene, text = built
     assert scene["outputs"]["floorplan"] == "floorplan.svg"
     root = ET.fromstring(text)  # well-formed: the label could not break out
     assert (root.get("width"), root.get("height")) == (f"{PAGE_MM[0]:g}mm", f"{PAGE_MM[1]:g}mm")

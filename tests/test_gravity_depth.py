@@ -102,10 +102,10 @@ def test_an_uncertain_focal_does_not_loosen_the_floors_roll():
     from pipeline.camera.estimate import _with_depth_gravity
     from pipeline.records import Intrinsics
 
-    depth, world_from_camera = room_depth(640, 480, 520.0, -30.0, 0.0)
+    depth, _ = room_depth(640, 480, 520.0, -30.0, 0.0)
     lines_up = frames.up_in_camera_from_attitude(math.radians(-28.0), math.radians(6.0))
-    up, sigma_deg, source = _with_depth_gravity(depth, Intrinsics.from_focal(520.0, 640, 480), 0.3,
-                                                (lines_up, 5.0, "vanishing_points", 3.0), [], [])
+    up, _, source = _with_depth_gravity(depth, Intrinsics.from_focal(520.0, 640, 480), 0.3,
+                                        (lines_up, 5.0, "vanishing_points", 3.0), [], [])
     pitch, roll = frames.attitude_from_up_in_camera(up)
     assert source == "vanishing_points+depth"
     assert abs(math.degrees(roll)) < 1.0

@@ -53,7 +53,7 @@ def floorplan_svg(scene: Scene, title: str = "room3d floor plan", dimensions: di
     floor = plan(np.array([[x, 0.0, z] for x, z in scene.room.floor_polygon_m]))
     footprints = [(obj, plan(obj.corners_m[[0, 1, 5, 4]])) for obj in scene.objects]  # the bottom face
     camera = plan(scene.camera.world_from_camera[:3, 3])[0]
-    every = np.concatenate([floor, camera[None], *[f for _, f in footprints]]) if len(floor) else camera[None]
+    every = np.concatenate([floor.reshape(-1, 2), camera[None], *[f for _, f in footprints]])
     low, high = every.min(axis=0) - 0.3, every.max(axis=0) + 0.3
     area_w = PAGE_MM[0] - 2 * MARGIN_MM
     area_h = PAGE_MM[1] - 2 * MARGIN_MM - TITLE_MM - LEGEND_MM
@@ -70,8 +70,8 @@ def floorplan_svg(scene: Scene, title: str = "room3d floor plan", dimensions: di
         p = page(points)
         return "M " + " L ".join(f"{x:.2f} {y:.2f}" for x, y in p) + (" Z" if closed else "")
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{PAGE_MM[0]:g}mm" height="{PAGE_MM[1]:g}mm" '
-           f'viewBox="0 0 {PAGE_MM[0]:g} {PAGE_MM[1]:g}" font-family="Helvetica, Arial, sans-serif">',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{PAGE_MM[0]:g}mm" height="{PAGE_MM[1]:g}mm" '
+            f'viewBox="0 0 {PAGE_MM[0]:g} {PAGE_MM[1]:g}" font-family="Helvetica, Arial, sans-serif">'),
            f"<title>{escape(title)}</title>",
            f'<rect width="{PAGE_MM[0]:g}" height="{PAGE_MM[1]:g}" fill="#ffffff"/>',
            f'<text x="{MARGIN_MM:g}" y="{MARGIN_MM + 6:g}" font-size="5" font-weight="bold">{escape(title)}</text>',
@@ -141,8 +141,8 @@ def _camera_marker(at: np.ndarray, forward: np.ndarray, fov_rad: float) -> list[
     points = [at] + [at + reach * np.array([math.cos(heading + s * 0.5 * fov_rad),
                                             math.sin(heading + s * 0.5 * fov_rad)]) for s in (-1.0, 1.0)]
     wedge = " L ".join(f"{x:.2f} {y:.2f}" for x, y in points)
-    return [f'<path class="camera-view" d="M {wedge} Z" fill="#f2c14e" fill-opacity="0.35" stroke="#c99a1a" '
-            'stroke-width="0.3"/>',
+    return [(f'<path class="camera-view" d="M {wedge} Z" fill="#f2c14e" fill-opacity="0.35" stroke="#c99a1a" '
+             'stroke-width="0.3"/>'),
             f'<circle class="camera" cx="{at[0]:.2f}" cy="{at[1]:.2f}" r="1.2" fill="#c99a1a"/>',
             f'<text x="{at[0] + 2:.2f}" y="{at[1] + 4:.2f}" font-size="2.5" fill="#8a6a12">camera</text>']
 

@@ -2,7 +2,8 @@
 shell. One job per module:
 
 - :mod:`.boxes`: :func:`solve`, the stage's entry: supports, scale, the order of the steps;
-- :mod:`.contacts`: which objects' bottom edges are hidden behind a nearer object (no floor contacts);
+- :mod:`.contacts`: which sides of the objects' 2D boxes are hidden behind a nearer object (no floor contacts, no
+  edges);
 - :mod:`.fit`: one box fitted to its 2D box, size prior and depth (batched Levenberg-Marquardt);
 - :mod:`.depth_fit`: an object's own 3D points in a metric depth map, and the box they show;
 - :mod:`.refine`: interpenetrating boxes refitted together;

@@ -61,10 +61,10 @@ SEE_THROUGH_MARGIN = 0.2
 DEPTH_UNSEEN_NOTE = "the depth map shows too little of it apart from what surrounds it: placed by the 2D box"
 DEPTH_DISAGREES_NOTE = "its depth points do not fit its 2D box: placed by the 2D box"
 DEPTH_SEES_THROUGH_NOTE = "its depth points run on into what lies beside it: placed by the 2D box"
-#: Supports of objects hung above the floor, placed with their bottom at their category's typical height.
 #: A side hidden behind something nearer is named after the detection whose 2D box holds the point this fraction of
 #: the photo's width beyond it (at the box's mid-height).
 SIDE_PROBE_FRACTION = 0.02
+#: Supports of objects hung above the floor, placed with their bottom at their category's typical height.
 HUNG = ("wall", "ceiling")
 #: A bottom edge whose ray points down by less than this (sine of the angle below the horizon) shows no floor.
 HORIZON_MARGIN = 0.01

@@ -27,8 +27,8 @@ HIDDEN_NOTE = "its bottom is hidden behind"
 UNPLACED_NOTE = "no floor contact seen: placed by its typical size"
 
 
-#: The note of an object whose left or right side is hidden by a nearer object: ``its left side is hidden behind``
-#: and the occluder.
+#: The sides of a 2D box (by index in x1, y1, x2, y2) that may be hidden behind a nearer object, as its notes name
+#: them (:func:`side_note`: ``its left side is hidden behind`` and the occluder).
 SIDE_NAMES = {0: "left", 2: "right"}
 
 

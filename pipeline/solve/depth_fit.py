@@ -194,10 +194,7 @@ def _box_points(detection: Detection, others: list[Detection], depth: DepthMap,
                                      frames.pixel_rays(camera.intrinsics.k_matrix, uv) * values[good, None])
     above = points[:, 1] > FLOOR_CLEARANCE_M
     points, uv = points[above], uv[above]
-    shared = np.zeros(len(uv), dtype=bool)
-    for other in others:
-        ox1, oy1, ox2, oy2 = other.box_xyxy_px
-        shared |= (uv[:, 0] >= ox1) & (uv[:, 0] <= ox2) & (uv[:, 1] >= oy1) & (uv[:, 1] <= oy2)
+    shared = frames.in_boxes(uv, [other.box_xyxy_px for other in others])
     if (~shared).sum() >= max(MIN_POINTS, MIN_OWN_FRACTION * len(points)):
         points = points[~shared]
     return points
@@ -450,9 +447,9 @@ def occluded_sides(box_xyxy_px, depth: DepthMap) -> np.ndarray:
     out = np.zeros(4, dtype=bool)
     height, width = depth.values.shape
     x1, y1, x2, y2 = box_xyxy_px
-    strip = max(2, int(round(EDGE_STRIP_FRACTION * width)))
+    strip = max(2, round(EDGE_STRIP_FRACTION * width))
     gap = max(1, strip // 4)
-    rows = np.arange(max(0, int(y1)), min(height, int(math.ceil(y2))))
+    rows = np.arange(max(0, int(y1)), min(height, math.ceil(y2)))
     if len(rows) == 0:
         return out
     import warnings
@@ -467,7 +464,7 @@ def occluded_sides(box_xyxy_px, depth: DepthMap) -> np.ndarray:
             warnings.simplefilter("ignore", RuntimeWarning)  # a row with nothing seen: NaN
             return np.nanmedian(values[rows, start:stop], axis=1)
 
-    for side, edge, sign in ((0, int(round(x1)), -1), (2, int(round(x2)), 1)):
+    for side, edge, sign in ((0, round(x1), -1), (2, round(x2), 1)):
         outside = medians(edge + gap, edge + gap + strip) if sign > 0 else medians(edge - gap - strip, edge - gap)
         inside = medians(edge - gap - strip, edge - gap) if sign > 0 else medians(edge + gap, edge + gap + strip)
         if outside is None or inside is None:

@@ -187,9 +187,7 @@ def measured_sides(depth, camera: CameraEstimate, room_yaw_rad: float, boxes_xyx
 
     rows, columns, _ = sample_pixels(depth, SIDE_POINTS)
     uv = frames.pixel_centers(columns, rows)
-    free = np.ones(len(uv), dtype=bool)
-    for x1, y1, x2, y2 in boxes_xyxy_px:
-        free &= ~((uv[:, 0] >= x1) & (uv[:, 0] <= x2) & (uv[:, 1] >= y1) & (uv[:, 1] <= y2))
+    free = ~frames.in_boxes(uv, boxes_xyxy_px)
     points_cam = frames.unproject_pixels(camera.intrinsics.k_matrix, uv[free],
                                          depth.values[rows[free], columns[free]])
     points = frames.transform_points(camera.world_from_camera, points_cam) @ frames.rot_y(-room_yaw_rad).T
