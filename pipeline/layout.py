@@ -79,6 +79,10 @@ SEEN_WALL_SPREAD_M = 0.5
 
 
 BEHIND_WALL_SPREAD_M = 3.0
+#: With 2D boxes: a stated room size contradicts the photo when what the photo shows (its room's width or depth,
+#: the walls just beyond the objects and the floor in view) exceeds it by more than this log ratio (28 %: the
+#: photo's objects are placed to a few tens of centimetres).
+ROOM_SIZE_CONFLICT_LOG = 0.25
 
 
 @dataclass(frozen=True)
@@ -338,13 +342,47 @@ def solve_with_layout(grounding: Grounding, camera: CameraEstimate, room_yaw_rad
     if any(all(s is not m for m in matched.values()) for s in parsed.specs):
         added, room = _add_missing(parsed, matched, scene, heading, warnings)
         objects.extend(added)
+    size_check = None
+    if parsed.room_size:
+        size_check = room_size_check(parsed.room_size, room, heading)
+        if size_check["kept"] == "photo":
+            warnings.append(size_check["why"])
     summary = {"room_type": parsed.room_type,
-               "room_size_m": list(parsed.room_size) if parsed.room_size else None,
+               "room_size_m": list(parsed.room_size) if parsed.room_size else None, "room_size_check": size_check,
                "camera_heading_deg": math.degrees(frames.wrap_angle(heading)), "wall_names": _wall_names(heading),
                "matched": {str(index): spec.label for index, spec in sorted(matched.items())},
                "objects_from_text": len(objects) - len(scene.objects)}
     return Scene(camera=scene.camera, room=room, objects=tuple(objects),
                  warnings=tuple(dict.fromkeys([*scene.warnings, *warnings])), layout=summary)
+
+
+def room_size_check(stated_m: tuple[float, float], room: RoomShell, heading: float) -> dict:
+    """A layout answer's room size (east-west width, north-south depth, ``stated_m``) against the room the photo
+    shows (``room``, solved from the 2D boxes; ``heading``, the camera's compass heading in the layout's frame):
+    ``stated_m`` and ``seen_m`` (across: left to right wall, along: back wall to the near side), ``kept``
+    (``photo`` when the photo shows more than the answer allows by :data:`ROOM_SIZE_CONFLICT_LOG`: what it shows
+    must fit between the walls; else ``both``: the photo's room is at least what it shows, and the answer's may
+    be larger) and ``why``, a sentence."""
+    from .solve.room import room_dimensions
+
+    dimensions = room_dimensions(room)
+    far = _wall_towards(heading)
+    across, along = (stated_m[0], stated_m[1]) if far in ("north", "south") else (stated_m[1], stated_m[0])
+    seen = (dimensions["width"].value, dimensions["depth"].value) if dimensions else (0.0, 0.0)
+    over = [name for name, s, t in (("across", seen[0], across), ("deep", seen[1], along))
+            if s > t * math.exp(ROOM_SIZE_CONFLICT_LOG)]
+    stated = f"{stated_m[0]:.1f} x {stated_m[1]:.1f} m"
+    if over:
+        shows = " and ".join(f"{seen[0 if name == 'across' else 1]:.1f} m {name}" for name in over)
+        why = (f"layout: the answer says the room is {stated} (east-west x north-south), but the photo shows at "
+               f"least {shows}: the photo's room is kept (the objects and the floor it shows must fit between "
+               "its walls)")
+        kept = "photo"
+    else:
+        why = (f"layout: the answer's room ({stated}) holds what the photo shows ({seen[0]:.1f} m across, "
+               f"{seen[1]:.1f} m deep at least)")
+        kept = "both"
+    return {"stated_m": [float(v) for v in stated_m], "seen_m": [float(v) for v in seen], "kept": kept, "why": why}
 
 
 def _add_missing(parsed: _Parsed, matched: dict, scene: Scene, heading: float,

@@ -628,3 +628,24 @@ def test_contradictory_relations_keep_the_first_and_say_what_was_dropped():
     assert "'desk left of bed' contradicts 'bed left of desk'" in joined
     assert "'chair behind desk' contradicts 'chair in front of desk'" in joined
     assert len(result.objects) == 3 and all(np.all(np.isfinite(o.corners_m)) for o in result.objects)
+
+
+def test_combined_room_size_that_the_photo_contradicts_is_named_and_the_photo_kept():
+    truth = bedroom()
+    camera = camera_for(truth)
+    base = solve(truth.grounding(), camera)
+    seen = (base.room.floor_polygon_m[1][0] - base.room.floor_polygon_m[0][0],
+            base.room.floor_polygon_m[1][1] - base.room.floor_polygon_m[2][1])
+    small = {"room_size": "2 x 2 m", "layout": {"bed": {"size": "queen"}}}
+    scene = solve(dataclasses.replace(truth.grounding(), layout=small), camera)
+    check = scene.layout["room_size_check"]
+    assert check["kept"] == "photo" and check["stated_m"] == [2.0, 2.0]
+    np.testing.assert_allclose(check["seen_m"], seen, atol=0.3)
+    warning = next(w for w in scene.warnings if "the answer says the room is 2.0 x 2.0 m" in w)
+    assert "the photo's room is kept" in warning
+    np.testing.assert_allclose(scene.room.floor_polygon_m, base.room.floor_polygon_m, atol=0.15)  # the bed resized
+    # a room larger than what the photo shows agrees with it: no warning
+    large = {"room_size": "9 x 9 m", "layout": {"bed": {"size": "queen"}}}
+    scene = solve(dataclasses.replace(truth.grounding(), layout=large), camera)
+    assert scene.layout["room_size_check"]["kept"] == "both"
+    assert not any("the answer says the room is" in w for w in scene.warnings)
