@@ -52,6 +52,37 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import find_items, run_batch
+    from .build import BuildOptions
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.force and args.retry_failed:
+        raise UserError("give either --force (rebuild every photo) or --retry-failed (only the failed), not both")
+    options = BuildOptions(
+        grounding_format=args.grounding_format, focal_px=args.focal_px, fov_deg=args.fov_deg,
+        camera_height_m=args.camera_height, depth_kind=args.depth_kind, max_pixels=args.max_pixels,
+        qwen25_max_pixels=args.qwen25_max_pixels, vlm=args.vlm, vlm_model=args.vlm_model, task=args.task,
+        vlm_timeout_s=args.vlm_timeout,
+        also=tuple(dict.fromkeys(name.strip() for value in args.also or () for name in value.split(",")
+                                 if name.strip())))
+    items = find_items(args.inputs, options)
+
+    def failed(record: dict) -> None:
+        print(f"room3d: warning: {record['name']}: {record['error']}", file=sys.stderr)
+
+    result = run_batch(items, args.out, jobs=args.jobs, ray=args.ray, force=args.force,
+                       retry_failed=args.retry_failed, progress=sys.stderr.isatty(), on_failure=failed)
+    earlier = sum(1 for r in result.records if r["status"] == "failed" and r.get("skipped"))
+    print(f"batch: {result.built} built, {result.failed} failed"
+          + (f" ({earlier} earlier, unchanged: --retry-failed tries them again)" if earlier else "")
+          + f", {result.skipped} skipped (unchanged) of {len(items)} photos in {result.seconds:.1f} s "
+          f"({result.photos_per_second:.2f} photos/s)")
+    print(f"gallery: {(result.out_dir / 'index.html').resolve()}")
+    return 1 if result.failed else 0
+
+
 #: How each source of a room dimension reads on the terminal.
 ROOM_SOURCES = {"depth": "measured", "depth+inferred": "one wall measured, the other not seen",
                 "layout": "from the layout answer", "prior": "a typical height, not measured",
@@ -330,6 +361,8 @@ def parser() -> argparse.ArgumentParser:
                        "writes it anyway)")
     build.set_defaults(handler=_build)
 
+    _add_batch(commands)
+
     camera = commands.add_parser("camera", help="estimate the camera of a photo (focal, FOV, pitch, roll)",
                                  description="Print the camera estimate of PHOTO: focal length and field of view, "
                                  "pitch and roll (gravity), the room's heading, each with its source and confidence.")
@@ -385,6 +418,54 @@ def parser() -> argparse.ArgumentParser:
     relate.set_defaults(handler=_relations)
     _add_serve(commands)
     return root
+
+
+def _add_batch(commands) -> None:
+    from . import frames
+    from .grounding import FORMATS
+    from .photo import DEFAULT_MAX_PIXELS
+
+    batch = commands.add_parser(
+        "batch", help="build many photos: worker processes (or Ray), resumable, a gallery of the results",
+        description="Build every photo of INPUT (folders: each NAME.jpg/.png/... with its grounding NAME.json "
+        "beside it; globs; photos; or .csv / .jsonl manifests, one photo per row with optional name, grounding, "
+        "focal_px, camera_height_m, depth and any build option) into OUT/NAME/, as room3d build does. "
+        "OUT/batch.jsonl gets a line per photo, OUT/index.html a gallery. A re-run skips the photos whose inputs, "
+        "options and outputs are unchanged. Exit code 1 when a photo failed.")
+    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="a folder, a glob (quoted), a photo, or a "
+                       "manifest (.csv or .jsonl)")
+    batch.add_argument("-o", "--out", type=Path, required=True, help="output folder (created; reused by re-runs)")
+    batch.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: the cores)")
+    batch.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                       help="run the builds as Ray tasks: on a Ray started here (no ADDRESS), or on a running "
+                       "cluster (auto, or ray://HOST:PORT; OUT and the inputs must be on a filesystem every node "
+                       "reaches); pip install 'room3d[ray]'")
+    batch.add_argument("--force", action="store_true", help="rebuild every photo, even unchanged ones")
+    batch.add_argument("--retry-failed", action="store_true", help="build again the photos that failed before "
+                       "(unchanged ones are otherwise skipped)")
+    batch.add_argument("--grounding-format", choices=FORMATS, default="auto",
+                       help="coordinates of the grounding boxes (every photo)")
+    focal = batch.add_mutually_exclusive_group()
+    focal.add_argument("--focal-px", type=float, help="focal length in pixels of every photo (a manifest's "
+                       "focal_px column sets it per photo)")
+    focal.add_argument("--fov-deg", type=float, help="horizontal field of view in degrees of every photo")
+    batch.add_argument("--camera-height", type=float, metavar="M", help="camera height above the floor in metres "
+                       "(every photo; a manifest's camera_height_m column sets it per photo)")
+    batch.add_argument("--depth-kind", choices=("metric_depth", "relative_depth", "relative_disparity"),
+                       help="what the manifest's depth files hold (default metric_depth)")
+    batch.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                       help="refuse photos with more pixels than this")
+    batch.add_argument("--qwen25-max-pixels", type=int, default=frames.QWEN25_MAX_PIXELS,
+                       help="max_pixels of the Qwen2.5-VL processor that made the groundings")
+    batch.add_argument("--vlm", metavar="SOURCE", help="ask a vision-language model for the photos with no "
+                       "grounding file (as room3d build --vlm)")
+    batch.add_argument("--vlm-model", metavar="NAME", help="model name on the server")
+    batch.add_argument("--task", choices=("grounding_2d", "grounding_3d", "layout"), default="grounding_2d",
+                       help="what to ask the model")
+    batch.add_argument("--vlm-timeout", type=float, default=30.0, metavar="S",
+                       help="total seconds for each model call, retries included")
+    batch.add_argument("--also", action="append", metavar="FORMAT", help="also write another format (gltf, ply)")
+    batch.set_defaults(handler=_batch)
 
 
 def _serve(args: argparse.Namespace) -> int:
