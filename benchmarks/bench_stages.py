@@ -36,7 +36,7 @@ def stages(sample: Path, workdir: Path):
     yield "camera", lambda: state.update(camera=estimate_camera(state["photo"]))
     yield "solve", lambda: state.update(scene=solve(state["grounding"], state["camera"]))
     yield "export_glb", lambda: state.update(glb=scene_to_glb(state["scene"]))
-    yield "export_overlay", lambda: draw_overlay(state["scene"], state["photo"].rgb, workdir / "overlay.png",
+    yield "export_overlay", lambda: draw_overlay(state["scene"], state["photo"].rgb, workdir / "overlay.jpg",
                                                  state["grounding"].detections)
     yield "export_page", lambda: render_page(scene_manifest(state["scene"], state["grounding"], {}, {}),
                                              state["glb"], "bench")

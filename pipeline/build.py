@@ -23,7 +23,7 @@ from .export.manifest import scene_manifest
 from .export.overlay import draw_overlay
 from .export.page import render_page
 from .grounding import read_grounding
-from .photo import DEFAULT_MAX_PIXELS, load_photo
+from .photo import DEFAULT_MAX_PIXELS, downscaled, load_photo
 from .solve import solve
 from .vlm import redact_source
 
@@ -89,13 +89,15 @@ class BuildResult:
     manifest: dict
 
 
+#: Steps timed in ``timings_s`` but not announced to ``progress`` (bookkeeping within a stage the user knows).
+QUIET_STAGES = frozenset({"preview", "export_manifest", "write_page", "export_json"})
 #: What ``BuildOptions.also`` accepts (``ply``: ``points.ply``, written whenever depth is given; it needs depth).
 ALSO_OUTPUTS = ("gltf", "ply")
 
 
 def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = BuildOptions(),
           progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Run every stage on one photo and write ``scene.glb``, ``scene.json``, ``index.html`` and ``overlay.png``.
+    """Run every stage on one photo and write ``scene.glb``, ``scene.json``, ``index.html``, ``overlay.jpg`` and ``floorplan.svg``.
 
     ``progress``, if given, is called with the stage's name (``photo``, ``grounding``, ``camera``, ``solve``,
     ``export_glb`` ...) as each stage starts.
@@ -115,9 +117,10 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"output path is a file: {out_dir}")
     timings: dict[str, float] = {}
+    started = time.perf_counter()
 
     def timed(stage, function, *args, **kwargs):
-        if progress is not None:
+        if progress is not None and stage not in QUIET_STAGES:
             progress(stage)
         start = time.perf_counter()
         result = function(*args, **kwargs)
@@ -202,17 +205,18 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
             (staging / "scene.bin").write_bytes(gltf_bin)
         if answer is not None:  # the raw answer, replayable offline with --grounding
             vlm.save_answer(answer, staging)
-        timed("export_overlay", draw_overlay, scene, photo.rgb, staging / "overlay.png", grounding.detections)
+        preview = timed("preview", downscaled, photo.rgb)  # once, for the overlay and the page
+        timed("export_overlay", draw_overlay, scene, preview, staging / "overlay.jpg", grounding.detections)
         if point_cloud is not None:
             from .export.pointcloud import write_ply
 
             write_ply(point_cloud, staging / "points.ply")
-        manifest = scene_manifest(scene, grounding, inputs, timings)
+        manifest = timed("export_manifest", scene_manifest, scene, grounding, inputs, timings)
         manifest["warnings"].extend(depth_notes)
         plan = timed("export_floorplan", floorplan_svg, scene, f"{photo.path.name}: floor plan",
                      manifest["room"].get("dimensions"))
         (staging / "floorplan.svg").write_text(plan, encoding="utf-8")
-        manifest["outputs"] = {"glb": "scene.glb", "page": "index.html", "overlay": "overlay.png",
+        manifest["outputs"] = {"glb": "scene.glb", "page": "index.html", "overlay": "overlay.jpg",
                                "floorplan": "floorplan.svg", "manifest": "scene.json"}
         if "gltf" in options.also:
             manifest["outputs"].update({"gltf": "scene.gltf", "gltf_buffer": "scene.bin"})
@@ -221,9 +225,11 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         title = f"room3d · {photo.path.name}"
         # the page needs no relations: keep it light
         page_data = {key: value for key, value in manifest.items() if key != "relations"}
-        page = timed("export_page", render_page, page_data, glb, title, photo_rgb=photo.rgb, point_cloud=point_cloud,
+        page = timed("export_page", render_page, page_data, glb, title, photo_rgb=preview, point_cloud=point_cloud,
                      plan_svg=plan)
-        (staging / "index.html").write_text(page, encoding="utf-8")
+        timed("write_page", (staging / "index.html").write_text, page, encoding="utf-8")
+        timed("export_json", json.dumps, manifest, indent=1, ensure_ascii=False)  # measured, then written with it
+        timings["total"] = round(time.perf_counter() - started, 6)
         (staging / "scene.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         _replace(staging, out_dir)
         finished = True

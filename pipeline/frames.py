@@ -91,17 +91,30 @@ def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def quaternion_xyzw_from_matrix(rotation: np.ndarray) -> np.ndarray:
-    """(4,) unit quaternion (x, y, z, w), glTF's order, from a (3, 3) rotation matrix."""
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_matrix(rotation).as_quat()
+    """(4,) unit quaternion (x, y, z, w), glTF's order, from a (3, 3) rotation matrix, with w >= 0 (Shepperd's
+    method: from the largest of the trace and the diagonal, so that no division is by a small number)."""
+    m = np.asarray(rotation, dtype=float)
+    trace = m[0, 0] + m[1, 1] + m[2, 2]
+    k = int(np.argmax([m[0, 0], m[1, 1], m[2, 2], trace]))
+    if k == 3:
+        q = np.array([m[2, 1] - m[1, 2], m[0, 2] - m[2, 0], m[1, 0] - m[0, 1], 1.0 + trace])
+    else:
+        i, j, l = k, (k + 1) % 3, (k + 2) % 3
+        q = np.empty(4)
+        q[i] = 1.0 - trace + 2.0 * m[i, i]
+        q[j] = m[j, i] + m[i, j]
+        q[l] = m[l, i] + m[i, l]
+        q[3] = m[l, j] - m[j, l]
+    q /= np.linalg.norm(q)
+    return -q if q[3] < 0 else q
 
 
 def matrix_from_quaternion_xyzw(quaternion) -> np.ndarray:
-    """(3, 3) rotation matrix from a (4,) quaternion (x, y, z, w)."""
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_quat(np.asarray(quaternion, dtype=float)).as_matrix()
+    """(3, 3) rotation matrix from a (4,) quaternion (x, y, z, w), normalised first."""
+    x, y, z, w = np.asarray(quaternion, dtype=float) / np.linalg.norm(quaternion)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
 # ---------------------------------------------------------------------------------------------- camera <-> world
@@ -148,6 +161,13 @@ def up_in_camera_from_attitude(pitch_rad: float, roll_rad: float) -> np.ndarray:
     """(3,) world up (+Y) in the OpenCV camera frame of a camera with this pitch and roll
     (:func:`world_from_camera_from_attitude`; yaw does not change it). Inverse: :func:`attitude_from_up_in_camera`."""
     return world_from_camera_from_attitude(pitch_rad, roll_rad, 0.0)[:3, :3].T @ np.array([0.0, 1.0, 0.0])
+
+
+def up_in_camera_from_attitudes(pitch_rad, roll_rad) -> np.ndarray:
+    """(..., 3) :func:`up_in_camera_from_attitude` for arrays of pitches and rolls (broadcast together):
+    ``(sin roll cos pitch, -cos roll cos pitch, sin pitch)``."""
+    pitch, roll = np.broadcast_arrays(np.asarray(pitch_rad, dtype=float), np.asarray(roll_rad, dtype=float))
+    return np.stack([np.sin(roll) * np.cos(pitch), -np.cos(roll) * np.cos(pitch), np.sin(pitch)], axis=-1)
 
 
 def attitude_from_up_in_camera(up_cam: np.ndarray) -> tuple[float, float]:

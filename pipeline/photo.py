@@ -110,3 +110,25 @@ def _text(value) -> str | None:
     if value is None:
         return None
     return str(value).strip("\x00 ").strip() or None
+
+
+#: The photo's copy for what is looked at (the overlay, the page): at most this many pixels on its longest side.
+PREVIEW_MAX_SIDE_PX = 2048
+
+
+def downscaled(rgb: np.ndarray, max_side_px: int = PREVIEW_MAX_SIDE_PX) -> np.ndarray:
+    """(h, w, 3) uint8: the photo ``rgb`` with its longest side at most ``max_side_px`` (the photo itself when it is
+    no larger). A box filter by a whole factor first (cheap, and the anti-aliasing a big reduction needs), then a
+    Lanczos resize over what is left: a 48 MP photo costs a tenth of a Lanczos resize of all of it."""
+    from PIL import Image
+
+    height, width = rgb.shape[:2]
+    if max(height, width) <= max_side_px:
+        return rgb
+    scale = max_side_px / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    image = Image.fromarray(np.ascontiguousarray(rgb))
+    factor = int(1.0 / scale)  # the box filter leaves at least the target size for the Lanczos step
+    if factor >= 2:
+        image = image.reduce(factor)
+    return np.asarray(image.resize(size, Image.Resampling.LANCZOS))

@@ -53,7 +53,8 @@ RESULT_FILES = {
     "index.html": "text/html; charset=utf-8",
     "scene.glb": "model/gltf-binary",
     "scene.json": "application/json",
-    "overlay.png": "image/png",
+    "overlay.jpg": "image/jpeg",
+    "overlay.png": "image/png",  # results of builds before overlay.jpg
     "floorplan.svg": "image/svg+xml",
     "scene.gltf": "model/gltf+json",
     "scene.bin": "application/octet-stream",
@@ -399,6 +400,8 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
     @app.get("/jobs/{job_id}/files/{name}")
     def result_file(job_id: str, name: str):
         path = jobs.file(job_id, "out", name) if name in RESULT_FILES else None
+        if path is None and name == "overlay.jpg":  # a result built before overlay.jpg
+            path, name = jobs.file(job_id, "out", "overlay.png"), "overlay.png"
         if path is None:
             raise HTTPException(404)
         headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}

@@ -31,7 +31,7 @@ def test_build_writes_consistent_outputs(tmp_path, bedroom_inputs, capsys):
     truth, photo, grounding, flags = bedroom_inputs
     out = tmp_path / "out"
     assert main(["build", str(photo), "-o", str(out), "--grounding", str(grounding), *flags]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["floorplan.svg", "index.html", "overlay.png", "scene.glb",
+    assert sorted(p.name for p in out.iterdir()) == ["floorplan.svg", "index.html", "overlay.jpg", "scene.glb",
                                                      "scene.json"]
     printed = capsys.readouterr().out
     assert "index.html" in printed
@@ -57,7 +57,7 @@ def test_build_writes_consistent_outputs(tmp_path, bedroom_inputs, capsys):
         np.testing.assert_allclose(box, detection.box_xyxy_px, atol=4.0)
     assert set(scene["timings_s"]) >= {"photo", "grounding", "camera", "solve", "export_glb", "export_page"}
     assert scene["versions"]["numpy"]
-    with Image.open(out / "overlay.png") as overlay:
+    with Image.open(out / "overlay.jpg") as overlay:
         assert overlay.size == (1024, 768)
         # the wireframes were drawn: the overlay differs from the flat grey photo
         assert np.asarray(overlay).std() > 1.0

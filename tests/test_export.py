@@ -1,5 +1,6 @@
 """The written files: the GLB's structure and the Khronos validator, and the page in headless Chromium."""
 
+import dataclasses
 import json
 import math
 
@@ -11,7 +12,9 @@ from pipeline import frames
 from pipeline.build import BuildOptions, build
 from pipeline.export.gltf import unique_names
 from pipeline.export.page import script_safe_json
+from pipeline.solve import solve
 from tests.synthetic import bedroom
+from tests.test_solve import camera_for
 
 XSS = "</script><script>alert(1)</script>"
 LABELS = ["bed", "nightstand", XSS, "wardrobe", "床"]
@@ -193,3 +196,33 @@ def test_camera_guesses_reach_terminal_json_and_page(tmp_path, capsys):
     html = (tmp_path / "out" / "index.html").read_text()
     assert 'id="room3d-camera-warnings"' in html and "Camera uncertain" in html
     assert "camera assumed level" in html and "focal length unknown" in html
+
+
+def test_overlay_of_a_large_photo_is_capped_and_draws_where_the_full_size_one_does(tmp_path):
+    from pipeline.export.overlay import draw_overlay
+    from pipeline.photo import PREVIEW_MAX_SIDE_PX, downscaled
+    from pipeline.records import Intrinsics
+
+    truth = bedroom()
+    camera = camera_for(truth)
+    scene = solve(truth.grounding(), camera)
+    factor = 5  # the bedroom's camera, five times the pixels a side: a 5120 x 3840 photo
+    k = camera.intrinsics
+    big_camera = dataclasses.replace(camera, intrinsics=Intrinsics(k.fx_px * factor, k.fy_px * factor,
+                                                                   k.cx_px * factor, k.cy_px * factor,
+                                                                   k.width_px * factor, k.height_px * factor))
+    big_scene = dataclasses.replace(scene, camera=big_camera)
+    photo = np.full((k.height_px * factor, k.width_px * factor, 3), 200, np.uint8)
+    preview = downscaled(photo)
+    assert max(preview.shape[:2]) == PREVIEW_MAX_SIDE_PX
+    draw_overlay(big_scene, preview, tmp_path / "big.jpg")
+    draw_overlay(scene, np.full((k.height_px, k.width_px, 3), 200, np.uint8), tmp_path / "small.jpg")
+    with Image.open(tmp_path / "big.jpg") as big, Image.open(tmp_path / "small.jpg") as small:
+        assert big.format == "JPEG" and big.size == (preview.shape[1], preview.shape[0])
+        drawn_big = np.asarray(big.convert("L").resize(small.size, Image.Resampling.BOX)) < 150
+        drawn_small = np.asarray(small.convert("L")) < 150
+    assert drawn_small.sum() > 1000 and drawn_big.sum() > 0.5 * drawn_small.sum()  # the wireframes are there
+    from scipy.ndimage import binary_dilation
+
+    near = binary_dilation(drawn_small, iterations=3)
+    assert drawn_big[~near].sum() < 0.02 * drawn_big.sum()  # the big one's lines lie where the small one's do

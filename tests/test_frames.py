@@ -103,6 +103,28 @@ def test_quaternion_round_trip():
                                rotation, atol=ROUND_TRIP_ATOL)
 
 
+def test_quaternions_agree_with_scipy_for_every_kind_of_rotation():
+    from scipy.spatial.transform import Rotation
+
+    rotations = [*Rotation.random(200, random_state=7).as_matrix(), np.eye(3), frames.rot_y(math.pi),
+                 frames.rot_x(math.pi), frames.rot_z(math.pi), frames.rot_y(math.pi - 1e-9), np.diag([1.0, -1, -1])]
+    for rotation in rotations:
+        ours = frames.quaternion_xyzw_from_matrix(rotation)
+        theirs = Rotation.from_matrix(rotation).as_quat()
+        assert ours[3] >= 0 and np.linalg.norm(ours) == pytest.approx(1.0)
+        assert min(np.abs(ours - theirs).max(), np.abs(ours + theirs).max()) < ROUND_TRIP_ATOL  # q and -q agree
+        np.testing.assert_allclose(frames.matrix_from_quaternion_xyzw(ours), rotation, atol=ROUND_TRIP_ATOL)
+        np.testing.assert_allclose(frames.matrix_from_quaternion_xyzw(theirs), Rotation.from_quat(theirs).as_matrix(),
+                                   atol=ROUND_TRIP_ATOL)
+
+
+def test_vectorised_up_matches_one_at_a_time():
+    pitches, rolls = RNG.uniform(-1.4, 1.4, 50), RNG.uniform(-1.0, 1.0, 50)
+    np.testing.assert_allclose(frames.up_in_camera_from_attitudes(pitches, rolls),
+                               [frames.up_in_camera_from_attitude(p, r) for p, r in zip(pitches, rolls)],
+                               atol=ROUND_TRIP_ATOL)
+
+
 @pytest.mark.parametrize("width,height", [(640, 480), (4032, 3024), (1080, 1920), (8000, 6000), (30, 20)])
 def test_qwen_coordinate_round_trips(width, height):
     xy = np.array([10.0, 20.0, width * 0.7, height * 0.9])

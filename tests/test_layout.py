@@ -593,7 +593,7 @@ def test_build_from_a_layout_only_answer(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", str(SAMPLES / "bedroom_01" / "photo.png"), "--grounding", str(answer), "-o", str(out)]) == 0
     assert "grounding format layout" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["floorplan.svg", "index.html", "overlay.png", "scene.glb",
+    assert sorted(p.name for p in out.iterdir()) == ["floorplan.svg", "index.html", "overlay.jpg", "scene.glb",
                                                      "scene.json"]
     scene = json.loads((out / "scene.json").read_text())
     assert scene["grounding"]["format"] == "layout" and scene["inputs"]["grounding_has_layout"] is True
@@ -615,7 +615,7 @@ def test_build_from_a_layout_only_answer(tmp_path, capsys):
         np.testing.assert_allclose(node.translation, obj["center"], atol=1e-6)
         np.testing.assert_allclose(node.scale, obj["size"], atol=1e-6)
     assert {"floor", "wall_back", "wall_left", "wall_right", "ceiling", "photo_camera"} <= set(nodes)
-    assert (out / "index.html").stat().st_size > 10_000 and (out / "overlay.png").stat().st_size > 1_000
+    assert (out / "index.html").stat().st_size > 10_000 and (out / "overlay.jpg").stat().st_size > 1_000
 
 
 def test_contradictory_relations_keep_the_first_and_say_what_was_dropped():

@@ -69,7 +69,7 @@ def test_build_sample(sample, grounding_name, tmp_path):
         tolerance = 0.1 * np.hypot(box[2] - box[0], box[3] - box[1]) + 4.0
         assert np.abs(projected - box).max() < tolerance, (obj["label"], projected, box)
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"scene.glb", "scene.json", "index.html",
-                                                             "overlay.png", "floorplan.svg"}
+                                                             "overlay.jpg", "floorplan.svg"}
 
 
 @pytest.mark.parametrize("sample", SCENES, ids=[s.name for s in SCENES])

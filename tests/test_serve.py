@@ -163,7 +163,7 @@ def test_upload_by_drag_and_drop_shows_the_scene(server, browser, artifacts):
     page.goto(base + "/")
     first = page.locator("#gallery li").first
     assert first.get_attribute("data-job") == job_id
-    assert first.locator("img").get_attribute("src") == f"/jobs/{job_id}/files/overlay.png"
+    assert first.locator("img").get_attribute("src") == f"/jobs/{job_id}/files/overlay.jpg"
     page.wait_for_function("() => { const img = document.querySelector('#gallery img');"
                            " return img.complete && img.naturalWidth > 0; }", timeout=10_000)
     page.screenshot(path=str(artifacts / "serve_gallery.png"))

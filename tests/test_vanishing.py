@@ -371,3 +371,28 @@ def test_invalid_focal_is_a_value_error():
     for focal in (0.0, -5.0, float("nan"), float("inf")):
         with pytest.raises(ValueError):
             estimate_manhattan(image, focal_px=focal)
+
+
+def test_cauchy_least_squares_finds_scipys_answer_and_keeps_its_bounds():
+    from scipy.optimize import least_squares
+
+    from pipeline.camera.vanishing import cauchy_least_squares
+
+    rng = np.random.default_rng(3)
+    t = np.linspace(-1.0, 1.0, 200)
+    truth = np.array([0.3, -1.2, 0.7, 0.05])
+    y = truth[0] + truth[1] * t + truth[2] * np.sin(3 * t) + truth[3] * t ** 3 + rng.normal(0, 0.01, t.size)
+    y[::9] += rng.normal(0, 2.0, y[::9].size)  # outliers
+
+    def residuals(x):
+        return (x[0] + x[1] * t + x[2] * np.sin(3 * t) + x[3] * t ** 3 - y) / 0.01
+
+    ours = cauchy_least_squares(residuals, np.zeros(4), 1.0, max_nfev=200)
+    theirs = least_squares(residuals, np.zeros(4), loss="cauchy", f_scale=1.0, max_nfev=200).x
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    clean = np.ones(t.size, bool)
+    clean[::9] = False
+    assert np.abs(residuals(ours)[clean]).max() < 5.0  # the outliers do not pull the curve: 5 sigma of the noise
+    bounded = cauchy_least_squares(residuals, np.zeros(4), 1.0, lower=[-np.inf, -np.inf, -np.inf, 0.2],
+                                   upper=[np.inf, np.inf, 0.5, np.inf], max_nfev=200)
+    assert bounded[2] <= 0.5 and bounded[3] >= 0.2

@@ -114,7 +114,7 @@ def test_cli_builds_with_a_tiny_local_model_and_replays_it(tiny_models, tmp_path
     result = run_cli("build", PHOTO, "-o", out, "--vlm", f"hf:{model}", "--vlm-max-tokens", MAX_TOKENS, env=env)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    for name in ("scene.glb", "scene.json", "index.html", "overlay.png", vlm.ANSWER_FILE, vlm.REQUEST_FILE):
+    for name in ("scene.glb", "scene.json", "index.html", "overlay.jpg", vlm.ANSWER_FILE, vlm.REQUEST_FILE):
         assert (out / name).is_file(), name
     scene = json.loads((out / "scene.json").read_text())
     record = scene["inputs"]["vlm"]

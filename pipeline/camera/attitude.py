@@ -42,13 +42,12 @@ FOCAL_LOG_SIGMA = 0.3
 AGREE_DEG = 4.0
 
 
-def attitude_log_prior(pitch_rad: float, roll_rad: float) -> float:
-    """Log prior density (up to a constant) of a camera attitude in a room photo."""
-    pitch, roll = math.degrees(pitch_rad), math.degrees(roll_rad)
-    value = -abs(roll) / ROLL_SCALE_DEG - 0.5 * ((pitch - PITCH_MEAN_DEG) / PITCH_SIGMA_DEG) ** 2
-    if abs(pitch) > PITCH_LIMIT_DEG:
-        value -= 10.0 + (abs(pitch) - PITCH_LIMIT_DEG)
-    return value
+def attitude_log_prior(pitch_rad, roll_rad):
+    """Log prior density (up to a constant) of a camera attitude in a room photo (floats, or arrays broadcast
+    together)."""
+    pitch, roll = np.degrees(pitch_rad), np.degrees(roll_rad)
+    value = -np.abs(roll) / ROLL_SCALE_DEG - 0.5 * ((pitch - PITCH_MEAN_DEG) / PITCH_SIGMA_DEG) ** 2
+    return value - np.where(np.abs(pitch) > PITCH_LIMIT_DEG, 10.0 + (np.abs(pitch) - PITCH_LIMIT_DEG), 0.0)
 
 
 def focal_log_prior(ratio_to_default: float) -> float:

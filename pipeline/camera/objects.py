@@ -47,6 +47,10 @@ MIN_OBJECTS = 2
 MAX_OBJECTS = 40
 #: Attitudes of the grid evaluated at a time (memory: hypotheses x boxes x camera heights).
 GRID_CHUNK = 512
+#: The grid's best point is refined on finer grids around it, of these steps (degrees) and 2 x this + 1 points a
+#: side (each covers the cell of the grid before it).
+REFINE_STEPS_DEG = (0.25, 0.05, 0.01)
+REFINE_HALF_WIDTH = 4
 
 
 @dataclass(frozen=True)
@@ -99,25 +103,25 @@ class ObjectCue:
         then a local refinement; None with fewer than :data:`MIN_OBJECTS` boxes."""
         if self.count < MIN_OBJECTS:
             return None
-        pitches = np.radians(np.arange(*PITCH_GRID_DEG))
-        rolls = np.radians(np.arange(*ROLL_GRID_DEG))
-        grid = np.array([(p, r) for p in pitches for r in rolls])
-        ups = np.array([frames.up_in_camera_from_attitude(p, r) for p, r in grid])
+        pitches, rolls = np.meshgrid(np.radians(np.arange(*PITCH_GRID_DEG)), np.radians(np.arange(*ROLL_GRID_DEG)),
+                                     indexing="ij")
+        best, score = self._best_of(pitches.ravel(), rolls.ravel(), focal_px)
+        for step_deg in REFINE_STEPS_DEG:  # ever finer grids around the best point
+            offsets = np.radians(step_deg * np.arange(-REFINE_HALF_WIDTH, REFINE_HALF_WIDTH + 1))
+            d_pitch, d_roll = np.meshgrid(offsets, offsets, indexing="ij")
+            candidate, candidate_score = self._best_of(best[0] + d_pitch.ravel(), best[1] + d_roll.ravel(), focal_px)
+            if candidate_score >= score:
+                best, score = candidate, candidate_score
+        return frames.up_in_camera_from_attitude(best[0], best[1]), float(score)
+
+    def _best_of(self, pitches: np.ndarray, rolls: np.ndarray, focal_px: float) -> tuple[np.ndarray, float]:
+        """The (pitch, roll) of these with the highest log posterior, and that posterior."""
+        ups = frames.up_in_camera_from_attitudes(pitches, rolls)
         likelihood = np.concatenate([self.log_likelihood(ups[start:start + GRID_CHUNK], focal_px)
                                      for start in range(0, len(ups), GRID_CHUNK)])  # bounded memory
-        scores = likelihood + np.array([attitude.attitude_log_prior(p, r) for p, r in grid])
+        scores = likelihood + attitude.attitude_log_prior(pitches, rolls)
         best = int(np.argmax(scores))
-        from scipy.optimize import minimize
-
-        def negative(x):
-            up = frames.up_in_camera_from_attitude(x[0], x[1])
-            return -(float(self.log_likelihood(up[None], focal_px)[0]) + attitude.attitude_log_prior(x[0], x[1]))
-
-        found = minimize(negative, grid[best], method="Nelder-Mead",
-                         options={"xatol": 1e-4, "fatol": 1e-4, "initial_simplex": grid[best] + np.radians(
-                             [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])})
-        x = found.x if found.fun <= -scores[best] else grid[best]
-        return frames.up_in_camera_from_attitude(x[0], x[1]), -float(min(found.fun, -scores[best]))
+        return np.array([pitches[best], rolls[best]]), float(scores[best])
 
 
 def object_cue(detections: tuple[Detection, ...] | list[Detection], width_px: int, height_px: int) -> ObjectCue:

@@ -1,4 +1,4 @@
-"""``overlay.png``: the photo with every solved box projected back onto it, so a user sees whether 3D matches 2D."""
+"""``overlay.jpg``: the photo with every solved box projected back onto it, so a user sees whether 3D matches 2D."""
 
 from __future__ import annotations
 
@@ -32,11 +32,18 @@ def projected_edges(scene: Scene, corners_m: np.ndarray, near_m: float = 0.05) -
     return segments
 
 
+#: JPEG quality of ``overlay.jpg`` (sharp lines and text stay legible).
+OVERLAY_JPEG_QUALITY = 90
+
+
 def draw_overlay(scene: Scene, rgb: np.ndarray, path: Path, detections=()) -> None:
-    """Write the overlay PNG: each object's 3D box (wireframe, its colour), its label, and its 2D box (thin)."""
+    """Write the overlay (JPEG): each object's 3D box (wireframe, its colour), its label, and its 2D box (thin), on
+    ``rgb``: the photo, or a downscaled copy of it (:func:`pipeline.photo.downscaled`; the drawing follows its
+    size)."""
     from PIL import Image, ImageDraw, ImageFont
 
     image = Image.fromarray(rgb).convert("RGB")
+    zoom = image.width / float(scene.camera.intrinsics.width_px)  # photo pixels -> this image's
     scale = max(image.size) / 1000.0
     width = max(1, round(2 * scale))
     font = _font(max(11, round(16 * scale)), ImageFont)
@@ -45,8 +52,9 @@ def draw_overlay(scene: Scene, rgb: np.ndarray, path: Path, detections=()) -> No
     for obj in scene.objects:
         colour = tuple(int(255 * c) for c in category_colour(obj.category))
         if obj.detection_index in boxes_2d:
-            draw.rectangle(boxes_2d[obj.detection_index], outline=colour + (110,), width=1)
-        segments = projected_edges(scene, obj.corners_m)
+            draw.rectangle([zoom * float(v) for v in boxes_2d[obj.detection_index]], outline=colour + (110,),
+                           width=1)
+        segments = [zoom * segment for segment in projected_edges(scene, obj.corners_m)]
         for segment in segments:
             draw.line([tuple(segment[0]), tuple(segment[1])], fill=colour + (255,), width=width)
         if segments:
@@ -56,7 +64,7 @@ def draw_overlay(scene: Scene, rgb: np.ndarray, path: Path, detections=()) -> No
             left, top, right, bottom = draw.textbbox(anchor, text, font=font)
             draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=(0, 0, 0, 150))
             draw.text(anchor, text, fill=(255, 255, 255, 255), font=font)
-    image.save(path)
+    image.save(path, format="JPEG", quality=OVERLAY_JPEG_QUALITY)
 
 
 def _font(size: int, image_font):
