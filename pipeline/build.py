@@ -97,7 +97,8 @@ ALSO_OUTPUTS = ("gltf", "ply")
 
 def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = BuildOptions(),
           progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Run every stage on one photo and write ``scene.glb``, ``scene.json``, ``index.html``, ``overlay.jpg`` and ``floorplan.svg``.
+    """Run every stage on one photo and write ``scene.glb``, ``scene.json``, ``index.html``, ``overlay.jpg`` and
+    ``floorplan.svg``.
 
     ``progress``, if given, is called with the stage's name (``photo``, ``grounding``, ``camera``, ``solve``,
     ``export_glb`` ...) as each stage starts.

@@ -313,7 +313,8 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build the 3D scene of one photo into an output folder",
-                                description="Build scene.glb, scene.json, index.html, overlay.jpg and floorplan.svg for PHOTO.")
+                                description="Build scene.glb, scene.json, index.html, overlay.jpg and floorplan.svg "
+                                "for PHOTO.")
     build.add_argument("photo", type=Path, help="the room photo (JPEG, PNG, ...)")
     build.add_argument("-o", "--out", type=Path, required=True, help="output folder (must not exist, see --force)")
     build.add_argument("--grounding", type=Path, help="the model's answer saved in a file: a JSON list of "
