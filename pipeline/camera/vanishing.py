@@ -432,6 +432,23 @@ class _Lines:
             [vp[0] ** 2 + vp[1] ** 2, vp[2] * vp[0], vp[2] * vp[1], vp[2] ** 2]), 1e-24))
         return 0.5 * self.length[index] * self.pixel * numerator / den
 
+    def stacked(self, groups: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """The segments of ``groups`` (index arrays, one per direction, in order) gathered once for
+        :func:`_stacked_residuals`."""
+        order = np.concatenate(groups).astype(int)
+        which = np.concatenate([np.full(len(g), k) for k, g in enumerate(groups)]).astype(int)
+        return self.lines[order], self._den_coeffs[order], 0.5 * self.length[order] * self.pixel, which
+
+
+def _stacked_residuals(stacked: tuple[np.ndarray, ...], rotation: np.ndarray, focal_n: float) -> np.ndarray:
+    """:meth:`_Lines.signed_residuals` of every group of :meth:`_Lines.stacked` against the vanishing point of its
+    direction (column ``k`` of ``rotation``), concatenated in the groups' order: one vectorised pass."""
+    lines, den_coeffs, scale, which = stacked
+    v = (rotation.T * np.array([focal_n, focal_n, 1.0]))[which]  # each segment's homogeneous vanishing point
+    numerator = np.einsum("ij,ij->i", lines, v)
+    q = np.stack([v[:, 0] ** 2 + v[:, 1] ** 2, v[:, 2] * v[:, 0], v[:, 2] * v[:, 1], v[:, 2] ** 2], axis=1)
+    return scale * numerator / np.sqrt(np.maximum(np.einsum("ij,ij->i", den_coeffs, q), 1e-24))
+
 
 def _vps(directions: np.ndarray, focal_n) -> np.ndarray:
     """Homogeneous vanishing points ``K d`` (normalized coordinates) of (..., 3) camera directions."""
@@ -537,11 +554,11 @@ def _refine(lines: _Lines, rotation: np.ndarray, focal_n: float, free_focal: boo
             break
         base_rotation, base_focal = rotation, focal_n
 
-        def residuals(x, base_rotation=base_rotation, base_focal=base_focal, groups=groups):
-            rot = _rodrigues(x[:3]) @ base_rotation
+        stacked = lines.stacked(groups)
+
+        def residuals(x, base_rotation=base_rotation, base_focal=base_focal, stacked=stacked):
             f = base_focal * math.exp(x[3]) if free_focal else base_focal
-            out = [lines.signed_residuals(g, _vps(rot[:, k], f)) for k, g in enumerate(groups) if len(g)]
-            return np.concatenate(out)
+            return _stacked_residuals(stacked, _rodrigues(x[:3]) @ base_rotation, f)
 
         x0 = np.zeros(4 if free_focal else 3)
         lower = upper = None
@@ -558,10 +575,10 @@ def _refine(lines: _Lines, rotation: np.ndarray, focal_n: float, free_focal: boo
     family, _ = _assign(lines, rotation, focal_n)
     groups = [np.flatnonzero(family == k) for k in range(3)]
 
+    stacked = lines.stacked(groups)
+
     def inlier_residuals(x):
-        rot = _rodrigues(x[:3]) @ rotation
-        f = focal_n * math.exp(x[3])
-        return np.concatenate([lines.signed_residuals(g, _vps(rot[:, k], f)) for k, g in enumerate(groups)])
+        return _stacked_residuals(stacked, _rodrigues(x[:3]) @ rotation, focal_n * math.exp(x[3]))
 
     residuals = inlier_residuals(np.zeros(4))
     rms = float(np.sqrt(np.mean(residuals ** 2))) if len(residuals) else math.inf
@@ -570,11 +587,11 @@ def _refine(lines: _Lines, rotation: np.ndarray, focal_n: float, free_focal: boo
 
 
 def cauchy_least_squares(residuals, x0: np.ndarray, f_scale: float, lower=None, upper=None, max_nfev: int = 60,
-                         step: float = 1e-7) -> np.ndarray:
+                         step: float = 1.5e-8) -> np.ndarray:
     """The ``x`` near ``x0`` (within ``lower`` / ``upper``, if given) minimising the Cauchy loss
     ``sum(log1p((residuals(x) / f_scale) ** 2))``: Levenberg-Marquardt on iteratively reweighted least squares
-    (weights ``1 / (1 + (r / f_scale) ** 2)``), central-difference Jacobian, at most ``max_nfev`` evaluations
-    outside the Jacobians. The objective of scipy's ``least_squares(loss="cauchy")``, for a handful of parameters,
+    (weights ``1 / (1 + (r / f_scale) ** 2)``), forward-difference Jacobian (as scipy's default), at most
+    ``max_nfev`` evaluations outside the Jacobians. The objective of scipy's ``least_squares(loss="cauchy")``, for a handful of parameters,
     without importing ``scipy.optimize`` (a third of a second) into every build."""
     x = np.asarray(x0, dtype=float).copy()
     lower = np.full(len(x), -np.inf) if lower is None else np.asarray(lower, dtype=float)
@@ -588,9 +605,12 @@ def cauchy_least_squares(residuals, x0: np.ndarray, f_scale: float, lower=None, 
     cost, evaluations, damping = cost_of(r), 1, 1e-3
     identity = np.eye(len(x))
     while evaluations < max_nfev:
-        jac = np.stack([(residuals(np.clip(x + step * e, lower, upper)) - residuals(np.clip(x - step * e, lower,
-                                                                                              upper))) / (2 * step)
-                        for e in identity], axis=1)
+        columns = []
+        for i, e in enumerate(identity):  # a step that would leave the bounds is taken the other way
+            h = step * max(1.0, abs(float(x[i])))
+            h = -h if x[i] + h > upper[i] else h
+            columns.append((residuals(x + h * e) - r) / h)
+        jac = np.stack(columns, axis=1)
         weight = 1.0 / (1.0 + (r / f_scale) ** 2)
         gradient = jac.T @ (weight * r)
         hessian = jac.T @ (weight[:, None] * jac)

@@ -1,4 +1,5 @@
-"""Write a :class:`Scene` as glTF 2.0 (GLB) with pygltflib.
+"""Write a :class:`Scene` as glTF 2.0 (GLB): the JSON by hand (a plain dict; the Khronos validator checks it in
+the tests) and the binary container per the specification, section 4.4.
 
 The world frame is glTF's own (+Y up, metres), so nothing is converted here. Layout of the file:
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+import json
+import struct
 
 import numpy as np
 
@@ -64,44 +67,46 @@ def category_colour(category: str) -> tuple[float, float, float]:
 
 def scene_to_glb(scene: Scene) -> bytes:
     """The GLB bytes of ``scene``."""
-    import pygltflib as g
-
     builder = _Builder()
-    gltf = g.GLTF2(asset=g.Asset(version="2.0", generator="room3d"), scene=0)
-    nodes: list[g.Node] = []
-
+    gltf: dict = {"asset": {"version": "2.0", "generator": "room3d"}, "scene": 0, "materials": [], "meshes": [],
+                  "cameras": []}
+    nodes: list[dict] = []
     materials: dict[str, int] = {}
 
     def material(key: str, colour, alpha: float = 1.0, double_sided: bool = False) -> int:
         if key not in materials:
-            materials[key] = len(gltf.materials)
-            gltf.materials.append(g.Material(
-                name=key,
-                pbrMetallicRoughness=g.PbrMetallicRoughness(
-                    baseColorFactor=[*map(float, colour), alpha], metallicFactor=0.0, roughnessFactor=0.8),
-                alphaMode="BLEND" if alpha < 1.0 else None,
-                doubleSided=double_sided,
-            ))
+            materials[key] = len(gltf["materials"])
+            gltf["materials"].append({
+                "name": key,
+                "pbrMetallicRoughness": {"baseColorFactor": [*map(float, colour), alpha], "metallicFactor": 0.0,
+                                         "roughnessFactor": 0.8},
+                **({"alphaMode": "BLEND"} if alpha < 1.0 else {}),
+                "doubleSided": double_sided,
+            })
         return materials[key]
+
+    def mesh(name: str, accessors: tuple[int, int, int], material_index: int) -> int:
+        gltf["meshes"].append({"name": name, "primitives": [{
+            "attributes": {"POSITION": accessors[0], "NORMAL": accessors[1]}, "indices": accessors[2],
+            "material": material_index}]})
+        return len(gltf["meshes"]) - 1
 
     cube = builder.add_geometry(*_unit_cube())
     cube_meshes: dict[str, int] = {}
     names = unique_names([obj.label for obj in scene.objects])
     for name, obj in zip(names, scene.objects):
         if obj.category not in cube_meshes:
-            cube_meshes[obj.category] = len(gltf.meshes)
-            gltf.meshes.append(g.Mesh(name=f"box_{obj.category}", primitives=[
-                g.Primitive(attributes=g.Attributes(POSITION=cube[0], NORMAL=cube[1]), indices=cube[2],
-                            material=material(obj.category, category_colour(obj.category)))]))
-        nodes.append(g.Node(
-            name=name,
-            mesh=cube_meshes[obj.category],
-            translation=[float(v) for v in obj.center_m],
-            rotation=[float(v) for v in frames.quaternion_xyzw_from_matrix(frames.rot_y(obj.yaw_rad))],
-            scale=[float(v) for v in obj.size_m],
-            extras={"kind": "object", "label": obj.label, "detection_index": obj.detection_index,
-                    "confidence": obj.confidence, "category": obj.category},
-        ))
+            cube_meshes[obj.category] = mesh(f"box_{obj.category}", cube,
+                                             material(obj.category, category_colour(obj.category)))
+        nodes.append({
+            "name": name,
+            "mesh": cube_meshes[obj.category],
+            "translation": [float(v) for v in obj.center_m],
+            "rotation": [float(v) for v in frames.quaternion_xyzw_from_matrix(frames.rot_y(obj.yaw_rad))],
+            "scale": [float(v) for v in obj.size_m],
+            "extras": {"kind": "object", "label": obj.label, "detection_index": obj.detection_index,
+                       "confidence": obj.confidence, "category": obj.category},
+        })
 
     room = scene.room
     quads = {"floor": [(x, 0.0, z) for x, z in room.floor_polygon_m]}
@@ -113,46 +118,77 @@ def scene_to_glb(scene: Scene) -> bytes:
         if name not in quads:
             continue
         accessors = builder.add_geometry(*_polygon(np.array(quads[name], dtype=float)))
-        gltf.meshes.append(g.Mesh(name=name, primitives=[g.Primitive(
-            attributes=g.Attributes(POSITION=accessors[0], NORMAL=accessors[1]), indices=accessors[2],
-            material=material(f"room_{name.split('_')[0]}", shades.get(name, (0.85, 0.84, 0.80)),
-                              double_sided=True))]))
+        index = mesh(name, accessors, material(f"room_{name.split('_')[0]}", shades.get(name, (0.85, 0.84, 0.80)),
+                                               double_sided=True))
         placed = {wall.name: wall.source for wall in room.walls}.get(name)
-        nodes.append(g.Node(name=name, mesh=len(gltf.meshes) - 1,
-                            extras={"kind": "room", "source": room.source,
-                                    **({"placed_by": placed} if placed else {})}))
+        nodes.append({"name": name, "mesh": index,
+                      "extras": {"kind": "room", "source": room.source, **({"placed_by": placed} if placed else {})}})
 
     intrinsics = scene.camera.intrinsics
-    gltf.cameras.append(g.Camera(name=CAMERA_NODE_NAME, type="perspective", perspective=g.Perspective(
-        yfov=float(intrinsics.vertical_fov_rad), aspectRatio=intrinsics.width_px / intrinsics.height_px,
-        znear=0.05, zfar=200.0)))
+    gltf["cameras"].append({"name": CAMERA_NODE_NAME, "type": "perspective", "perspective": {
+        "yfov": float(intrinsics.vertical_fov_rad), "aspectRatio": intrinsics.width_px / intrinsics.height_px,
+        "znear": 0.05, "zfar": 200.0}})
     pose = frames.world_from_camera_gl(scene.camera.world_from_camera)
-    nodes.append(g.Node(name=CAMERA_NODE_NAME, camera=0,
-                        translation=[float(v) for v in pose[:3, 3]],
-                        rotation=[float(v) for v in frames.quaternion_xyzw_from_matrix(pose[:3, :3])],
-                        extras={"kind": "camera", "fx": intrinsics.fx_px, "fy": intrinsics.fy_px,
-                                "cx": intrinsics.cx_px, "cy": intrinsics.cy_px,
-                                "width": intrinsics.width_px, "height": intrinsics.height_px}))
+    nodes.append({"name": CAMERA_NODE_NAME, "camera": 0,
+                  "translation": [float(v) for v in pose[:3, 3]],
+                  "rotation": [float(v) for v in frames.quaternion_xyzw_from_matrix(pose[:3, :3])],
+                  "extras": {"kind": "camera", "fx": intrinsics.fx_px, "fy": intrinsics.fy_px,
+                             "cx": intrinsics.cx_px, "cy": intrinsics.cy_px,
+                             "width": intrinsics.width_px, "height": intrinsics.height_px}})
+    gltf["nodes"] = nodes
+    gltf["scenes"] = [{"name": "room3d", "nodes": list(range(len(nodes)))}]
+    blob = builder.finish(gltf)
+    return glb_bytes(gltf, blob)
 
-    gltf.nodes = nodes
-    gltf.scenes = [g.Scene(name="room3d", nodes=list(range(len(nodes))))]
-    builder.finish(gltf)
-    return b"".join(gltf.save_to_bytes())
+
+#: GLB container (glTF 2.0, section 4.4): the magic, the version, and the two chunk types.
+_GLB_MAGIC, _GLB_VERSION, _CHUNK_JSON, _CHUNK_BIN = b"glTF", 2, b"JSON", b"BIN\x00"
+
+
+def glb_bytes(gltf: dict, blob: bytes) -> bytes:
+    """A GLB file of the glTF JSON ``gltf`` (its one buffer without a ``uri``) and the binary buffer ``blob``: the
+    JSON chunk padded with spaces and the BIN chunk with zeros to 4 bytes, as the specification asks. Strict JSON:
+    a NaN or an infinity raises ValueError rather than writing a file no viewer reads."""
+    text = json.dumps(gltf, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    text += b" " * (-len(text) % 4)
+    blob = bytes(blob) + b"\x00" * (-len(blob) % 4)
+    chunks = struct.pack("<I4s", len(text), _CHUNK_JSON) + text
+    if blob:
+        chunks += struct.pack("<I4s", len(blob), _CHUNK_BIN) + blob
+    return struct.pack("<4sII", _GLB_MAGIC, _GLB_VERSION, 12 + len(chunks)) + chunks
+
+
+def read_glb(glb: bytes) -> tuple[dict, bytes]:
+    """The glTF JSON and the binary buffer (empty without one) of GLB bytes; ValueError for anything else."""
+    if len(glb) < 20:
+        raise ValueError("not a GLB file: too short")
+    magic, version, length = struct.unpack_from("<4sII", glb, 0)
+    if magic != _GLB_MAGIC or version != _GLB_VERSION or length != len(glb):
+        raise ValueError("not a GLB 2.0 file (its header's magic, version or length is wrong)")
+    offset, gltf, blob = 12, None, b""
+    while offset + 8 <= length:
+        size, kind = struct.unpack_from("<I4s", glb, offset)
+        data = glb[offset + 8:offset + 8 + size]
+        if len(data) != size:
+            raise ValueError("a GLB chunk runs past the end of the file")
+        if kind == _CHUNK_JSON and gltf is None:
+            gltf = json.loads(data.decode("utf-8"))
+        elif kind == _CHUNK_BIN and not blob:
+            blob = bytes(data)
+        offset += 8 + size
+    if not isinstance(gltf, dict):
+        raise ValueError("a GLB file without its JSON chunk")
+    return gltf, blob
 
 
 def glb_to_gltf(glb: bytes, bin_name: str = "scene.bin") -> tuple[str, bytes]:
     """The same asset as a ``.gltf`` JSON text whose one buffer is the external file ``bin_name``, and that file's
     bytes. For tools that prefer separate files; nothing but the buffer's ``uri`` changes."""
-    import pygltflib as g
-
-    gltf = g.GLTF2.load_from_bytes(glb)
-    blob = gltf.binary_blob()
-    if len(gltf.buffers) != 1 or blob is None:
+    gltf, blob = read_glb(glb)
+    if len(gltf.get("buffers") or []) != 1 or not blob:
         raise ValueError("expected a GLB with exactly one binary buffer")
-    gltf.destroy_binary_blob()
-    gltf.buffers[0].uri = bin_name
-    gltf.buffers[0].byteLength = len(blob)
-    return gltf.gltf_to_json(), bytes(blob)
+    gltf["buffers"][0] = {**gltf["buffers"][0], "uri": bin_name, "byteLength": len(blob)}
+    return json.dumps(gltf, indent=1, ensure_ascii=False, allow_nan=False), blob
 
 
 class _Builder:
@@ -160,39 +196,34 @@ class _Builder:
 
     def __init__(self):
         self.blob = bytearray()
-        self.views, self.accessors = [], []
+        self.views: list[dict] = []
+        self.accessors: list[dict] = []
 
     def _view(self, data: bytes, target: int) -> int:
-        import pygltflib as g
-
         self.blob.extend(b"\x00" * (-len(self.blob) % 4))
-        self.views.append(g.BufferView(buffer=0, byteOffset=len(self.blob), byteLength=len(data), target=target))
+        self.views.append({"buffer": 0, "byteOffset": len(self.blob), "byteLength": len(data), "target": target})
         self.blob.extend(data)
         return len(self.views) - 1
 
     def add_geometry(self, positions: np.ndarray, normals: np.ndarray, indices: np.ndarray) -> tuple[int, int, int]:
-        import pygltflib as g
-
         out = []
-        for array in (positions.astype(np.float32), normals.astype(np.float32)):
+        for array in (positions.astype("<f4"), normals.astype("<f4")):
             view = self._view(array.tobytes(), _ARRAY_BUFFER)
-            self.accessors.append(g.Accessor(bufferView=view, componentType=_FLOAT, count=len(array), type="VEC3",
-                                             min=array.min(axis=0).tolist(), max=array.max(axis=0).tolist()))
+            self.accessors.append({"bufferView": view, "componentType": _FLOAT, "count": len(array), "type": "VEC3",
+                                   "min": array.min(axis=0).tolist(), "max": array.max(axis=0).tolist()})
             out.append(len(self.accessors) - 1)
-        flat = indices.astype(np.uint16).ravel()
+        flat = indices.astype("<u2").ravel()
         view = self._view(flat.tobytes(), _ELEMENT_ARRAY_BUFFER)
-        self.accessors.append(g.Accessor(bufferView=view, componentType=_UNSIGNED_SHORT, count=len(flat),
-                                         type="SCALAR"))
+        self.accessors.append({"bufferView": view, "componentType": _UNSIGNED_SHORT, "count": len(flat),
+                               "type": "SCALAR"})
         out.append(len(self.accessors) - 1)
         return tuple(out)
 
-    def finish(self, gltf) -> None:
-        import pygltflib as g
-
+    def finish(self, gltf: dict) -> bytes:
+        """Put the buffer, its views and the accessors into ``gltf``; returns the buffer's bytes."""
         self.blob.extend(b"\x00" * (-len(self.blob) % 4))
-        gltf.buffers = [g.Buffer(byteLength=len(self.blob))]
-        gltf.bufferViews, gltf.accessors = self.views, self.accessors
-        gltf.set_binary_blob(bytes(self.blob))
+        gltf.update(buffers=[{"byteLength": len(self.blob)}], bufferViews=self.views, accessors=self.accessors)
+        return bytes(self.blob)
 
 
 def _unit_cube() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

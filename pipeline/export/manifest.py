@@ -101,7 +101,7 @@ def scene_manifest(scene: Scene, grounding: Grounding, inputs: dict, timings_s: 
 def versions() -> dict:
     """Versions of room3d and the libraries that shaped the result."""
     out = {"python": platform.python_version()}
-    for package in ("room3d", "numpy", "scipy", "opencv-python-headless", "pillow", "pygltflib", "jinja2"):
+    for package in ("room3d", "numpy", "scipy", "opencv-python-headless", "pillow", "jinja2"):
         try:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
