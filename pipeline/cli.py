@@ -304,9 +304,7 @@ def _print_walls(walls: dict) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    from . import frames
-    from .grounding import FORMATS
-    from .photo import DEFAULT_MAX_PIXELS
+    from . import limits
 
     root = argparse.ArgumentParser(prog="room3d", description="One photo of a room -> a metric 3D scene "
                                    "(glTF, a one-file Three.js page, scene.json).")
@@ -319,7 +317,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--out", type=Path, required=True, help="output folder (must not exist, see --force)")
     build.add_argument("--grounding", type=Path, help="the model's answer saved in a file: a JSON list of "
                        "{bbox_2d | bbox_3d, label}, or a room-layout description, fenced or with prose around it")
-    build.add_argument("--grounding-format", choices=FORMATS, default="auto",
+    build.add_argument("--grounding-format", choices=limits.GROUNDING_FORMATS, default="auto",
                        help="coordinates of the grounding boxes; auto decides by the rules in pipeline/grounding.py")
     focal = build.add_mutually_exclusive_group()
     focal.add_argument("--focal-px", type=float, help="focal length in pixels (overrides EXIF)")
@@ -334,9 +332,9 @@ def parser() -> argparse.ArgumentParser:
                        "Anything V2 or Depth Pro: a Hugging Face id or a local folder; pip install 'room3d[ml]')")
     build.add_argument("--depth-kind", choices=("metric_depth", "relative_depth", "relative_disparity"),
                        help="what a depth file holds (default metric_depth); relative maps are scaled to the floor")
-    build.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+    build.add_argument("--max-pixels", type=int, default=limits.DEFAULT_MAX_PIXELS,
                        help="refuse photos with more pixels than this")
-    build.add_argument("--qwen25-max-pixels", type=int, default=frames.QWEN25_MAX_PIXELS,
+    build.add_argument("--qwen25-max-pixels", type=int, default=limits.QWEN25_MAX_PIXELS,
                        help="max_pixels of the Qwen2.5-VL processor that made the grounding")
     build.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     build.add_argument("--vlm", metavar="SOURCE", help="ask a vision-language model: http(s)://HOST:PORT/v1 (served "
@@ -379,7 +377,7 @@ def parser() -> argparse.ArgumentParser:
     camera.add_argument("--grounding", type=Path, help="the model's answer: floor-standing objects' boxes weigh in "
                         "on the tilt")
     camera.add_argument("--json", action="store_true", help="print JSON instead of text")
-    camera.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+    camera.add_argument("--max-pixels", type=int, default=limits.DEFAULT_MAX_PIXELS,
                         help="refuse photos with more pixels than this")
     camera.set_defaults(handler=_camera)
 
@@ -422,9 +420,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _add_batch(commands) -> None:
-    from . import frames
-    from .grounding import FORMATS
-    from .photo import DEFAULT_MAX_PIXELS
+    from . import limits
 
     batch = commands.add_parser(
         "batch", help="build many photos: worker processes (or Ray), resumable, a gallery of the results",
@@ -444,7 +440,7 @@ def _add_batch(commands) -> None:
     batch.add_argument("--force", action="store_true", help="rebuild every photo, even unchanged ones")
     batch.add_argument("--retry-failed", action="store_true", help="build again the photos that failed before "
                        "(unchanged ones are otherwise skipped)")
-    batch.add_argument("--grounding-format", choices=FORMATS, default="auto",
+    batch.add_argument("--grounding-format", choices=limits.GROUNDING_FORMATS, default="auto",
                        help="coordinates of the grounding boxes (every photo)")
     focal = batch.add_mutually_exclusive_group()
     focal.add_argument("--focal-px", type=float, help="focal length in pixels of every photo (a manifest's "
@@ -454,9 +450,9 @@ def _add_batch(commands) -> None:
                        "(every photo; a manifest's camera_height_m column sets it per photo)")
     batch.add_argument("--depth-kind", choices=("metric_depth", "relative_depth", "relative_disparity"),
                        help="what the manifest's depth files hold (default metric_depth)")
-    batch.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+    batch.add_argument("--max-pixels", type=int, default=limits.DEFAULT_MAX_PIXELS,
                        help="refuse photos with more pixels than this")
-    batch.add_argument("--qwen25-max-pixels", type=int, default=frames.QWEN25_MAX_PIXELS,
+    batch.add_argument("--qwen25-max-pixels", type=int, default=limits.QWEN25_MAX_PIXELS,
                        help="max_pixels of the Qwen2.5-VL processor that made the groundings")
     batch.add_argument("--vlm", metavar="SOURCE", help="ask a vision-language model for the photos with no "
                        "grounding file (as room3d build --vlm)")

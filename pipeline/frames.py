@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from . import limits
+
 #: (4, 4) float: OpenCV camera frame <-> GL camera frame (x right, y up, z backwards). Its own inverse.
 CV_FROM_GL = np.diag([1.0, -1.0, -1.0, 1.0])
 
@@ -43,7 +45,7 @@ BOX_EDGES = np.array(
 #: Qwen2.5-VL image processor defaults (preprocessor_config.json of the released checkpoints).
 QWEN25_FACTOR = 28
 QWEN25_MIN_PIXELS = 56 * 56
-QWEN25_MAX_PIXELS = 28 * 28 * 16384
+QWEN25_MAX_PIXELS = limits.QWEN25_MAX_PIXELS
 
 #: Qwen3-VL grounding coordinates are relative, on a 0..1000 grid.
 QWEN3_SCALE = 1000.0

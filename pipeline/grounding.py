@@ -50,11 +50,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import frames
+from . import frames, limits
 from .errors import UserError
 from .records import Detection, Grounding
 
-FORMATS = ("auto", "qwen2.5", "qwen3", "pixels")
+FORMATS = limits.GROUNDING_FORMATS
 _FORMAT_ALIASES = {"qwen2.5": "qwen2.5", "qwen2_5": "qwen2.5", "qwen25": "qwen2.5", "qwen3": "qwen3",
                    "pixels": "pixels"}
 _LIST_KEYS = ("objects", "detections", "boxes", "results", "items", "annotations")

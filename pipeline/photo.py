@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from . import limits
 from .errors import UserError
 from .records import Photo
 
 #: Photos with more pixels than this are refused (a decompression bomb guard); ``--max-pixels`` overrides it.
-DEFAULT_MAX_PIXELS = 64_000_000
+DEFAULT_MAX_PIXELS = limits.DEFAULT_MAX_PIXELS
 
 _EXIF_IFD = 0x8769
 _TAG_FOCAL_LENGTH = 0x920A
