@@ -56,10 +56,13 @@ SECTOR_RATIO = math.tan(math.radians(22.5))
 VERTICAL_TOLERANCE_M = 0.02
 #: ``on_top_of`` needs the footprints to overlap by more than this (metres, along every separating axis).
 FOOTPRINT_OVERLAP_M = 0.01
-#: Scenes with more objects than this list only the pairs within :data:`MAX_PAIR_GAP_M`.
+#: Scenes with more objects than this list, for each object, only its :data:`NEAREST_PAIRS` nearest neighbours (by
+#: centre distance) within :data:`MAX_PAIR_GAP_M`: the pairs grow linearly with the objects, not quadratically.
 MAX_OBJECTS_ALL_PAIRS = 60
-#: The pair gap limit (metres) for large scenes.
+#: The pair gap limit (metres) for large scenes ...
 MAX_PAIR_GAP_M = 3.0
+#: ... and the neighbours each object keeps there.
+NEAREST_PAIRS = 8
 #: Numbers are rounded to this many decimals (micrometres) in the output.
 DECIMALS = 6
 
@@ -88,7 +91,8 @@ def relations(scene_json: dict, *, all_pairs: bool = False) -> dict:
     bottom, top = corners[:, :, 1].min(axis=1), corners[:, :, 1].max(axis=1)
     footprint = corners[:, _FOOTPRINT][:, :, [0, 2]]  # (n, 4, 2) floor (x, z)
 
-    i, j = np.triu_indices(n, k=1)
+    large = n > MAX_OBJECTS_ALL_PAIRS and not all_pairs
+    i, j = _nearest_pairs(centers, NEAREST_PAIRS) if large else np.triu_indices(n, k=1)
     offset = centers[j] - centers[i]
     distance = np.linalg.norm(offset, axis=1)
     # each footprint's edge directions on the floor (x, z): its local x and z axes, from the yaw
@@ -119,10 +123,10 @@ def relations(scene_json: dict, *, all_pairs: bool = False) -> dict:
 
     keep = np.ones(len(i), dtype=bool)
     note = None
-    if n > MAX_OBJECTS_ALL_PAIRS and not all_pairs:
+    if large:
         keep = gap <= MAX_PAIR_GAP_M
-        note = (f"{n} objects: only the {int(keep.sum())} of {len(i)} pairs within {MAX_PAIR_GAP_M:g} m gap "
-                f"are listed")
+        note = (f"{n} objects: only each object's {NEAREST_PAIRS} nearest neighbours within {MAX_PAIR_GAP_M:g} m "
+                f"gap are listed ({int(keep.sum())} of {n * (n - 1) // 2} pairs)")
     numbers = {key: _rounded(value) for key, value in (
         ("distance_m", distance), ("gap_m", gap), ("horizontal_gap_m", horizontal_gap),
         ("vertical_gap_m", vertical_gap), ("right_m", right_m), ("forward_m", forward_m), ("up_m", up_m))}
@@ -203,6 +207,21 @@ def format_m(value: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- internals
+
+
+def _nearest_pairs(centers: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``(i < j)`` in which one object is among the other's ``k`` nearest (by centre distance), each
+    once: at most ``k n`` of them, found with a k-d tree in ``O(n log n)``."""
+    from scipy.spatial import cKDTree
+
+    n = len(centers)
+    _, neighbours = cKDTree(centers).query(centers, k=min(k + 1, n))  # the first is the object itself
+    rows = np.repeat(np.arange(n), neighbours.shape[1])
+    cols = neighbours.ravel()
+    valid = (cols < n) & (cols != rows)
+    low, high = np.minimum(rows[valid], cols[valid]), np.maximum(rows[valid], cols[valid])
+    unique = np.unique(low * n + high)
+    return unique // n, unique % n
 
 
 def _objects(objects) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:

@@ -11,7 +11,8 @@ from pipeline import frames
 from pipeline.cli import main
 from pipeline.errors import UserError
 from pipeline.records import Wall
-from pipeline.relations import (DEAD_ZONE_M, MAX_OBJECTS_ALL_PAIRS, MAX_PAIR_GAP_M, describe, pair, relations)
+from pipeline.relations import (DEAD_ZONE_M, MAX_OBJECTS_ALL_PAIRS, MAX_PAIR_GAP_M, NEAREST_PAIRS, describe, pair,
+                                relations)
 
 #: Gaps and offsets computed in closed form vs the expected value (metres; the output is rounded to 1e-6 m).
 GAP_ATOL = 1e-6
@@ -226,6 +227,21 @@ def test_large_scene_lists_near_pairs_only_and_output_is_json():
     assert len(relations(scene(objects), all_pairs=True)["pairs"]) == n * (n - 1) // 2
     assert relations(scene(objects[:MAX_OBJECTS_ALL_PAIRS]))["note"] is None
     assert json.loads(json.dumps(rel)) == rel
+
+
+def test_a_hall_of_500_objects_lists_each_ones_nearest_neighbours_in_linear_space():
+    n = 500
+    objects = [box(f"box.{k:03d}", (0.9 * (k % 25), -1.0 - 0.9 * (k // 25)), (0.5, 0.5, 0.5)) for k in range(n)]
+    rel = relations(scene(objects))
+    assert len(rel["pairs"]) <= NEAREST_PAIRS * n  # linear, not n (n - 1) / 2 = 124750
+    listed = {frozenset((entry["a"], entry["b"])) for entry in rel["pairs"]}
+    centres = np.array([o["center"] for o in objects])
+    for k in range(0, n, 37):  # every object keeps its nearest neighbour (0.9 m apart on the grid)
+        distance = np.linalg.norm(centres - centres[k], axis=1)
+        distance[k] = np.inf
+        nearest = int(np.argmin(distance))
+        assert frozenset((objects[k]["name"], objects[nearest]["name"])) in listed
+    assert "nearest neighbours" in rel["note"]
 
 
 def test_fifty_turned_objects_give_finite_relations():
