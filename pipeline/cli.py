@@ -468,7 +468,7 @@ def _add_batch(commands) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
-    serve(host=args.host, port=args.port, data_dir=args.data, max_jobs=args.max_jobs,
+    serve(host=args.host, port=args.port, data_dir=args.data, max_jobs=args.max_jobs, max_queue=args.max_queue,
           max_upload_mb=args.max_upload_mb, trusted_endpoints=tuple(args.vlm_endpoint or ()))
     return 0
 
@@ -484,7 +484,10 @@ def _add_serve(commands) -> None:
     serve.add_argument("--data", type=Path, default=Path("room3d-data"), metavar="DIR",
                        help="folder for uploads and results (created if missing)")
     serve.add_argument("--max-jobs", type=int, default=2, metavar="N",
-                       help="builds running at once; more are refused with a 'busy' page")
+                       help="builds running at once, each in a worker process")
+    serve.add_argument("--max-queue", type=int, default=8, metavar="N",
+                       help="uploads waiting for a worker, each shown its place in line; more are refused with a "
+                       "'busy' page")
     serve.add_argument("--max-upload-mb", type=float, default=25.0, metavar="M",
                        help="largest upload accepted, in megabytes (photo and grounding file together)")
     serve.add_argument("--vlm-endpoint", action="append", metavar="URL",

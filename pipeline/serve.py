@@ -15,7 +15,8 @@ Uploads are untrusted: the body is read as a stream and refused past ``max_uploa
 an image Pillow identifies (its name and declared type are ignored); a grounding file is bounded and read as UTF-8
 text; only generated job ids (checked by :data:`JOB_ID_RE`) and the known output names (:data:`RESULT_FILES`) are
 served, from resolved paths that must stay inside the data folder; at most ``max_jobs`` builds run at once, in
-worker threads (more are refused with a 503 "busy" page). Labels (model text) reach the pages only through jinja2's
+worker processes, and ``max_queue`` more wait in line, each shown its place (more are refused with a 503 "busy"
+page). Labels (model text) reach the pages only through jinja2's
 autoescape. A failed build shows its one-line error; tracebacks go to the server's log, never to a page.
 
 The server's API key (``ROOM3D_API_KEY`` / ``OPENAI_API_KEY`` in its environment) is never sent to a model endpoint
@@ -30,6 +31,7 @@ import io
 import ipaddress
 import json
 import logging
+import os
 import re
 import secrets
 import shutil
@@ -38,7 +40,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -101,15 +102,39 @@ class _TooLarge(Exception):
 
 
 class Jobs:
-    """The jobs in ``data_dir/jobs``: their folders, their status and the workers that build them."""
+    """The jobs in ``data_dir/jobs``: their folders, their status, and the worker processes that build them.
 
-    def __init__(self, data_dir: Path, max_jobs: int):
+    At most ``max_jobs`` builds run at once, each in a worker process (started once, with the build's modules
+    preloaded: a crash or a leak in one build cannot take the server down); up to ``max_queue`` more wait in
+    line, each told its place; :attr:`slots` counts both, and an upload past them gets a 503. A worker writes its
+    job's ``status.json`` as the build goes (written whole, then renamed: a reader never sees half of it)."""
+
+    def __init__(self, data_dir: Path, max_jobs: int, max_queue: int = 0):
         self.root = (Path(data_dir) / "jobs").resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.slots = threading.BoundedSemaphore(max_jobs)
-        self.executor = ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix="room3d-build")
+        self.max_jobs, self.max_queue = max_jobs, max_queue
+        self.slots = threading.BoundedSemaphore(max_jobs + max_queue)
         self._lock = threading.Lock()
-        self._active: dict[str, dict] = {}
+        self._pending: list[str] = []  # submitted and not finished, in submission order
+        self._pool = None
+
+    def _executor(self):
+        """The worker processes (made on first use, and again after a worker died and broke the pool)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            if "forkserver" in methods:
+                context.set_forkserver_preload(["pipeline.build", "pipeline.serve"])
+            self._pool = ProcessPoolExecutor(max_workers=self.max_jobs, mp_context=context)
+        return self._pool
+
+    def shutdown(self) -> None:
+        """Stop the worker processes (a running build is abandoned: its job reads as interrupted)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def new_folder(self) -> tuple[str, Path]:
         """A fresh job id and its (created) folder."""
@@ -138,11 +163,7 @@ class Jobs:
         path = folder.joinpath(*parts).resolve()
         return path if path.is_relative_to(folder) and path.is_file() else None
 
-    def status(self, job_id: str) -> dict | None:
-        """The job's status; one left unfinished by a server that stopped reads as failed."""
-        with self._lock:
-            if job_id in self._active:
-                return dict(self._active[job_id])
+    def _read(self, job_id: str) -> dict | None:
         path = self.file(job_id, "status.json")
         if path is None:
             return None
@@ -150,10 +171,21 @@ class Jobs:
             status = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return None
-        if not isinstance(status, dict) or status.get("id") != job_id:
+        return status if isinstance(status, dict) and status.get("id") == job_id else None
+
+    def status(self, job_id: str) -> dict | None:
+        """The job's status; a queued one says its place in line (``position``, 1 = next), and one left
+        unfinished by a server that stopped reads as failed."""
+        status = self._read(job_id)
+        if status is None:
             return None
-        if status.get("state") in ("queued", "running"):
+        with self._lock:
+            pending = list(self._pending)
+        if status.get("state") in ("queued", "running") and job_id not in pending:
             status.update(state="failed", error="interrupted: the server stopped during the build")
+        elif status.get("state") == "queued":
+            ahead = pending[:pending.index(job_id)]
+            status["position"] = 1 + sum(1 for other in ahead if (self._read(other) or {}).get("state") == "queued")
         return status
 
     def all(self) -> list[dict]:
@@ -161,49 +193,86 @@ class Jobs:
         statuses = [self.status(path.name) for path in self.root.iterdir() if JOB_ID_RE.fullmatch(path.name)]
         return sorted((s for s in statuses if s), key=lambda s: (s.get("created", 0), s["id"]), reverse=True)
 
-    def _update(self, job_id: str, **changes) -> None:
-        with self._lock:
-            status = self._active[job_id]
-            status.update(changes)
-            snapshot = dict(status)
-            if status["state"] in ("done", "failed"):
-                del self._active[job_id]
-            path = self.root / job_id / "status.json"
-            partial = path.with_name(".status.json.partial")
-            partial.write_text(json.dumps(snapshot, indent=1, ensure_ascii=False), encoding="utf-8")
-            partial.replace(path)
-
     def start(self, job_id: str, status: dict, photo: Path, options) -> None:
         """Queue the build of ``photo``; the caller holds one of :attr:`slots`, released when the build ends."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        write_status(self.root, job_id, status)
         with self._lock:
-            self._active[job_id] = {}
-        self._update(job_id, **status)
-        self.executor.submit(self._run, job_id, photo, options)
-
-    def _run(self, job_id: str, photo: Path, options) -> None:
-        from .build import build
-
-        def progress(stage: str) -> None:
-            with self._lock:
-                stages = list(self._active[job_id]["stages"])
-            self._update(job_id, state="running", stage=stage, stages=stages + [stage])
-
+            self._pending.append(job_id)
         try:
-            result = build(photo, self.root / job_id / "out", options, progress=progress)
-            self._update(job_id, state="done", stage=None, object_count=result.object_count,
-                         labels=[obj["label"] for obj in result.manifest["objects"]],
-                         warnings=list(result.warnings), outputs=result.manifest["outputs"])
-        except UserError as error:
-            self._update(job_id, state="failed", error=str(error).splitlines()[0] if str(error) else "failed")
-        except Exception as error:  # a bug: its traceback goes to the log, the page gets one line
-            log.exception("build of job %s failed", job_id)
-            self._update(job_id, state="failed", error=f"internal error ({type(error).__name__}); see the server log")
-        finally:
-            self.slots.release()
+            try:
+                future = self._executor().submit(run_job, str(self.root), job_id, str(photo), options)
+            except BrokenProcessPool:  # a worker died earlier: a fresh pool
+                self._pool = None
+                future = self._executor().submit(run_job, str(self.root), job_id, str(photo), options)
+        except Exception:
+            with self._lock:
+                self._pending.remove(job_id)
+            raise
+        future.add_done_callback(lambda done: self._finished(job_id, done))
+
+    def _finished(self, job_id: str, future) -> None:
+        try:
+            error = future.exception()
+        except BaseException as cancelled:  # noqa: BLE001 - cancelled at shutdown
+            error = cancelled
+        if error is not None:  # the worker died (out of memory, a crash in native code) or was stopped
+            log.error("the worker building job %s ended: %r", job_id, error)
+            update_status(self.root, job_id, state="failed", stage=None,
+                          error="the build's worker process died (out of memory, or a crash); see the server log")
+        with self._lock:
+            if job_id in self._pending:
+                self._pending.remove(job_id)
+        self.slots.release()
+
+
+def write_status(root: Path, job_id: str, status: dict) -> None:
+    """Write a job's ``status.json`` whole, then rename it into place."""
+    path = Path(root) / job_id / "status.json"
+    partial = path.with_name(f".status.json.{os.getpid()}.partial")
+    partial.write_text(json.dumps(status, indent=1, ensure_ascii=False), encoding="utf-8")
+    partial.replace(path)
+
+
+def update_status(root: Path, job_id: str, **changes) -> dict:
+    """Change fields of a job's ``status.json`` (only one process writes a job's status at a time)."""
+    path = Path(root) / job_id / "status.json"
+    try:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        status = {"id": job_id}
+    status.update(changes)
+    write_status(root, job_id, status)
+    return status
+
+
+def run_job(root: str, job_id: str, photo: str, options) -> None:
+    """Build one job in a worker process, writing its status as the build goes; never raises for a bad photo."""
+    from .build import build
+
+    stages: list[str] = []
+    update_status(root, job_id, state="running", worker_pid=os.getpid())
+
+    def progress(stage: str) -> None:
+        stages.append(stage)
+        update_status(root, job_id, state="running", stage=stage, stages=list(stages))
+
+    try:
+        result = build(photo, Path(root) / job_id / "out", options, progress=progress)
+        update_status(root, job_id, state="done", stage=None, object_count=result.object_count,
+                      labels=[obj["label"] for obj in result.manifest["objects"]], warnings=list(result.warnings),
+                      outputs=result.manifest["outputs"])
+    except UserError as error:
+        update_status(root, job_id, state="failed", error=str(error).splitlines()[0] if str(error) else "failed")
+    except Exception as error:  # a bug: its traceback goes to the log, the page gets one line
+        log.exception("build of job %s failed", job_id)
+        update_status(root, job_id, state="failed", error=f"internal error ({type(error).__name__}); see the server log")
 
 
 def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 25 * 1024 * 1024,
-               allowed_hosts: list[str] | None = None, trusted_endpoints: tuple[str, ...] | list[str] = ()):
+               allowed_hosts: list[str] | None = None, trusted_endpoints: tuple[str, ...] | list[str] = (),
+               max_queue: int = 8):
     """The FastAPI app serving ``data_dir`` (created if missing).
 
     ``allowed_hosts``: the only ``Host`` headers answered (None: any), against DNS rebinding on a loopback server.
@@ -228,7 +297,7 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
     from .vlm import DEFAULT_API_KEY_ENV, normalise_endpoint
 
     trusted = {normalise_endpoint(endpoint) for endpoint in trusted_endpoints}
-    jobs = Jobs(Path(data_dir), max_jobs)
+    jobs = Jobs(Path(data_dir), max_jobs, max_queue)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     app = FastAPI(title="room3d", docs_url=None, redoc_url=None, openapi_url=None)
@@ -236,7 +305,7 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts, www_redirect=False)
     limits = {"max_upload_mb": max_upload_bytes / 1e6, "max_grounding_mb": MAX_GROUNDING_BYTES / 1e6,
-              "max_jobs": max_jobs}
+              "max_jobs": max_jobs, "max_queue": max_queue}
 
     def page(template: str, status_code: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
         html = env.get_template(template).render(limits=limits, stage_titles=STAGE_TITLES,
@@ -277,8 +346,8 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
             return error_page(403, "upload refused: it came from another site's page")
         if not jobs.slots.acquire(blocking=False):
             await _discard_body(request.receive)
-            return error_page(503, f"busy: {max_jobs} build(s) running, the most this server runs at once; "
-                              "try again in a moment", headers={"Retry-After": "5"})
+            return error_page(503, f"busy: {max_jobs} build(s) running and {max_queue} waiting, the most this "
+                              "server holds; try again in a moment", headers={"Retry-After": "5"})
         started, form = False, None
         receive = _LimitedReceive(request.receive, max_upload_bytes)
         try:
@@ -500,7 +569,7 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, data_dir: str | Path = "room3d-data", max_jobs: int = 2,
-          max_upload_mb: float = 25.0, trusted_endpoints: tuple[str, ...] | list[str] = ()) -> None:
+          max_upload_mb: float = 25.0, trusted_endpoints: tuple[str, ...] | list[str] = (), max_queue: int = 8) -> None:
     """Run the web app with uvicorn until interrupted. The port is bound before anything is printed (a port in
     use or a host that does not resolve is a :class:`UserError`); port 0 takes a free port, printed.
     ``trusted_endpoints``: see :func:`create_app`."""
@@ -510,6 +579,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080, data_dir: str | Path = "roo
         raise missing_extra("uvicorn", "web") from None
     if max_jobs < 1:
         raise UserError("--max-jobs must be at least 1")
+    if max_queue < 0:
+        raise UserError("--max-queue must be 0 or more")
     if not max_upload_mb > 0:
         raise UserError("--max-upload-mb must be positive")
     if not 0 <= port <= 65535:
@@ -524,7 +595,7 @@ def serve(host: str = "127.0.0.1", port: int = 8080, data_dir: str | Path = "roo
               file=sys.stderr)
     allowed_hosts = ["127.0.0.1", "localhost", "::1", host] if is_loopback(host) else None
     app = create_app(data_dir, max_jobs=max_jobs, max_upload_bytes=int(max_upload_mb * 1e6),
-                     allowed_hosts=allowed_hosts, trusted_endpoints=trusted_endpoints)
+                     allowed_hosts=allowed_hosts, trusted_endpoints=trusted_endpoints, max_queue=max_queue)
     listener = _listen(host, port)
     port = listener.getsockname()[1]
     logging.basicConfig(level=logging.INFO, format="room3d: %(levelname)s: %(message)s")
@@ -535,6 +606,7 @@ def serve(host: str = "127.0.0.1", port: int = 8080, data_dir: str | Path = "roo
         uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=[listener])
     finally:
         listener.close()
+        app.state.jobs.shutdown()
 
 
 def _check_writable(folder: Path) -> None:

@@ -44,8 +44,9 @@ def trusted_model():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, trusted_model):
-    """``(base_url, data_dir)`` of a server with one build at a time and a 2 MB upload limit, API keys in its
-    environment and ``trusted_model`` as the one endpoint allowed to get them."""
+    """``(base_url, data_dir)`` of a server with one build at a time (one more waiting) and a 2 MB upload limit,
+    API keys in its environment and ``trusted_model`` as the one endpoint allowed to get them; its process id is in
+    ``server.pid`` beside the data folder."""
     import importlib.util
 
     require(all(importlib.util.find_spec(m) for m in ("fastapi", "uvicorn", "multipart", "httpx")),
@@ -55,9 +56,10 @@ def server(tmp_path_factory, trusted_model):
     log = (data.parent / "server.log").open("w")
     env = {**os.environ, "ROOM3D_API_KEY": OWNER_KEY, "OPENAI_API_KEY": OWNER_FALLBACK_KEY}
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--data", str(data),
-                             "--max-jobs", "1", "--max-upload-mb", str(MAX_UPLOAD_MB),
+                             "--max-jobs", "1", "--max-queue", "1", "--max-upload-mb", str(MAX_UPLOAD_MB),
                              "--vlm-endpoint", trusted_model.url], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env=env)
+    (data.parent / "server.pid").write_text(str(proc.pid))
     base = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -286,23 +288,31 @@ def test_result_page_may_run_no_eval_nor_script_urls(server):
     assert "unsafe-eval" not in policy
 
 
-def test_busy_bound_refuses_a_second_build(server):
+def test_a_second_upload_waits_in_line_and_a_third_is_refused(server):
     from tests.chat_server import ChatServer, reply, slow
 
-    base, _ = server
+    base, data = server
     answer = (SAMPLE / "grounding.qwen3.json").read_text()
     with ChatServer([slow(4.0, reply(answer))]) as model:
         first = _job_id(_upload(base, vlm=model.url, vlm_model="served-model"))
+        second = _job_id(_upload(base, grounding=SAMPLE / "grounding.qwen3.json"))  # waits for the one worker
         refused = _upload(base, grounding=SAMPLE / "grounding.qwen3.json")
-        assert refused.status_code == 503 and "busy" in refused.text
+        assert refused.status_code == 503 and "busy" in refused.text and "1 waiting" in refused.text
         import httpx
 
         progress = httpx.get(f"{base}/jobs/{first}", timeout=10).text
         assert "asking the model" in progress and 'http-equiv="refresh"' in progress
+        waiting = httpx.get(f"{base}/jobs/{second}", timeout=10).text
+        assert "number 1 in line" in waiting and 'http-equiv="refresh"' in waiting
+        assert httpx.get(f"{base}/jobs/{second}/status.json", timeout=10).json()["position"] == 1
         status = _wait(base, first)
     assert status["state"] == "done", status
     assert status["stages"] == ["photo", "vlm"] + BUILD_STAGES[1:] and status["object_count"] == 8
-    again = _job_id(_upload(base, grounding=SAMPLE / "grounding.qwen3.json"))  # the slot is free again
+    assert _wait(base, second)["state"] == "done"
+    # each build ran in a worker process, not in the server's
+    server_pid = int((data.parent / "server.pid").read_text())
+    assert status["worker_pid"] != server_pid
+    again = _job_id(_upload(base, grounding=SAMPLE / "grounding.qwen3.json"))  # the slots are free again
     assert _wait(base, again)["state"] == "done"
 
 
