@@ -316,15 +316,6 @@ def _thumbnail(photo: Path, path: Path) -> None:
         partial.replace(path)
 
 
-def _worker_setup() -> None:
-    """Each worker process: one thread per library (the batch runs one worker per core), the build's modules
-    imported once."""
-    import cv2
-
-    cv2.setNumThreads(1)
-    from . import build  # noqa: F401  (imported once per worker, not once per photo)
-
-
 # ------------------------------------------------------------------------------------------------------ batch
 
 
@@ -434,20 +425,14 @@ def _bar(total: int, progress: bool):
 
 
 def _run_processes(items: list[BatchItem], out_dir: Path, keys: dict, jobs: int, _ray, finished, progress) -> None:
-    """Worker processes that start once (forkserver with the build's modules preloaded where it exists) and take
-    photos one at a time, at most ``jobs`` in flight; a photo whose worker dies is tried again alone in a fresh
+    """Worker processes that start once (:mod:`pipeline.workers`) and take photos one at a time, at most ``jobs``
+    in flight; a photo whose worker dies is tried again alone in a fresh
     pool, and recorded as failed when it kills that one too."""
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
-        context.set_forkserver_preload(["pipeline.build"])
-    threads = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-               if name not in os.environ}
-    os.environ.update(threads)  # read when the forkserver starts and imports numpy: one thread per worker
+    from .workers import make_pool, stop_pool
+
     bar = _bar(len(items), progress)
     queue = list(reversed(items))
     suspects: list[BatchItem] = []
@@ -455,8 +440,8 @@ def _run_processes(items: list[BatchItem], out_dir: Path, keys: dict, jobs: int,
         while queue or suspects:
             alone = bool(suspects)
             batch_queue = [suspects.pop()] if alone else queue
-            with ProcessPoolExecutor(max_workers=1 if alone else jobs, mp_context=context,
-                                     initializer=_worker_setup) as pool:
+            pool = make_pool(1 if alone else jobs)
+            try:
                 running: dict = {}
                 broken = False
                 while (batch_queue or running) and not broken:
@@ -483,10 +468,10 @@ def _run_processes(items: list[BatchItem], out_dir: Path, keys: dict, jobs: int,
                     suspects.extend(running.values())
                     if not alone:
                         queue = batch_queue
+            finally:
+                stop_pool(pool, wait=not broken)
     finally:
         bar.close()
-        for name in threads:
-            os.environ.pop(name, None)
 
 
 def _run_ray(items: list[BatchItem], out_dir: Path, keys: dict, jobs: int, address: str, finished,

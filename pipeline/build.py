@@ -7,6 +7,8 @@ failed run never leaves a half-written folder.
 from __future__ import annotations
 
 import json
+import math
+import os
 import shutil
 import tempfile
 import time
@@ -89,6 +91,9 @@ class BuildResult:
     manifest: dict
 
 
+#: The longest output folder name (bytes): a filesystem's 255 less what the staging folder adds
+#: (``.NAME.xxxxxxxx.tmp``).
+MAX_OUTPUT_NAME_BYTES = 255 - len("..12345678.tmp")
 #: Steps timed in ``timings_s`` but not announced to ``progress`` (bookkeeping within a stage the user knows).
 QUIET_STAGES = frozenset({"preview", "export_manifest", "write_page", "export_json"})
 #: What ``BuildOptions.also`` accepts (``ply``: ``points.ply``, written whenever depth is given; it needs depth).
@@ -110,13 +115,8 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         raise UserError("--also ply needs --depth: points.ply is the point cloud of the depth map")
     if options.vlm and options.grounding is not None:  # before any model is loaded
         raise UserError("give either --grounding or --vlm, not both")
-    if options.vlm_max_tokens is not None and options.vlm_max_tokens < 1:
-        raise UserError(f"--vlm-max-tokens must be at least 1, not {options.vlm_max_tokens}")
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not options.force:
-        raise UserError(f"output folder exists: {out_dir} (use --force to replace it)")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"output path is a file: {out_dir}")
+    check_options(options)
+    out_dir = output_folder(out_dir, options, photo_path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -238,6 +238,68 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         if not finished:
             shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(out_dir, len(scene.objects), tuple(manifest["warnings"]), manifest)
+
+
+def check_options(options: BuildOptions) -> None:
+    """UserError (one line) for an option out of its range, before any work: the checks the command line, a batch
+    manifest and the web form share."""
+    from . import limits
+    from .grounding import FORMATS
+
+    if options.vlm_max_tokens is not None and options.vlm_max_tokens < 1:
+        raise UserError(f"--vlm-max-tokens must be at least 1, not {options.vlm_max_tokens}")
+    if not isinstance(options.max_pixels, int) or options.max_pixels < limits.MIN_PHOTO_PIXELS:
+        raise UserError(f"--max-pixels must be a whole number of at least {limits.MIN_PHOTO_PIXELS}, not "
+                        f"{options.max_pixels}")
+    if not isinstance(options.qwen25_max_pixels, int) or \
+            not limits.QWEN25_MIN_PIXELS <= options.qwen25_max_pixels <= limits.QWEN25_LARGEST_MAX_PIXELS:
+        raise UserError(f"--qwen25-max-pixels must be between {limits.QWEN25_MIN_PIXELS} and "
+                        f"{limits.QWEN25_LARGEST_MAX_PIXELS} (the processor's max_pixels; its default is "
+                        f"{limits.QWEN25_MAX_PIXELS}), not {options.qwen25_max_pixels}")
+    if not (isinstance(options.vlm_timeout_s, (int, float)) and math.isfinite(options.vlm_timeout_s)
+            and 0 < options.vlm_timeout_s <= limits.MAX_VLM_TIMEOUT_S):
+        raise UserError(f"--vlm-timeout must be more than 0 and at most {limits.MAX_VLM_TIMEOUT_S:g} seconds, not "
+                        f"{options.vlm_timeout_s}")
+    if options.grounding_format not in FORMATS:
+        raise UserError(f"--grounding-format must be one of {', '.join(FORMATS)}, not {options.grounding_format!r}")
+    if options.depth is not None and not str(options.depth).strip():
+        raise UserError("--depth is empty: give file:PATH (a depth file) or hf:MODEL (a depth model)")
+    if options.grounding is not None and not str(options.grounding).strip():
+        raise UserError("--grounding is empty: give the model's answer saved in a file")
+
+
+def output_folder(out_dir: str | Path, options: BuildOptions, photo_path: str | Path) -> Path:
+    """The folder to write (a link to a folder: the folder it points to), checked before any work: not the
+    working folder or one above it, not a folder holding the inputs when ``--force`` would replace it, a name the
+    filesystem takes; UserError (one line) otherwise."""
+    out_dir = Path(out_dir)
+    if not str(out_dir).strip():
+        raise UserError("the output folder (-o) is empty")
+    try:
+        if out_dir.is_symlink():
+            out_dir = out_dir.resolve()
+        exists = out_dir.exists()
+        is_dir = out_dir.is_dir()
+    except OSError as error:  # a name too long, a loop of links
+        raise UserError(f"cannot use the output folder {out_dir}: {error.strerror or error}") from None
+    if len(out_dir.absolute().name.encode("utf-8")) > MAX_OUTPUT_NAME_BYTES:
+        raise UserError(f"the output folder's name is too long ({len(out_dir.name.encode('utf-8'))} bytes; at most "
+                        f"{MAX_OUTPUT_NAME_BYTES})")
+    if exists and not options.force:
+        raise UserError(f"output folder exists: {out_dir} (use --force to replace it)")
+    if exists and not is_dir:
+        raise UserError(f"output path is a file: {out_dir}")
+    absolute = Path(os.path.abspath(out_dir))
+    if absolute == Path(absolute.anchor) or absolute in (Path.cwd(), *Path.cwd().parents):
+        raise UserError(f"the output folder {out_dir} is the working folder or holds it: name a new folder")
+    if exists and options.force:
+        for name, path in (("photo", photo_path), ("grounding file", options.grounding),
+                           ("depth file", str(options.depth)[5:] if str(options.depth or "").startswith("file:")
+                            else None)):
+            if path is not None and Path(os.path.abspath(path)).is_relative_to(absolute):
+                raise UserError(f"the {name} {path} is inside the output folder {out_dir}, which --force would "
+                                "replace: write the output elsewhere")
+    return absolute
 
 
 def _replace(staging: Path, out_dir: Path) -> None:

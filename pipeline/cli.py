@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -306,7 +307,7 @@ def _print_walls(walls: dict) -> None:
 def parser() -> argparse.ArgumentParser:
     from . import limits
 
-    root = argparse.ArgumentParser(prog="room3d", description="One photo of a room -> a metric 3D scene "
+    root = _Parser(prog="room3d", description="One photo of a room -> a metric 3D scene "
                                    "(glTF, a one-file Three.js page, scene.json).")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -496,16 +497,30 @@ def _add_serve(commands) -> None:
     serve.set_defaults(handler=_serve)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one error format of every other error: ``room3d: error: ...`` on one line, exit 2 (its
+    own prints the usage first); subcommands inherit it."""
+
+    def error(self, message: str):
+        command = self.prog.split(" ", 1)[1] + " " if " " in self.prog else ""
+        print(f"room3d: error: {' '.join(message.split())} (see room3d {command}--help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         return args.handler(args)
     except UserError as error:
-        print(f"room3d: error: {error}", file=sys.stderr)
+        print(f"room3d: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("room3d: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (room3d relations ... | head): nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ BOX_EDGES = np.array(
 
 #: Qwen2.5-VL image processor defaults (preprocessor_config.json of the released checkpoints).
 QWEN25_FACTOR = 28
-QWEN25_MIN_PIXELS = 56 * 56
+QWEN25_MIN_PIXELS = limits.QWEN25_MIN_PIXELS
 QWEN25_MAX_PIXELS = limits.QWEN25_MAX_PIXELS
 
 #: Qwen3-VL grounding coordinates are relative, on a 0..1000 grid.

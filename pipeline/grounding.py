@@ -62,6 +62,8 @@ _LABEL_KEYS = ("label", "name", "category", "class", "object")
 _BOX_KEYS = ("bbox_2d", "bbox", "box", "box_2d")
 _BOX_3D_KEY = "bbox_3d"
 MAX_LABEL_CHARS = 120
+#: At most this many boxes of an answer are used (the largest): the solver and the page stay bounded.
+MAX_DETECTIONS = 300
 #: A box is dropped when less than this fraction of its area remains inside the photo.
 MIN_INSIDE_FRACTION = 0.05
 #: Largest believable extent of one object's 3D box (metres); larger sizes in a bbox_3d are clipped to it.
@@ -125,10 +127,24 @@ def read_answer_text(path: Path, what: str) -> str:
         raise UserError(f"cannot read {what} {path}: {error.strerror or error}") from None
     if len(data) > MAX_ANSWER_BYTES:
         raise UserError(f"{what} is over the {MAX_ANSWER_BYTES / 1e6:g} MB a model's answer can be: {path}")
+    return decode_answer(data, what, path)
+
+
+def decode_answer(data: bytes, what: str, path=None) -> str:
+    """Answer bytes as text: UTF-8 (with or without a BOM), or UTF-16 / UTF-32 with their BOM (an editor's "Unicode"
+    save); :class:`UserError` otherwise."""
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+                       (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                break
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UserError(f"{what} is not UTF-8 text: {path}") from None
+        where = "" if path is None else f": {path}"
+        raise UserError(f"{what} is not UTF-8 text (nor UTF-16 with a byte-order mark){where}") from None
 
 
 def parse_grounding(
@@ -152,6 +168,10 @@ def parse_grounding(
                          source=source, layout=layout, entries_total=0)
     entries, declared = _entries(payload)
     warnings: list[str] = []
+    if isinstance(entries, CutList):
+        warnings.append(f"the answer's list of boxes is cut off or garbled after its {len(entries)} complete "
+                        "entries: what followed was not read (a model that ran out of tokens? ask again with a "
+                        "larger --vlm-max-tokens)")
     raw: list[_Entry] = []
     for index, entry in enumerate(entries):
         item = _read_entry(index, entry, warnings)
@@ -182,7 +202,7 @@ def parse_grounding(
             detections.append(Detection(e.label, clipped, e.index, e.confidence, box_3d_cam=e.box_3d,
                                         box_xyxy_source=source))
     return Grounding(
-        detections=tuple(drop_duplicates(detections, warnings)),
+        detections=tuple(drop_duplicates(at_most(detections, MAX_DETECTIONS, warnings), warnings)),
         format=chosen,
         format_reason=reason if layout is None else f"{reason}; with a room-layout answer",
         source=source,
@@ -310,7 +330,7 @@ def _value_at(text: str, start: int, try_literal: bool = True) -> tuple[object, 
     for attempt in (body, fixed):
         try:
             value, end = decoder.raw_decode(attempt)
-        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep for the decoder
+        except (ValueError, RecursionError):  # nested too deep for the decoder; a number of thousands of digits
             continue
         if isinstance(value, (list, dict)):
             return (value, start + end) if not _too_deep(value) else (None, start)
@@ -334,7 +354,7 @@ def _complete_entries(text: str, decoder: json.JSONDecoder) -> tuple[list | None
     while index < len(text) and text[index] != "]":
         try:
             entry, index = decoder.raw_decode(text, index)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):
             break
         entries.append(entry)
         index = _SPACE.match(text, index).end()
@@ -342,7 +362,15 @@ def _complete_entries(text: str, decoder: json.JSONDecoder) -> tuple[list | None
             index = _SPACE.match(text, index + 1).end()
         elif index >= len(text) or text[index] != "]":
             break
-    return (entries, index) if any(isinstance(entry, dict) for entry in entries) else (None, 0)
+    return (CutList(entries, index), index) if any(isinstance(entry, dict) for entry in entries) else (None, 0)
+
+
+class CutList(list):
+    """The entries read from a list whose end was cut off or garbled (``cut_at``: where reading stopped)."""
+
+    def __init__(self, entries, cut_at: int):
+        super().__init__(entries)
+        self.cut_at = cut_at
 
 
 def _too_deep(value) -> bool:
@@ -444,8 +472,20 @@ def _read_entry(index: int, entry, warnings: list[str]) -> _Entry | None:
         warnings.append(f"grounding entry {index} is not an object; skipped")
         return None
     given_label = next((entry[k] for k in _LABEL_KEYS if isinstance(entry.get(k), str) and entry[k].strip()), None)
+    if given_label is None:  # a number for a label ("42"): kept as text, said
+        number = next((entry[k] for k in _LABEL_KEYS if isinstance(entry.get(k), (int, float))
+                       and not isinstance(entry.get(k), bool)), None)
+        if number is not None:
+            given_label = str(number)[:MAX_LABEL_CHARS]
+            warnings.append(f"grounding entry {index} has the number {given_label} for a label; read as text")
     label = clean_label(given_label) if given_label is not None else "object"
     named = f"grounding entry {index} ({label})" if given_label is not None else f"grounding entry {index}"
+    if given_label is not None:
+        plain = " ".join(given_label.split())
+        if len(plain) > MAX_LABEL_CHARS:
+            warnings.append(f"{named}: its label of {len(plain)} characters is cut to {MAX_LABEL_CHARS}")
+        elif label != plain and label != "object":
+            warnings.append(f"{named}: control characters removed from its label")
     box_key = next((k for k in _BOX_KEYS if k in entry), None)
     has_3d = _BOX_3D_KEY in entry
     if box_key is None and not has_3d:
@@ -480,7 +520,7 @@ def _read_entry(index: int, entry, warnings: list[str]) -> _Entry | None:
         confidence = float(confidence) if confidence is not None else None
         if confidence is not None and not math.isfinite(confidence):
             confidence = None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         confidence = None
     return _Entry(index, label, box_2d, box_3d, confidence)
 
@@ -490,7 +530,7 @@ def _numbers(values) -> np.ndarray | None:
         return None
     try:
         return np.array([float(v) for v in values], dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond any float
         return None
 
 
@@ -538,10 +578,15 @@ def virtual_camera_rect(box_3d_cam: tuple, width_px: int, height_px: int) -> np.
     return frames.image_rect_of_camera_box(k_virtual, center, size, np.asarray(rotation, dtype=float).reshape(3, 3))
 
 
+#: Invisible characters a label keeps: the joiners that hold emoji and scripts together (ZWNJ, ZWJ).
+KEPT_FORMAT_CHARS = frozenset("\u200c\u200d")
+
+
 def clean_label(label: str) -> str:
-    """A label as text: control characters removed, whitespace collapsed, length bounded. Markup is kept as
+    """A label as text: control and other invisible format characters (bidirectional overrides among them)
+    removed, the joiners of :data:`KEPT_FORMAT_CHARS` kept, whitespace collapsed, length bounded. Markup is kept as
     text (it is escaped where it is written)."""
-    label = "".join(ch if ch.isprintable() else " " for ch in label)
+    label = "".join(ch if ch.isprintable() or ch in KEPT_FORMAT_CHARS else " " for ch in label)
     label = " ".join(label.split())
     return label[:MAX_LABEL_CHARS] or "object"
 
@@ -584,6 +629,24 @@ def to_pixels(box: np.ndarray, format: str, width_px: int, height_px: int,
     if format == "qwen2.5":
         return frames.pixels_from_qwen25(box, width_px, height_px, max_pixels=qwen25_max_pixels)
     return np.asarray(box, dtype=float)
+
+
+def at_most(detections: list[Detection], limit: int, warnings: list[str]) -> list[Detection]:
+    """The ``limit`` largest detections (by 2D box area; in their order), with a warning naming how many of which
+    labels were dropped, when there are more: every later stage stays bounded whatever an answer holds."""
+    if len(detections) <= limit:
+        return detections
+    areas = [(d.box_xyxy_px[2] - d.box_xyxy_px[0]) * (d.box_xyxy_px[3] - d.box_xyxy_px[1]) for d in detections]
+    keep = set(sorted(range(len(detections)), key=lambda k: (-areas[k], k))[:limit])
+    dropped: dict[str, int] = {}
+    for k, detection in enumerate(detections):
+        if k not in keep:
+            dropped[detection.label] = dropped.get(detection.label, 0) + 1
+    named = ", ".join(f"{count} {label}" for label, count in sorted(dropped.items(), key=lambda kv: -kv[1])[:5])
+    more = "" if len(dropped) <= 5 else f" and {len(dropped) - 5} other labels"
+    warnings.append(f"the answer has {len(detections)} boxes, more than the {limit} a photo takes: the {limit} "
+                    f"largest are used, {len(detections) - limit} smaller ones dropped ({named}{more})")
+    return [d for k, d in enumerate(detections) if k in keep]
 
 
 def drop_duplicates(detections: list[Detection], warnings: list[str]) -> list[Detection]:

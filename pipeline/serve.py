@@ -119,22 +119,20 @@ class Jobs:
         self._pool = None
 
     def _executor(self):
-        """The worker processes (made on first use, and again after a worker died and broke the pool)."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        """The worker processes (:mod:`pipeline.workers`; made on first use, and again after a worker died and broke
+        the pool)."""
+        from .workers import make_pool
 
         if self._pool is None:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            if "forkserver" in methods:
-                context.set_forkserver_preload(["pipeline.build", "pipeline.serve"])
-            self._pool = ProcessPoolExecutor(max_workers=self.max_jobs, mp_context=context)
+            self._pool = make_pool(self.max_jobs, preload=("pipeline.build", "pipeline.serve"))
         return self._pool
 
     def shutdown(self) -> None:
         """Stop the worker processes (a running build is abandoned: its job reads as interrupted)."""
+        from .workers import stop_pool
+
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            stop_pool(self._pool, wait=False)
 
     def new_folder(self) -> tuple[str, Path]:
         """A fresh job id and its (created) folder."""
@@ -387,10 +385,9 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
             if len(data) > MAX_GROUNDING_BYTES:
                 raise UserError(f"grounding file too large: the limit is {MAX_GROUNDING_BYTES / 1e6:g} MB")
             if data:
-                try:
-                    grounding_text = data.decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    raise UserError("the grounding file is not UTF-8 text") from None
+                from .grounding import decode_answer
+
+                grounding_text = decode_answer(data, "the grounding file")
         fields = {key: form.get(key) for key in ("format", "vlm", "vlm_model", "task")}
         if any(value is not None and not isinstance(value, str) for value in fields.values()):
             raise UserError("unexpected file in a text field")

@@ -192,6 +192,41 @@ def test_a_killed_batch_loses_nothing_it_finished(tmp_path):
     assert not list(out.glob(".*")), "the killed build's staging folder is gone"
 
 
+def session_processes(session_id: int) -> list[int]:
+    """The process ids of a session (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:  # fields after the name: state, ppid, pgrp, session
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_workers_do_not_outlive_a_killed_batch(tmp_path):
+    require(Path("/proc/self/stat").is_file(), "Linux /proc")
+    folder = photo_folder(tmp_path, broken=False)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline", "batch", str(folder), "-o", str(out), "-j", "2"]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(session_processes(process.pid)) < 3:  # the batch, its forkserver and a worker
+        assert process.poll() is None and time.monotonic() < deadline, "no worker started"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)  # the batch alone, as an out-of-memory killer would
+    process.wait()
+    deadline = time.monotonic() + 15
+    while session_processes(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = session_processes(process.pid)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "worker processes outlived their batch"
+
+
 def test_ray_gives_the_same_scenes_as_local_workers(tmp_path):
     try:
         import ray
