@@ -265,7 +265,8 @@ def run_job(root: str, job_id: str, photo: str, options) -> None:
         update_status(root, job_id, state="failed", error=str(error).splitlines()[0] if str(error) else "failed")
     except Exception as error:  # a bug: its traceback goes to the log, the page gets one line
         log.exception("build of job %s failed", job_id)
-        update_status(root, job_id, state="failed", error=f"internal error ({type(error).__name__}); see the server log")
+        update_status(root, job_id, state="failed",
+                      error=f"internal error ({type(error).__name__}); see the server log")
 
 
 def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 25 * 1024 * 1024,

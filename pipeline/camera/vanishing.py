@@ -591,8 +591,8 @@ def cauchy_least_squares(residuals, x0: np.ndarray, f_scale: float, lower=None, 
     """The ``x`` near ``x0`` (within ``lower`` / ``upper``, if given) minimising the Cauchy loss
     ``sum(log1p((residuals(x) / f_scale) ** 2))``: Levenberg-Marquardt on iteratively reweighted least squares
     (weights ``1 / (1 + (r / f_scale) ** 2)``), forward-difference Jacobian (as scipy's default), at most
-    ``max_nfev`` evaluations outside the Jacobians. The objective of scipy's ``least_squares(loss="cauchy")``, for a handful of parameters,
-    without importing ``scipy.optimize`` (a third of a second) into every build."""
+    ``max_nfev`` evaluations outside the Jacobians. The objective of scipy's ``least_squares(loss="cauchy")``, for
+    a handful of parameters, without importing ``scipy.optimize`` (a third of a second) into every build."""
     x = np.asarray(x0, dtype=float).copy()
     lower = np.full(len(x), -np.inf) if lower is None else np.asarray(lower, dtype=float)
     upper = np.full(len(x), np.inf) if upper is None else np.asarray(upper, dtype=float)
