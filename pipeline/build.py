@@ -213,6 +213,7 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
 
             write_ply(point_cloud, staging / "points.ply")
         manifest = timed("export_manifest", scene_manifest, scene, grounding, inputs, timings)
+        manifest["warnings"][:0] = list(photo.notes)
         manifest["warnings"].extend(depth_notes)
         plan = timed("export_floorplan", floorplan_svg, scene, f"{photo.path.name}: floor plan",
                      manifest["room"].get("dimensions"))

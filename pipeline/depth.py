@@ -259,7 +259,15 @@ def _finish(values: np.ndarray, valid: np.ndarray, kind: str, source: str, focal
     if kind == "metric_depth":
         valid &= values < MAX_DEPTH_M
     if not valid.any():
-        raise UserError(f"depth map {source} has no valid pixel")
+        positive = values[np.isfinite(values) & (values > 0)]
+        hint = ""
+        if kind == "metric_depth" and positive.size and float(np.median(positive)) >= MAX_DEPTH_M:
+            hint = (f": its values run from {float(positive.min()):g} to {float(positive.max()):g}, beyond the "
+                    f"{MAX_DEPTH_M:g} m a room's depth can be: millimetres? a .npy holds metres (divide by 1000), "
+                    "a 16-bit PNG millimetres")
+        elif not positive.size:
+            hint = ": every value is zero, negative or not a number"
+        raise UserError(f"depth map {source} has no valid pixel{hint}")
     return DepthMap(values=np.where(valid, values, 0.0).astype(np.float32), valid=valid, kind=kind, source=source,
                     focal_px=focal_px)
 

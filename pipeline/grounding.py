@@ -178,9 +178,11 @@ def parse_grounding(
         if item is not None:
             raw.append(item)
     if format == "auto":
-        chosen, reason = choose_format(
-            name, declared, [e.box_2d for e in raw if e.box_2d is not None], width_px, height_px, qwen25_max_pixels
-        )
+        boxes_2d = [e.box_2d for e in raw if e.box_2d is not None]
+        chosen, reason = choose_format(name, declared, boxes_2d, width_px, height_px, qwen25_max_pixels)
+        doubt = format_doubt(chosen, reason, boxes_2d, width_px, height_px)
+        if doubt is not None:
+            warnings.append(doubt)
     else:
         chosen, reason = format, "given by the user"
     detections = []
@@ -619,6 +621,30 @@ def choose_format(
     if differs and max_x <= w_r * 1.01 and max_y <= h_r * 1.01 and width_px * height_px > qwen25_max_pixels:
         return "qwen2.5", "coordinates fit the Qwen2.5-VL resized size of a photo over its pixel limit"
     return "pixels", "coordinates fit the photo (default)"
+
+
+#: ``auto`` read pixels whose boxes all lie within this share of the photo's width and height: a smaller image's
+#: coordinates, maybe.
+SMALL_EXTENT = 0.75
+
+
+def format_doubt(chosen: str, reason: str, boxes: list[np.ndarray], width_px: int, height_px: int) -> str | None:
+    """A warning when ``auto``'s choice (:func:`choose_format`) rests on a guess another reading would fit as well,
+    saying how to force the other; None when the coordinates leave no doubt."""
+    if not boxes or not reason.startswith(("all coordinates", "coordinates fit the photo")):
+        return None
+    stacked = np.stack(boxes)
+    max_x, max_y = float(stacked[:, [0, 2]].max()), float(stacked[:, [1, 3]].max())
+    if chosen == "qwen3" and "larger than 1000" in reason and max_x <= 1.02 * width_px and \
+            max_y <= 1.02 * height_px:
+        return ("grounding format: every coordinate is within 0..1000, read as Qwen3's relative 0..1000; they would "
+                "fit this photo as pixels too: if they are pixels, give --grounding-format pixels")
+    if chosen == "pixels" and max_x <= SMALL_EXTENT * width_px and max_y <= SMALL_EXTENT * height_px and \
+            len(boxes) >= 2:
+        return (f"grounding format: read as pixels, every box lies in the top-left {max_x / width_px:.0%} x "
+                f"{max_y / height_px:.0%} of the photo: if the model saw a smaller image (Qwen2.5-VL with a "
+                "smaller max_pixels), give --grounding-format qwen2.5 --qwen25-max-pixels N, or qwen3 for 0..1000")
+    return None
 
 
 def to_pixels(box: np.ndarray, format: str, width_px: int, height_px: int,

@@ -63,11 +63,12 @@ def load_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         if min(width, height) < 16:
             raise UserError(f"photo is too small to use: {width}x{height} pixels")
         raw_width = width
+        notes: list[str] = []
         try:  # reading the EXIF block may already hit the end of a truncated file
             exif = image.getexif()
-            image.load()
+            _load(image, path, notes)
             upright = ImageOps.exif_transpose(image)
-            rgb = np.asarray(upright.convert("RGB"))
+            rgb = _rgb8(upright, notes)
         except (OSError, ValueError, SyntaxError) as error:
             raise UserError(f"photo is damaged or truncated: {path} ({error})") from None
     sub = exif.get_ifd(_EXIF_IFD) if exif else {}
@@ -81,7 +82,59 @@ def load_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         camera_model=_text(exif.get(_TAG_MODEL)) if exif else None,
         exif_orientation=int(exif.get(_TAG_ORIENTATION, 1)) if exif else 1,
         sha256=hashlib.sha256(data).hexdigest(),
+        notes=tuple(notes),
     )
+
+
+#: A file cut short is read when at most this share of its rows is missing (a JPEG without its end marker, or
+#: its last few bytes); more is refused.
+MAX_MISSING_ROWS = 0.01
+
+
+def _load(image, path: Path, notes: list[str]) -> None:
+    """Decode ``image``; a file cut short is decoded as far as it goes (Pillow fills the rest with one colour) and
+    kept, with a note, when at most :data:`MAX_MISSING_ROWS` of its rows are missing."""
+    from PIL import ImageFile
+
+    try:
+        image.load()
+        return
+    except OSError as error:
+        if "truncated" not in str(error):
+            raise
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        image.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+    pixels = np.asarray(image)
+    rows = pixels.reshape(pixels.shape[0], -1)
+    last = rows[-1]
+    flat = np.all(rows == rows[:, :1], axis=1) & np.all(rows == last[0], axis=1)
+    missing = int(np.argmin(flat[::-1])) if not flat.all() else len(flat)
+    if missing > MAX_MISSING_ROWS * len(rows):
+        raise UserError(f"photo is truncated: {path} (its last {missing} of {len(rows)} rows are missing)")
+    notes.append("the photo's file is cut short (its end is missing), but its pixels are all there: read as it is"
+                 if missing == 0 else f"the photo's file is cut short: its last {missing} rows are missing and "
+                 "filled with one colour")
+
+
+def _rgb8(image, notes: list[str]) -> np.ndarray:
+    """(H, W, 3) uint8 of ``image``: 16-bit and float greyscale (scientific cameras, depth-like PNGs) scaled so
+    that its brightest pixel is white, with a note, rather than clipped (which turns most of it white)."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        low = float(finite.min()) if finite.size else 0.0
+        high = float(finite.max()) if finite.size else 0.0
+        if high > 255.0 or low < 0.0:
+            scale = 255.0 / (high - min(low, 0.0)) if high > min(low, 0.0) else 0.0
+            grey = np.clip((np.nan_to_num(values, nan=low) - min(low, 0.0)) * scale, 0, 255).astype(np.uint8)
+            notes.append(f"the photo is {image.mode} greyscale (values {low:g} to {high:g}): scaled to 8 bits, its "
+                         "brightest pixel white")
+            return np.repeat(grey[:, :, None], 3, axis=2)
+    return np.asarray(image.convert("RGB"))
 
 
 def _focal_px_from_sensor(focal_mm: float | None, sub, raw_width: int) -> float | None:

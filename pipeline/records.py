@@ -24,6 +24,7 @@ class Photo:
     focal_mm                EXIF ``FocalLength`` (mm, of the real lens), None when absent
     focal_px_from_sensor    ``FocalLength`` in pixels of this photo through the EXIF sensor resolution, or None
     sha256                  hex digest of the file's bytes (read once, with the pixels), None for a photo made in memory
+    notes                   what reading it changed or guessed (a file cut short, 16-bit greyscale scaled to 8 bits)
     """
 
     path: Path
@@ -34,6 +35,7 @@ class Photo:
     camera_model: str | None = None
     exif_orientation: int = 1
     sha256: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def width_px(self) -> int:
