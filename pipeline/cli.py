@@ -315,8 +315,8 @@ def parser() -> argparse.ArgumentParser:
                                 description="Build scene.glb, scene.json, index.html, overlay.jpg and floorplan.svg "
                                 "for PHOTO.")
     build.add_argument("photo", type=Path, help="the room photo (JPEG, PNG, ...)")
-    build.add_argument("-o", "--out", type=Path, required=True, help="output folder (must not exist, see --force)")
-    build.add_argument("--grounding", type=Path, help="the model's answer saved in a file: a JSON list of "
+    build.add_argument("-o", "--out", type=_path, required=True, help="output folder (must not exist, see --force)")
+    build.add_argument("--grounding", type=_path, help="the model's answer saved in a file: a JSON list of "
                        "{bbox_2d | bbox_3d, label}, or a room-layout description, fenced or with prose around it")
     build.add_argument("--grounding-format", choices=limits.GROUNDING_FORMATS, default="auto",
                        help="coordinates of the grounding boxes; auto decides by the rules in pipeline/grounding.py")
@@ -432,7 +432,7 @@ def _add_batch(commands) -> None:
         "options and outputs are unchanged. Exit code 1 when a photo failed.")
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="a folder, a glob (quoted), a photo, or a "
                        "manifest (.csv or .jsonl)")
-    batch.add_argument("-o", "--out", type=Path, required=True, help="output folder (created; reused by re-runs)")
+    batch.add_argument("-o", "--out", type=_path, required=True, help="output folder (created; reused by re-runs)")
     batch.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: the cores)")
     batch.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                        help="run the builds as Ray tasks: on a Ray started here (no ADDRESS), or on a running "
@@ -495,6 +495,13 @@ def _add_serve(commands) -> None:
                        help="a model endpoint (repeatable) that builds may send this machine's API key to "
                        "(ROOM3D_API_KEY or OPENAI_API_KEY); any other endpoint typed into the form gets no key")
     serve.set_defaults(handler=_serve)
+
+
+def _path(text: str) -> Path:
+    """An argument naming a file or a folder: not empty (``Path("")`` would be the working folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a file or a folder")
+    return Path(text)
 
 
 class _Parser(argparse.ArgumentParser):

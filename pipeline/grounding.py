@@ -326,7 +326,7 @@ def _value_at(text: str, start: int, try_literal: bool = True) -> tuple[object, 
     """``(list or dict, end index)`` of the value starting at ``text[start]``, or ``(None, start)``: the text as
     is, then without trailing commas, then (a list cut off mid-way) its complete entries, then (``try_literal``)
     read as a Python literal."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_parse_int)
     body = text[start:]
     fixed = _TRAILING_COMMA.sub(r"\1", body)
     for attempt in (body, fixed):
@@ -344,6 +344,12 @@ def _value_at(text: str, start: int, try_literal: bool = True) -> tuple[object, 
         if value is not None and not _too_deep(value):
             return value, start + end
     return None, start
+
+
+def _parse_int(digits: str):
+    """A JSON integer: a number of more digits than any coordinate has becomes infinity (its entry is then skipped
+    with a warning) rather than an error that would hide the whole answer."""
+    return int(digits) if len(digits) <= 64 else float("inf")
 
 
 def _complete_entries(text: str, decoder: json.JSONDecoder) -> tuple[list | None, int]:
