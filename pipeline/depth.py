@@ -187,7 +187,8 @@ def _read_npy(path: Path) -> tuple[np.ndarray, np.ndarray]:
                             f"{array.dtype}")
         if array.size > MAX_DEPTH_VALUES or min(shape) < 2:
             raise UserError(f"{path}: depth map of {shape[1]}x{shape[0]} values is not usable")
-        values = np.asarray(array, dtype=np.float32).reshape(shape)
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: infinite, so not valid
+            values = np.asarray(array, dtype=np.float32).reshape(shape)
     except UserError:
         raise
     except Exception as error:  # noqa: BLE001 - an untrusted file: any failure to read it is one line

@@ -226,6 +226,14 @@ def _bare_metres(value: float, kind: str) -> tuple[float, str]:
     return (value, "m") if value <= limit else (value * 0.01, "cm")
 
 
+def _as_float(value: int | float) -> float:
+    """A JSON number as a float: an integer beyond any float (hundreds of digits) is infinite, not an error."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def parse_length(value, kind: str = "distance") -> tuple[float | None, str | None]:
     """One length in metres from a number or text ("1.8m", "180 cm", "6 feet", "about two metres", "1.5-2 m").
 
@@ -235,9 +243,10 @@ def parse_length(value, kind: str = "distance") -> tuple[float | None, str | Non
     if isinstance(value, bool):
         return None, None
     if isinstance(value, (int, float)):
+        value = _as_float(value)
         if not math.isfinite(value) or value <= 0:
             return None, None
-        metres, unit = _bare_metres(float(value), kind)
+        metres, unit = _bare_metres(value, kind)
         return metres, f"{value:g} has no unit: read as {unit}"
     if not isinstance(value, str):
         return None, None
@@ -752,8 +761,9 @@ def _instances(value, warnings, name) -> list[dict]:
     if isinstance(value, bool):
         return [{}] if value else []
     if isinstance(value, (int, float)):
+        value = _as_float(value)
         if math.isfinite(value) and value >= 1:
-            n = int(round(value))
+            n = int(min(round(value), MAX_PER_NAME + 1))
             if n > MAX_PER_NAME:
                 warnings.append(f"layout: {n} '{name}' named; {MAX_PER_NAME} placed")
             return [{} for _ in range(min(n, MAX_PER_NAME))]
