@@ -135,18 +135,22 @@ def _manifest_items(manifest: Path, options: BuildOptions) -> list[BatchItem]:
     rows: list[tuple[int, dict]] = []
     if manifest.suffix.lower() == ".csv":
         reader = csv.DictReader(text.splitlines())
-        for number, row in enumerate(reader, start=2):
-            if None in row:
-                raise UserError(f"{manifest}:{number}: more values than columns")
-            rows.append((number, row))
+        number = 1
+        try:
+            for number, row in enumerate(reader, start=2):
+                if None in row:
+                    raise UserError(f"{manifest}:{number}: more values than columns")
+                rows.append((number, row))
+        except csv.Error as error:  # a field over the csv module's size limit, a stray quote
+            raise UserError(f"{manifest}:{number + 1}: not CSV ({error})") from None
     else:
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise UserError(f"{manifest}:{number}: not a JSON object ({error.msg})") from None
+            except (ValueError, RecursionError) as error:  # bad JSON, a number of thousands of digits, deep nesting
+                raise UserError(f"{manifest}:{number}: not a JSON object ({getattr(error, 'msg', error)})") from None
             if not isinstance(row, dict):
                 raise UserError(f"{manifest}:{number}: not a JSON object")
             rows.append((number, row))

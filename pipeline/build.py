@@ -235,6 +235,8 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         (staging / "scene.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         _replace(staging, out_dir)
         finished = True
+    except OSError as error:  # a full disk, a folder taken away meanwhile: one line, nothing half-written left
+        raise UserError(f"cannot write the output folder {out_dir}: {error.strerror or error}") from None
     finally:
         if not finished:
             shutil.rmtree(staging, ignore_errors=True)

@@ -629,9 +629,10 @@ def choose_format(
     return "pixels", "coordinates fit the photo (default)"
 
 
-#: ``auto`` read pixels whose boxes all lie within this share of the photo's width and height: a smaller image's
-#: coordinates, maybe.
-SMALL_EXTENT = 0.75
+#: ``auto`` read pixels whose boxes (at least :data:`SMALL_EXTENT_BOXES` of them) all lie within this share of the
+#: photo's width and height: a smaller image's coordinates, maybe.
+SMALL_EXTENT = 0.6
+SMALL_EXTENT_BOXES = 3
 
 
 def format_doubt(chosen: str, reason: str, boxes: list[np.ndarray], width_px: int, height_px: int) -> str | None:
@@ -646,7 +647,7 @@ def format_doubt(chosen: str, reason: str, boxes: list[np.ndarray], width_px: in
         return ("grounding format: every coordinate is within 0..1000, read as Qwen3's relative 0..1000; they would "
                 "fit this photo as pixels too: if they are pixels, give --grounding-format pixels")
     if chosen == "pixels" and max_x <= SMALL_EXTENT * width_px and max_y <= SMALL_EXTENT * height_px and \
-            len(boxes) >= 2:
+            len(boxes) >= SMALL_EXTENT_BOXES:
         return (f"grounding format: read as pixels, every box lies in the top-left {max_x / width_px:.0%} x "
                 f"{max_y / height_px:.0%} of the photo: if the model saw a smaller image (Qwen2.5-VL with a "
                 "smaller max_pixels), give --grounding-format qwen2.5 --qwen25-max-pixels N, or qwen3 for 0..1000")

@@ -31,6 +31,7 @@ import io
 import ipaddress
 import json
 import logging
+import math
 import os
 import re
 import secrets
@@ -47,6 +48,8 @@ from .errors import UserError, missing_extra
 
 log = logging.getLogger("room3d.serve")
 
+#: The largest ``--max-upload-mb`` (a photo within the pixel limit, and its grounding, fit far below it).
+MAX_UPLOAD_LIMIT_MB = 1000.0
 #: A job id: UTC time of the upload and 8 random hex digits. Nothing else names a folder.
 JOB_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
 #: The only files served from a job's output folder, with their content types.
@@ -579,8 +582,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080, data_dir: str | Path = "roo
         raise UserError("--max-jobs must be at least 1")
     if max_queue < 0:
         raise UserError("--max-queue must be 0 or more")
-    if not max_upload_mb > 0:
-        raise UserError("--max-upload-mb must be positive")
+    if not (math.isfinite(max_upload_mb) and 0 < max_upload_mb <= MAX_UPLOAD_LIMIT_MB):
+        raise UserError(f"--max-upload-mb must be more than 0 and at most {MAX_UPLOAD_LIMIT_MB:g}, not {max_upload_mb}")
     if not 0 <= port <= 65535:
         raise UserError(f"--port must be 0..65535, not {port}")
     data_dir = Path(data_dir)

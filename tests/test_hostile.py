@@ -238,6 +238,9 @@ GROUNDINGS = [
     grounding_case("grounding malformed bbox_3d", [{"bbox_3d": [1, 2], "label": "bed"}, GOOD[0]],
                    words="bbox_3d"),
     grounding_case("grounding repeated box", [GOOD[0], GOOD[0]], words="repeats entry 0"),
+    Case("grounding lamp at the top of a level photo", lambda f: build_args(
+        f, answer(f, [{"bbox_2d": [400, 0, 520, 60], "label": "lamp"}, {"bbox_2d": [0, 0, 60, 40], "label": "picture"},
+                      {"bbox_2d": [940, 0, 1000, 20], "label": "ceiling light"}]), "--pitch-deg", "0"), "ok"),
     grounding_case("grounding corner pairs", [{"bbox_2d": [[100, 400], [600, 980]], "label": "bed"}]),
     grounding_case("grounding confidence NaN", raw='[{"bbox_2d": [100, 400, 600, 980], "label": "bed", '
                    '"confidence": NaN}]'),
@@ -266,8 +269,9 @@ GROUNDINGS = [
         f, answer(f, GOOD, "answer.json"), photo_path=photo(f, "big.png", np.full((1500, 2000, 3), 120, np.uint8))),
         "ok", "--grounding-format pixels"),
     Case("grounding small-image pixels on a large photo", lambda f: build_args(
-        f, answer(f, [{"bbox_2d": [10, 300, 200, 400], "label": "bed"}, {"bbox_2d": [250, 200, 380, 420],
-                                                                         "label": "wardrobe"}], "answer.json"),
+        f, answer(f, [{"bbox_2d": [10, 200, 200, 300], "label": "bed"}, {"bbox_2d": [250, 150, 380, 320],
+                                                                         "label": "wardrobe"},
+                      {"bbox_2d": [200, 100, 300, 200], "label": "picture"}], "answer.json"),
         photo_path=photo(f, "big.png", np.full((600, 800, 3), 120, np.uint8))), "ok", "--grounding-format qwen2.5"),
 ]
 
@@ -386,7 +390,24 @@ OTHERS = [
     Case("eval an empty folder", lambda f: ["eval", str(_folder(f / "empty"))], "error"),
     Case("eval a missing folder", lambda f: ["eval", str(f / "none")], "error"),
     Case("batch no photos", lambda f: ["batch", str(_folder(f / "empty")), "-o", "{out}"], "error", "no photos"),
+    Case("batch manifest of bad JSON", lambda f: ["batch", str(text(f, "m.jsonl", '{"photo": 1e99999999}\n[[[')),
+                                                  "-o", "{out}"], "error", "m.jsonl"),
+    Case("batch manifest with a huge CSV field", lambda f: ["batch", str(text(f, "m.csv", 'photo\n"' + "x" * 200_000
+                                                                                 + '"\n')), "-o", "{out}"], "error",
+         "not CSV"),
+    Case("batch manifest with a 5000-digit number", lambda f: [
+        "batch", str(text(f, "m.jsonl", '{"photo": "a.png", "focal_px": ' + "9" * 5000 + "}\n")), "-o", "{out}"],
+        "error", "m.jsonl"),
     Case("batch jobs 0", lambda f: ["batch", str(f), "-o", "{out}", "--jobs", "0"], "error", "--jobs"),
+    Case("serve upload limit infinite", lambda f: ["serve", "--max-upload-mb", "inf", "--data", str(f)], "error",
+         "--max-upload-mb"),
+    Case("serve upload limit NaN", lambda f: ["serve", "--max-upload-mb", "nan", "--data", str(f)], "error",
+         "--max-upload-mb"),
+    Case("serve port 70000", lambda f: ["serve", "--port", "70000", "--data", str(f)], "error", "--port"),
+    Case("serve no workers", lambda f: ["serve", "--max-jobs", "0", "--data", str(f)], "error", "--max-jobs"),
+    Case("serve negative queue", lambda f: ["serve", "--max-queue", "-1", "--data", str(f)], "error", "--max-queue"),
+    Case("serve data is a file", lambda f: ["serve", "--data", str(text(f, "data", "x"))], "error", "--data"),
+    Case("eval crop NaN", lambda f: ["eval", str(SAMPLES), "--crop", "nan"], "error", "--crop"),
     Case("no command", lambda f: [], "error", "required"),
     Case("unknown command", lambda f: ["render"], "error", "invalid choice"),
 ]
