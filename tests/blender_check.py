@@ -11,7 +11,8 @@ Writes ``OUT.json``:
 * ``objects``: one entry per imported object: ``name``, ``type``, ``matrix_world`` (4x4, row-major, Blender
   frame: +Z up, metres), ``dimensions`` (Blender's own, in the object's local axes), ``bound_box_world`` (the
   8 corners of its local bounding box taken to the world), ``custom_properties`` (the glTF ``extras``) and, for
-  cameras, ``camera`` (``lens_unit``, ``sensor_fit``, ``angle_x``, ``angle_y``, ``shift_x``, ``shift_y``);
+  cameras, ``camera`` (``lens_unit``, ``sensor_fit``, ``angle_x``, ``angle_y``, ``shift_x``, ``shift_y``); for
+  meshes, ``vertices`` (their count) and ``materials`` (their names);
 * with ``--points``: ``camera_view``: each point of POINTS.json (a list of ``[x, y, z]`` in the Blender frame)
   through the camera named ``photo_camera`` with the render resolution set to ``W x H`` (what a user sets to
   match the photo), as ``bpy_extras.object_utils.world_to_camera_view`` gives it: ``[x, y, depth]`` with
@@ -76,6 +77,9 @@ def _describe(obj) -> dict:
         "custom_properties": {key: _plain(obj[key]) for key in obj.keys() if not key.startswith("_")},
         "parent": obj.parent.name if obj.parent else None,
     }
+    if obj.type == "MESH":
+        entry["vertices"] = len(obj.data.vertices)
+        entry["materials"] = [slot.material.name for slot in obj.material_slots if slot.material is not None]
     if obj.type == "CAMERA":
         cam = obj.data
         entry["camera"] = {"lens_unit": cam.lens_unit, "sensor_fit": cam.sensor_fit, "angle_x": cam.angle_x,

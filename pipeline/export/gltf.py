@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import frames
 from ..records import Scene
+from .shapes import MATERIALS, shape_mesh
 
 ROOM_NODE_NAMES = ("floor", "wall_back", "wall_left", "wall_right", "ceiling")
 CAMERA_NODE_NAME = "photo_camera"
@@ -65,21 +66,23 @@ def category_colour(category: str) -> tuple[float, float, float]:
     return colorsys.hls_to_rgb(hue, 0.55, 0.55)
 
 
-def scene_to_glb(scene: Scene) -> bytes:
-    """The GLB bytes of ``scene``."""
+def scene_to_glb(scene: Scene, shapes: bool = False) -> bytes:
+    """The GLB bytes of ``scene``: each object the unit cube scaled to its box or, with ``shapes``, a furniture shape
+    (:mod:`.shapes`) filling that box (an unknown category keeps the cube); the node transform is the same."""
     builder = _Builder()
     gltf: dict = {"asset": {"version": "2.0", "generator": "room3d"}, "scene": 0, "materials": [], "meshes": [],
                   "cameras": []}
     nodes: list[dict] = []
     materials: dict[str, int] = {}
 
-    def material(key: str, colour, alpha: float = 1.0, double_sided: bool = False) -> int:
+    def material(key: str, colour, alpha: float = 1.0, double_sided: bool = False, metallic: float = 0.0,
+                 roughness: float = 0.8) -> int:
         if key not in materials:
             materials[key] = len(gltf["materials"])
             gltf["materials"].append({
                 "name": key,
-                "pbrMetallicRoughness": {"baseColorFactor": [*map(float, colour), alpha], "metallicFactor": 0.0,
-                                         "roughnessFactor": 0.8},
+                "pbrMetallicRoughness": {"baseColorFactor": [*map(float, colour), alpha], "metallicFactor": metallic,
+                                         "roughnessFactor": roughness},
                 **({"alphaMode": "BLEND"} if alpha < 1.0 else {}),
                 "doubleSided": double_sided,
             })
@@ -91,21 +94,40 @@ def scene_to_glb(scene: Scene) -> bytes:
             "material": material_index}]})
         return len(gltf["meshes"]) - 1
 
-    cube = builder.add_geometry(*_unit_cube())
+    cube = None
     cube_meshes: dict[str, int] = {}
     names = unique_names([obj.label for obj in scene.objects])
     for name, obj in zip(names, scene.objects):
-        if obj.category not in cube_meshes:
-            cube_meshes[obj.category] = mesh(f"box_{obj.category}", cube,
-                                             material(obj.category, category_colour(obj.category)))
+        shape = shape_mesh(obj.category, obj.size_m) if shapes else None
+        if shape is not None:  # the object's own furniture mesh, in the same unit box
+            primitives = []
+            for part_material, geometry in shape.items():
+                colour, metallic, roughness, opacity = MATERIALS[part_material]
+                key = f"{obj.category}_{part_material}" if colour is None else part_material
+                position, normal, indices = builder.add_geometry(*geometry)
+                primitives.append({"attributes": {"POSITION": position, "NORMAL": normal}, "indices": indices,
+                                   "material": material(key, colour or category_colour(obj.category), opacity,
+                                                        metallic=metallic, roughness=roughness)})
+            gltf["meshes"].append({"name": f"shape_{name}", "primitives": primitives})
+            mesh_index = len(gltf["meshes"]) - 1
+        else:
+            if cube is None:
+                cube = builder.add_geometry(*_unit_cube())
+            if obj.category not in cube_meshes:
+                cube_meshes[obj.category] = mesh(f"box_{obj.category}", cube,
+                                                 material(obj.category, category_colour(obj.category)))
+            mesh_index = cube_meshes[obj.category]
         nodes.append({
             "name": name,
-            "mesh": cube_meshes[obj.category],
+            "mesh": mesh_index,
             "translation": [float(v) for v in obj.center_m],
             "rotation": [float(v) for v in frames.quaternion_xyzw_from_matrix(frames.rot_y(obj.yaw_rad))],
             "scale": [float(v) for v in obj.size_m],
             "extras": {"kind": "object", "label": obj.label, "detection_index": obj.detection_index,
-                       "confidence": obj.confidence, "category": obj.category},
+                       "confidence": obj.confidence, "category": obj.category,
+                       "shape": "furniture" if shape is not None else "box",
+                       "box_center_m": [float(v) for v in obj.center_m], "box_size_m": [float(v) for v in obj.size_m],
+                       "box_yaw_rad": float(obj.yaw_rad)},
         })
 
     room = scene.room
