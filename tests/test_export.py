@@ -143,8 +143,11 @@ def test_page_renders_in_chromium(built, chromium_ready, tmp_path_factory):
     assert result["requests"] == [], result["requests"]
     assert result["dialogs"] == [], "a label ran as script"
     assert result["objectCount"] == len(scene["objects"])
-    room_meshes = 1 + len(scene["room"]["walls"]) + (scene["room"]["ceiling_height_m"] is not None)
-    assert result["meshCount"] == len(scene["objects"]) + room_meshes
+    from pipeline.export.gltf import read_glb
+
+    gltf, _ = read_glb((out / "scene.glb").read_bytes())  # three.js makes a mesh of each primitive
+    primitives = [len(gltf["meshes"][n["mesh"]]["primitives"]) for n in gltf["nodes"] if "mesh" in n]
+    assert result["meshCount"] == sum(primitives)
     assert XSS in result["labels"] and "床" in result["labels"]
     with Image.open(shot) as image:
         assert np.asarray(image.convert("L")).std() > 5.0  # something was drawn

@@ -73,14 +73,14 @@ def shaped(tmp_path_factory):
     truth = bedroom()
     scene = solve(truth.grounding(), camera_for(truth))
     path = tmp_path_factory.mktemp("shapes") / "shapes.glb"
-    path.write_bytes(scene_to_glb(scene, shapes=True))
+    path.write_bytes(scene_to_glb(scene))
     return path, scene
 
 
 def test_the_glb_holds_each_objects_shape_with_its_boxs_transform(shaped):
     path, scene = shaped
     gltf, blob = read_glb(path.read_bytes())
-    boxed = read_glb(scene_to_glb(scene))[0]
+    boxed = read_glb(scene_to_glb(scene, shapes=False))[0]
     objects = [n for n in gltf["nodes"] if n.get("extras", {}).get("kind") == "object"]
     assert len(objects) == len(scene.objects)
     for node, box_node, obj in zip(objects, [n for n in boxed["nodes"] if n.get("extras", {}).get("kind") ==

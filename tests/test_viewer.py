@@ -463,13 +463,14 @@ def test_code_view_rebuilds_the_scene(browser, living, artifacts):
         page.click("#room3d-code-copy")
         page.click("#room3d-code-close")
         assert page.is_hidden("#room3d-code")
-        viewer_boxes = page.evaluate("room3d.meshBoxes()")
-        mesh_count = page.evaluate("room3d.meshCount")
+        viewer_boxes = page.evaluate("room3d.meshBoxes()")  # each object's box and each room surface
         assert_clean(log)
+    room = scene["room"]
+    box_count = len(scene["objects"]) + 1 + len(room["walls"]) + (room["ceiling_height_m"] is not None)
     assert code == code.strip() + "\n" and "new THREE.BoxGeometry(" in code
     assert XSS not in code and json.dumps(XSS).replace("<", "\\u003c") in code  # a JS string literal
     meshes = run_code_in_blank_page(browser, code)
-    assert len(meshes) == mesh_count == len(viewer_boxes)
+    assert len(meshes) == box_count == len(viewer_boxes)
     key = lambda m: tuple(np.round(np.concatenate([m["min"], m["max"]]), 2))  # noqa: E731
     for built, shown in zip(sorted(meshes, key=key), sorted(viewer_boxes, key=key)):
         np.testing.assert_allclose(built["min"], shown["min"], atol=tolerances.CODE_VIEW_M)
@@ -555,3 +556,29 @@ def test_page_has_no_network_hooks(living):
     assert "default-src 'none'" in csp and "img-src data: blob:" in csp
     assert not re.search(r"https?://", csp)
     assert XSS not in html and "alert(1)" in html  # present only escaped
+
+
+def test_objects_show_their_shapes_in_the_overview_and_their_boxes_on_the_photo(browser, living, artifacts):
+    from pipeline.export.gltf import read_glb
+
+    gltf, _ = read_glb((living / "scene.glb").read_bytes())
+    shaped = sum(1 for n in gltf["nodes"] if n.get("extras", {}).get("shape") == "furniture")
+    assert shaped >= 4
+    with open_viewer(browser, living / "index.html") as (page, log):
+        assert page.evaluate("room3d.shapeCount") == shaped
+        assert page.evaluate("room3d.layers.shapes") is True and page.is_checked("#room3d-show-shapes")
+        shapes = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("L"), dtype=float)
+        page.screenshot(path=artifacts / "shapes-overview.png")
+        page.evaluate("room3d.setView('photo')")
+        assert page.evaluate("room3d.layers.shapes") is False  # boxes on the photo, to compare with it
+        page.evaluate("room3d.setView('overview')")
+        assert page.evaluate("room3d.layers.shapes") is True
+        page.uncheck("#room3d-show-shapes")  # the user's choice holds across views
+        page.evaluate("room3d.nextFrame()")
+        boxes = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("L"), dtype=float)
+        page.screenshot(path=artifacts / "boxes-overview.png")
+        page.evaluate("room3d.setView('photo')")
+        page.evaluate("room3d.setView('overview')")
+        assert page.evaluate("room3d.layers.shapes") is False
+        assert_clean(log)
+    assert np.abs(shapes - boxes).mean() > 0.3  # the two modes draw differently

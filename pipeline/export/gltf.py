@@ -66,9 +66,9 @@ def category_colour(category: str) -> tuple[float, float, float]:
     return colorsys.hls_to_rgb(hue, 0.55, 0.55)
 
 
-def scene_to_glb(scene: Scene, shapes: bool = False) -> bytes:
-    """The GLB bytes of ``scene``: each object the unit cube scaled to its box or, with ``shapes``, a furniture shape
-    (:mod:`.shapes`) filling that box (an unknown category keeps the cube); the node transform is the same."""
+def scene_to_glb(scene: Scene, shapes: bool = True) -> bytes:
+    """The GLB bytes of ``scene``: each object a furniture shape (:mod:`.shapes`) filling its box, or the unit cube
+    scaled to the box (an unknown category, or ``shapes=False``); the node transform is the same either way."""
     builder = _Builder()
     gltf: dict = {"asset": {"version": "2.0", "generator": "room3d"}, "scene": 0, "materials": [], "meshes": [],
                   "cameras": []}

@@ -3,6 +3,7 @@
 // frustum marking where the photo was taken.
 import {
   Box3,
+  BoxGeometry,
   BufferGeometry,
   Color,
   DoubleSide,
@@ -11,6 +12,7 @@ import {
   Group,
   LineBasicMaterial,
   LineSegments,
+  Mesh,
   MeshStandardMaterial,
   Vector3,
 } from 'three';
@@ -28,6 +30,9 @@ const ROOM_STYLE = {
 };
 
 const RENDER_ORDER = { floor: -3, grid: -2, wall: -1, object: 0, edges: 1 };
+
+// The unit box of an object with a furniture shape (the node's scale makes it the solved box).
+const UNIT_BOX = new BoxGeometry(1, 1, 1);
 
 function kindOf(node) {
   return node.userData && typeof node.userData.kind === 'string' ? node.userData.kind : null;
@@ -130,16 +135,32 @@ export function dressScene(root) {
     const colour = new Color(categoryColour.get(category));
     const edgeColour = colour.clone().multiplyScalar(0.6);
     const materials = [];
-    for (const mesh of meshesUnder(node)) {
-      const mat = new MeshStandardMaterial({
-        color: colour,
-        roughness: 0.85,
-        metalness: 0,
-        transparent: true,
-        opacity: 0.3,
-        depthWrite: false,
-        side: DoubleSide,
-      });
+    const boxMat = () => new MeshStandardMaterial({
+      color: colour,
+      roughness: 0.85,
+      metalness: 0,
+      transparent: true,
+      opacity: 0.3,
+      depthWrite: false,
+      side: DoubleSide,
+    });
+    // a furniture shape keeps its own materials; its box is a unit box added under the node, shown in box mode
+    const shapeMeshes = ud.shape === 'furniture' ? meshesUnder(node) : [];
+    const boxMeshes = [];
+    if (shapeMeshes.length) {
+      for (const mesh of shapeMeshes) {
+        mesh.renderOrder = RENDER_ORDER.object;
+        // the category-coloured parts (upholstery, a cabinet's body) take the page's colour for the category
+        const part = mesh.material && typeof mesh.material.name === 'string' ? mesh.material.name : '';
+        if (part.endsWith('_fabric') || part.endsWith('_body')) mesh.material.color.copy(colour);
+      }
+      const box = new Mesh(UNIT_BOX, boxMat());
+      box.userData = { room3dHelper: true, room3dBox: true };
+      node.add(box);
+      boxMeshes.push(box);
+    } else boxMeshes.push(...meshesUnder(node));
+    for (const mesh of boxMeshes) {
+      const mat = shapeMeshes.length ? mesh.material : boxMat();
       mesh.material = mat;
       mesh.renderOrder = RENDER_ORDER.object;
       mesh.castShadow = false;
@@ -158,6 +179,8 @@ export function dressScene(root) {
       size: objectSize(node),
       centre,
       materials,
+      boxMeshes,
+      shapeMeshes,
       confidence: typeof ud.confidence === 'number' ? ud.confidence : null,
     };
   });
@@ -304,4 +327,16 @@ function makeFrustum(cam, depth) {
   lines.matrix.copy(cam.matrixWorld);
   lines.matrixWorld.copy(cam.matrixWorld);
   return lines;
+}
+
+/**
+ * Shows the objects as their furniture shapes (`on`) or as their boxes. Objects without a shape are boxes either
+ * way. In shape mode the selected object (`selected`, an info or null) also shows its box, faintly.
+ */
+export function showShapes(objectInfos, on, selected = null) {
+  for (const info of objectInfos) {
+    if (!info.shapeMeshes.length) continue;
+    for (const mesh of info.shapeMeshes) mesh.material.visible = on; // shared glTF materials: all shapes alike
+    for (const box of info.boxMeshes) box.visible = !on || info === selected;
+  }
 }

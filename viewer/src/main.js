@@ -17,7 +17,7 @@ import { CSS2DRenderer } from 'three/addons/renderers/CSS2DRenderer.js';
 import { sceneCode } from './codegen.js';
 import { declutter } from './declutter.js';
 import { dimensionLines, showDimensions } from './dimensions.js';
-import { dressScene } from './dress.js';
+import { dressScene, showShapes } from './dress.js';
 import { Measure } from './measure.js';
 import { fovFromScene, readGlb, readSceneJson } from './payload.js';
 import { applyPhotoProjection, photoCamera, photoFov, photoPose, photoRect } from './photo.js';
@@ -131,7 +131,8 @@ async function start() {
       if (m.isMesh) meshToInfo.set(m, info);
     });
   }
-  const objectMeshes = [...meshToInfo.keys()];
+  // picking hits an object's box (drawn or not), so a click anywhere in it selects it in either mode
+  const objectMeshes = dressed.objects.flatMap((info) => info.boxMeshes);
 
   // ---- camera, controls, views -------------------------------------------------------------
   const camera = new PerspectiveCamera(45, 1, 0.05, 500);
@@ -154,7 +155,13 @@ async function start() {
   let height = 1;
   let insets = NO_INSETS;
   let photoOpacity = 1;
-  const layers = { room: true, labels: true, points: !!points, objects: true, grid: true, dimensions: false };
+  const hasShapes = dressed.objects.some((info) => info.shapeMeshes.length > 0);
+  const layers = {
+    room: true, labels: true, points: !!points, objects: true, grid: true, dimensions: false, shapes: hasShapes,
+  };
+  let shapesChosen = false; // the user (or a script) chose boxes or shapes: views no longer switch them
+  const shapesToggle = byId(IDS.showShapes);
+  if (shapesToggle && !hasShapes) shapesToggle.closest('label').hidden = true; // every object is a box
   let selected = null;
   // 1: projection centre moved to the middle of the area not covered by the UI; 0: none.
   const state = { offsetWeight: 1 };
@@ -282,6 +289,7 @@ async function start() {
   function setView(name, animate = true) {
     if (name === 'photo' && !photo) return false;
     if (name !== 'photo') name = 'overview';
+    if (!shapesChosen && hasShapes) applyLayer('shapes', name !== 'photo'); // shapes overview, boxes on the photo
     moveTo(name, poseFor(name), animate);
     return true;
   }
@@ -343,6 +351,7 @@ async function start() {
     if (selected) setHighlight(selected, false);
     selected = info || null;
     if (selected) setHighlight(selected, true);
+    if (hasShapes) showShapes(dressed.objects, layers.shapes, selected);
     showSelection(selected, selected ? records.get(selected.name) || null : null);
     markListSelection(selected ? selected.name : null);
     if (selected && focus) focusObject(selected);
@@ -350,7 +359,8 @@ async function start() {
   }
 
   function setHighlight(info, onOff) {
-    for (const m of info.materials) m.opacity = onOff ? 0.62 : 0.3;
+    const faint = layers.shapes && info.shapeMeshes.length > 0; // a shape shows through its selected box
+    for (const m of info.materials) m.opacity = onOff ? (faint ? 0.12 : 0.62) : 0.3;
     labelItems[info.index].label.element.classList.toggle('active', onOff);
   }
 
@@ -436,6 +446,11 @@ async function start() {
   }
 
   function setLayer(name, visible) {
+    if (name === 'shapes') shapesChosen = true;
+    return applyLayer(name, visible);
+  }
+
+  function applyLayer(name, visible) {
     if (!(name in layers)) return false;
     if (name === 'points' && !points) return false;
     layers[name] = !!visible;
@@ -447,8 +462,13 @@ async function start() {
     else if (name === 'points') points.visible = layers.points;
     else if (name === 'objects') for (const info of dressed.objects) info.node.visible = layers.objects;
     else if (name === 'dimensions') showDimensions(dimensions, layers.dimensions);
+    else if (name === 'shapes') {
+      showShapes(dressed.objects, layers.shapes, selected);
+      if (selected) setHighlight(selected, true);
+    }
     const box = byId({
       room: IDS.showRoom, labels: IDS.showLabels, points: IDS.showPoints, dimensions: IDS.showDimensions,
+      shapes: IDS.showShapes,
     }[name]);
     if (box) box.checked = layers[name];
     needsRender = true;
@@ -458,6 +478,7 @@ async function start() {
   on(IDS.showLabels, 'change', (e) => setLayer('labels', e.target.checked));
   on(IDS.showPoints, 'change', (e) => setLayer('points', e.target.checked));
   on(IDS.showDimensions, 'change', (e) => setLayer('dimensions', e.target.checked));
+  on(IDS.showShapes, 'change', (e) => setLayer('shapes', e.target.checked));
   const pointsToggle = byId(IDS.showPointsLabel);
   if (pointsToggle) pointsToggle.hidden = !points;
 
@@ -553,6 +574,7 @@ async function start() {
   window.room3d = {
     objectCount: counts.objectCount,
     meshCount: counts.meshCount,
+    shapeCount: dressed.objects.filter((o) => o.shapeMeshes.length > 0).length, // objects with a furniture shape
     labels: dressed.objects.map((o) => o.label),
     names: dressed.objects.map((o) => o.name),
     objects: dressed.objects.map((o) => ({ name: o.name, label: o.label, category: o.category, size: o.size.slice() })),
@@ -604,15 +626,21 @@ async function start() {
       return measure.result();
     },
     code: getCode,
+    /** World bounds of each object's box and each room surface: what the code view rebuilds. */
     meshBoxes() {
       const out = [];
       root.updateMatrixWorld(true);
-      root.traverse((o) => {
-        if (!o.isMesh) return;
+      const add = (o) => {
         if (!o.geometry.boundingBox) o.geometry.computeBoundingBox();
         const b = o.geometry.boundingBox.clone().applyMatrix4(o.matrixWorld);
         out.push({ min: b.min.toArray(), max: b.max.toArray() });
-      });
+      };
+      for (const info of dressed.objects) for (const m of info.boxMeshes) add(m);
+      for (const node of dressed.roomNodes) {
+        node.traverse((o) => {
+          if (o.isMesh) add(o);
+        });
+      }
       return out;
     },
   };

@@ -37,6 +37,7 @@ export const IDS = {
   showLabels: 'room3d-show-labels',
   showPoints: 'room3d-show-points',
   showDimensions: 'room3d-show-dimensions',
+  showShapes: 'room3d-show-shapes',
   showPointsLabel: 'room3d-show-points-label',
 };
 
