@@ -428,10 +428,11 @@ def _bar(total: int, progress: bool):
                 smoothing=0.1)
 
 
-def _run_processes(items: list[BatchItem], out_dir: Path, keys: dict, jobs: int, _ray, finished, progress) -> None:
-    """Worker processes that start once (:mod:`pipeline.workers`) and take photos one at a time, at most ``jobs``
-    in flight; a photo whose worker dies is tried again alone in a fresh
-    pool, and recorded as failed when it kills that one too."""
+def _run_processes(items: list[BatchItem], out_dir: Path, keys: dict, jobs: int, _ray, finished, progress,
+                   work=build_item) -> None:
+    """Worker processes that start once (:mod:`pipeline.workers`) and take photos one at a time (``work``, a
+    module-level function like :func:`build_item`), at most ``jobs`` in flight; a photo whose worker dies is tried
+    again alone in a fresh pool, and recorded as failed when it kills that one too."""
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -451,7 +452,7 @@ def _run_processes(items: list[BatchItem], out_dir: Path, keys: dict, jobs: int,
                 while (batch_queue or running) and not broken:
                     while batch_queue and len(running) < (1 if alone else jobs):
                         item = batch_queue.pop()
-                        running[pool.submit(build_item, item, str(out_dir), keys[item.name])] = item
+                        running[pool.submit(work, item, str(out_dir), keys[item.name])] = item
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
                         item = running.pop(future)

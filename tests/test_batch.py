@@ -192,6 +192,29 @@ def test_a_killed_batch_loses_nothing_it_finished(tmp_path):
     assert not list(out.glob(".*")), "the killed build's staging folder is gone"
 
 
+def crash_on_kids(item, out_dir: str, key: str) -> dict:
+    """A worker's work that kills its process on the photo named kids_01 (run in the worker processes)."""
+    from pipeline.batch import build_item
+
+    if item.name == "kids_01":
+        os._exit(3)
+    return build_item(item, out_dir, key)
+
+
+def test_a_photo_that_kills_its_worker_fails_alone(tmp_path):
+    from pipeline.batch import WORKER_DIED, _run_processes, item_key
+
+    folder = photo_folder(tmp_path, broken=False)
+    items = find_items([folder])
+    records: list[dict] = []
+    _run_processes(items, tmp_path / "out", {i.name: item_key(i) for i in items}, 2, None, records.append, False,
+                   work=crash_on_kids)
+    by_name = {r["name"]: r for r in records}
+    assert sorted(by_name) == sorted(NAMES)  # every photo has its one record
+    assert by_name["kids_01"]["status"] == "failed" and by_name["kids_01"]["error"] == WORKER_DIED
+    assert all(by_name[n]["status"] == "done" for n in NAMES if n != "kids_01")  # the others were built
+
+
 def session_processes(session_id: int) -> list[int]:
     """The process ids of a session (Linux /proc)."""
     out = []
