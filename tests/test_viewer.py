@@ -582,3 +582,73 @@ def test_objects_show_their_shapes_in_the_overview_and_their_boxes_on_the_photo(
         assert page.evaluate("room3d.layers.shapes") is False
         assert_clean(log)
     assert np.abs(shapes - boxes).mean() > 0.3  # the two modes draw differently
+
+
+def test_editing_in_the_page_moves_the_bed_and_exports_a_clean_scene(browser, tmp_path, node_ready):
+    from pipeline.export.gltf import read_glb
+    from tests.viewer_tools import validate_glb
+
+    out = build_sample("bedroom_01", tmp_path / "out")
+    scene = scene_of(out)
+    bed = next(o for o in scene["objects"] if o["label"] == "bed")
+    with open_viewer(browser, out / "index.html") as (page, log):
+        assert page.is_hidden("#room3d-edited")
+        assert page.evaluate("name => room3d.move(name, [0.5, 0, 0])", bed["name"]) is True
+        assert page.is_visible("#room3d-edited")
+        glb = bytes(page.evaluate("Array.from(new Uint8Array(room3d.exportGLB()))"))
+        edited = page.evaluate("room3d.exportJSON()")
+        # the other edits, each undone in turn
+        name = page.evaluate("room3d.add('reading chair', [1.0, 0.45, -2.0], [0.7, 0.9, 0.7], 0.3)")
+        assert name == "reading chair" and "reading chair" in [o["label"] for o in page.evaluate("room3d.objects")]
+        assert page.evaluate("n => room3d.rotate(n, Math.PI / 2)", bed["name"]) is True
+        assert page.evaluate("n => room3d.resize(n, [1.2, 0.5, 2.0])", bed["name"]) is True
+        assert page.evaluate("n => room3d.rename(n, '<b>king bed</b>')", bed["name"]) is True
+        nightstand = next(o for o in scene["objects"] if o["label"] == "nightstand")
+        assert page.evaluate("n => room3d.remove(n)", nightstand["name"]) is True
+        labels_now = [o["label"] for o in page.evaluate("room3d.objects")]
+        assert "<b>king bed</b>" in labels_now and len(labels_now) == len(scene["objects"])  # one added, one gone
+        assert page.evaluate("room3d.move('no such object', [1, 0, 0])") is False
+        assert page.evaluate("n => room3d.resize(n, [0, 1, 1])", bed["name"]) is False
+        for _ in range(5):
+            assert page.evaluate("room3d.undo()") is True
+        assert page.evaluate("room3d.redo()") is True and page.evaluate("room3d.undo()") is True
+        now = {o["name"]: o for o in page.evaluate("room3d.objects")}
+        np.testing.assert_allclose(now[bed["name"]]["center"], np.add(bed["center"], [0.5, 0, 0]), atol=1e-6)
+        # kept in the browser: a reload shows the edited scene
+        page.reload()
+        page.wait_for_function("() => window.sceneReady === true", timeout=60_000)
+        kept = {o["name"]: o for o in page.evaluate("room3d.objects")}
+        np.testing.assert_allclose(kept[bed["name"]]["center"], np.add(bed["center"], [0.5, 0, 0]), atol=1e-6)
+        assert page.is_visible("#room3d-edited")
+        assert page.evaluate("room3d.undo()") is False  # the history is this visit's; the edits stay
+        assert_clean(log)
+    path = tmp_path / "edited.glb"
+    path.write_bytes(glb)
+    report = validate_glb(path)
+    assert report["issues"]["numErrors"] == 0 and report["issues"]["numWarnings"] == 0, report["issues"]["messages"]
+    gltf, _ = read_glb(glb)
+    node = next(n for n in gltf["nodes"] if n.get("name") == bed["name"])
+    np.testing.assert_allclose(node["translation"], np.add(bed["center"], [0.5, 0, 0]), atol=1e-6)
+    assert node["extras"]["edited"] is True
+    moved = next(o for o in edited["objects"] if o["name"] == bed["name"])
+    np.testing.assert_allclose(moved["center"], np.add(bed["center"], [0.5, 0, 0]), atol=1e-9)
+    np.testing.assert_allclose(np.mean(moved["corners"], axis=0), moved["center"], atol=1e-9)
+    assert edited["edited"] is True and "relations" not in edited
+    # Blender imports the edited file with the bed where it was moved
+    import shutil
+    import subprocess
+
+    from pipeline import frames
+    from tests.conftest import require
+
+    require(shutil.which("blender") is not None, "blender (apt-get install blender)")
+    report_path = tmp_path / "blender.json"
+    check = Path(__file__).resolve().parent / "blender_check.py"
+    proc = subprocess.run(["blender", "-b", "--factory-startup", "--python-exit-code", "1", "--python", str(check),
+                           "--", str(path), str(report_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    imported = [o for o in json.loads(report_path.read_text())["objects"]
+                if o["custom_properties"].get("label") == "bed" and o["type"] == "MESH"]
+    assert imported
+    corners = frames.world_from_blender(np.array(imported[0]["bound_box_world"]))
+    np.testing.assert_allclose(corners.mean(axis=0), np.add(bed["center"], [0.5, 0, 0]), atol=0.02)

@@ -1,8 +1,16 @@
 // room3d viewer: loads the GLB embedded in the page and shows it with three.js.
 // Works from file:// with no network access (everything is inline in the page).
 import {
+  BoxGeometry,
   DirectionalLight,
+  DoubleSide,
+  EdgesGeometry,
+  Group,
   HemisphereLight,
+  LineBasicMaterial,
+  LineSegments,
+  Mesh,
+  MeshStandardMaterial,
   PerspectiveCamera,
   Raycaster,
   Scene,
@@ -18,6 +26,7 @@ import { sceneCode } from './codegen.js';
 import { declutter } from './declutter.js';
 import { dimensionLines, showDimensions } from './dimensions.js';
 import { dressScene, showShapes } from './dress.js';
+import { editedGlb, editedSceneJson } from './edit.js';
 import { Measure } from './measure.js';
 import { fovFromScene, readGlb, readSceneJson } from './payload.js';
 import { applyPhotoProjection, photoCamera, photoFov, photoPose, photoRect } from './photo.js';
@@ -486,9 +495,12 @@ async function start() {
   on(IDS.selClose, 'click', () => select(null));
 
   const hasMeta = meta && !meta._unreadable && Object.keys(meta).length > 0;
-  on(IDS.glb, 'click', () => downloadBytes(glbBytes, 'model/gltf-binary', 'scene.glb'));
+  // the downloads give the edited scene once it was edited (the badge says so)
+  on(IDS.glb, 'click', () => downloadBytes(editing.edited ? new Uint8Array(editing.exportGLB()) : glbBytes,
+    'model/gltf-binary', 'scene.glb'));
   const bJson = on(IDS.json, 'click', () => {
-    downloadBytes(new TextEncoder().encode(`${JSON.stringify(meta, null, 1)}\n`), 'application/json', 'scene.json');
+    const data = editing.edited ? editing.exportJSON() : meta;
+    downloadBytes(new TextEncoder().encode(`${JSON.stringify(data, null, 1)}\n`), 'application/json', 'scene.json');
   });
   if (bJson && !hasMeta) bJson.disabled = true;
 
@@ -538,6 +550,165 @@ async function start() {
     !!meta._unreadable,
     meta.room && meta.room.dimensions,
   );
+  // ---- editing: move, turn, resize, rename, remove, add; undo and redo; kept in the browser -----------
+  const UP = new Vector3(0, 1, 0);
+  const yawOf = (node) => 2 * Math.atan2(node.quaternion.y, node.quaternion.w);
+  const editState = {
+    objects: dressed.objects.map((info, index) => ({
+      index, name: info.name, label: info.label, center: info.node.position.toArray(), size: info.node.scale.toArray(),
+      yaw: yawOf(info.node), removed: false,
+    })),
+    added: [],
+  };
+  const original = JSON.stringify(editState);
+  const undoStack = [];
+  const redoStack = [];
+  const storageKey = `room3d-edits:${(meta.inputs && meta.inputs.photo_sha256) || document.title}`;
+  const entryOf = (name) => editState.objects.concat(editState.added).find((e) => e.name === name && !e.removed);
+  const isVector = (v, n) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+  function addedNode(entry) {
+    const info = byName.get(entry.name);
+    if (info) return info;
+    const node = new Group();
+    node.name = entry.name;
+    node.userData = { kind: 'object', name: entry.name, label: entry.label, added: true };
+    const mat = new MeshStandardMaterial({ color: '#7f8c8d', transparent: true, opacity: 0.3, depthWrite: false, side: DoubleSide });
+    const box = new Mesh(new BoxGeometry(1, 1, 1), mat);
+    box.add(new LineSegments(new EdgesGeometry(box.geometry), new LineBasicMaterial({ color: '#4d5656' })));
+    node.add(box);
+    root.add(node);
+    const made = {
+      node, index: labelItems.length, name: entry.name, label: entry.label, category: entry.label, colour: '#7f8c8d',
+      size: entry.size.slice(), centre: new Vector3(), materials: [mat], boxMeshes: [box], shapeMeshes: [], confidence: null,
+    };
+    const label = makeLabel(made);
+    label.position.set(0, 0.5, 0);
+    node.add(label);
+    labelItems.push({ label, info: made, priority: 0 });
+    dressed.objects.push(made);
+    byName.set(made.name, made);
+    meshToInfo.set(box, made);
+    objectMeshes.push(box);
+    return made;
+  }
+
+  function applyEdits() {
+    for (const entry of editState.objects.concat(editState.added)) {
+      const info = byName.get(entry.name) || addedNode(entry);
+      info.node.position.fromArray(entry.center);
+      info.node.quaternion.setFromAxisAngle(UP, entry.yaw);
+      info.node.scale.fromArray(entry.size);
+      info.node.visible = !entry.removed && layers.objects;
+      info.node.userData.removed = entry.removed;
+      info.size = entry.size.slice();
+      if (info.label !== entry.label) {
+        info.label = entry.label;
+        const item = labelItems[info.index];
+        info.node.remove(item.label);
+        item.label = makeLabel(info);
+        item.label.position.set(0, 0.5, 0);
+        info.node.add(item.label);
+      }
+      labelItems[info.index].label.visible = !entry.removed && layers.labels;
+    }
+    if (selected && selected.node.userData.removed) select(null);
+    const edited = JSON.stringify(editState) !== original;
+    const badge = byId('room3d-edited');
+    if (badge) badge.hidden = !edited;
+    try {
+      if (edited) localStorage.setItem(storageKey, JSON.stringify(editState));
+      else localStorage.removeItem(storageKey);
+    } catch (err) {
+      // storage refused (a private window, file:// in some browsers): the edits live as long as the page
+    }
+    needsRender = true;
+  }
+
+  function restore(text) {
+    const saved = JSON.parse(text);
+    editState.objects.forEach((entry, i) => Object.assign(entry, saved.objects[i] || {}));
+    editState.added = Array.isArray(saved.added) ? saved.added : [];
+  }
+
+  /** One edit: `change` mutates the state; false (nothing changed) when it returns false. */
+  function edit(change) {
+    const before = JSON.stringify(editState);
+    if (change() === false) return false;
+    undoStack.push(before);
+    redoStack.length = 0;
+    applyEdits();
+    return true;
+  }
+
+  try {
+    const saved = localStorage.getItem(storageKey);
+    if (saved) {
+      restore(saved);
+      applyEdits();
+    }
+  } catch (err) {
+    // nothing kept, or not readable: the solved scene
+  }
+
+  const editing = {
+    move(name, delta) {
+      const entry = entryOf(name);
+      if (!entry || !isVector(delta, 3)) return false;
+      return edit(() => { entry.center = entry.center.map((v, i) => v + delta[i]); });
+    },
+    rotate(name, radians) {
+      const entry = entryOf(name);
+      if (!entry || typeof radians !== 'number' || !Number.isFinite(radians)) return false;
+      return edit(() => { entry.yaw = Math.atan2(Math.sin(entry.yaw + radians), Math.cos(entry.yaw + radians)); });
+    },
+    resize(name, size) {
+      const entry = entryOf(name);
+      if (!entry || !isVector(size, 3) || !size.every((v) => v > 0 && v < 100)) return false;
+      return edit(() => { entry.size = size.slice(); });
+    },
+    rename(name, label) {
+      const entry = entryOf(name);
+      const text = String(label ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 120);
+      if (!entry || !text) return false;
+      return edit(() => { entry.label = text; });
+    },
+    remove(name) {
+      const entry = entryOf(name);
+      if (!entry) return false;
+      return edit(() => { entry.removed = true; });
+    },
+    add(label, center, size, yaw = 0) {
+      const text = String(label ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 120);
+      if (!text || !isVector(center, 3) || !isVector(size, 3) || !size.every((v) => v > 0 && v < 100)
+          || typeof yaw !== 'number' || !Number.isFinite(yaw)) return null;
+      const taken = new Set(editState.objects.concat(editState.added).map((e) => e.name));
+      let name = text;
+      for (let k = 1; taken.has(name); k++) name = `${text}.${String(k).padStart(3, '0')}`;
+      edit(() => { editState.added.push({ name, label: text, center: center.slice(), size: size.slice(), yaw, removed: false }); });
+      return name;
+    },
+    undo() {
+      if (!undoStack.length) return false;
+      redoStack.push(JSON.stringify(editState));
+      restore(undoStack.pop());
+      applyEdits();
+      return true;
+    },
+    redo() {
+      if (!redoStack.length) return false;
+      undoStack.push(JSON.stringify(editState));
+      restore(redoStack.pop());
+      applyEdits();
+      return true;
+    },
+    get edited() {
+      return JSON.stringify(editState) !== original;
+    },
+    exportGLB: () => editedGlb(glbBytes, editState).buffer,
+    exportJSON: () => editedSceneJson(meta, editState),
+  };
+
   fillObjectList(dressed.objects, {
     onHover(info, hover) {
       if (info !== selected) for (const m of info.materials) m.opacity = hover ? 0.6 : 0.3;
@@ -577,7 +748,27 @@ async function start() {
     shapeCount: dressed.objects.filter((o) => o.shapeMeshes.length > 0).length, // objects with a furniture shape
     labels: dressed.objects.map((o) => o.label),
     names: dressed.objects.map((o) => o.name),
-    objects: dressed.objects.map((o) => ({ name: o.name, label: o.label, category: o.category, size: o.size.slice() })),
+    /** The objects as they are now (after edits): name, label, category, centre, size and yaw. */
+    get objects() {
+      return editState.objects.concat(editState.added).filter((e) => !e.removed).map((e) => {
+        const info = byName.get(e.name);
+        return { name: e.name, label: e.label, category: info ? info.category : e.label, center: e.center.slice(),
+          size: e.size.slice(), yaw: e.yaw };
+      });
+    },
+    move: editing.move,
+    rotate: editing.rotate,
+    resize: editing.resize,
+    rename: editing.rename,
+    remove: editing.remove,
+    add: editing.add,
+    undo: editing.undo,
+    redo: editing.redo,
+    get edited() {
+      return editing.edited;
+    },
+    exportGLB: editing.exportGLB,
+    exportJSON: editing.exportJSON,
     hasPhotoCamera: !!photo,
     hasPhoto: !!photoImg,
     pointCount: points ? points.geometry.getAttribute('position').count : 0,
