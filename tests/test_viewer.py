@@ -652,3 +652,39 @@ def test_editing_in_the_page_moves_the_bed_and_exports_a_clean_scene(browser, tm
     assert imported
     corners = frames.world_from_blender(np.array(imported[0]["bound_box_world"]))
     np.testing.assert_allclose(corners.mean(axis=0), np.add(bed["center"], [0.5, 0, 0]), atol=0.02)
+
+
+def test_the_mouse_moves_turns_and_removes_the_selected_object_with_undo(browser, tmp_path):
+    out = build_sample("bedroom_01", tmp_path / "out")
+    scene = scene_of(out)
+    bed = next(o for o in scene["objects"] if o["label"] == "bed")
+    with open_viewer(browser, out / "index.html") as (page, log):
+        point = page.evaluate("n => room3d.clickPoint(n)", bed["name"])
+        assert point is not None
+        page.mouse.click(*point)  # select
+        assert page.evaluate("room3d.selection && room3d.selection.name") == bed["name"]
+        start = page.evaluate("n => room3d.objects.find(o => o.name === n)", bed["name"])
+        page.mouse.move(*point)
+        page.mouse.down()
+        for step in range(1, 11):  # a drag of 120 px to the right, in steps as a hand makes it
+            page.mouse.move(point[0] + 12 * step, point[1])
+        page.mouse.up()
+        moved = page.evaluate("n => room3d.objects.find(o => o.name === n)", bed["name"])
+        shift = np.subtract(moved["center"], start["center"])
+        assert np.hypot(shift[0], shift[2]) > 0.2 and abs(shift[1]) < 1e-9  # along the floor, not up
+        assert page.evaluate("room3d.selection && room3d.selection.name") == bed["name"]  # still selected
+        assert page.is_visible("#room3d-edited")
+        page.keyboard.press("r")
+        turned = page.evaluate("n => room3d.objects.find(o => o.name === n)", bed["name"])
+        assert abs(math.remainder(turned["yaw"] - moved["yaw"] - math.pi / 2, 2 * math.pi)) < 1e-9
+        page.keyboard.press("Delete")
+        assert bed["name"] not in [o["name"] for o in page.evaluate("room3d.objects")]
+        for _ in range(3):
+            page.keyboard.press("Control+z")
+        back = page.evaluate("n => room3d.objects.find(o => o.name === n)", bed["name"])
+        np.testing.assert_allclose(back["center"], start["center"], atol=1e-9)
+        assert abs(back["yaw"] - start["yaw"]) < 1e-9 and page.is_hidden("#room3d-edited")
+        page.keyboard.press("Control+Shift+z")  # redo the move
+        again = page.evaluate("n => room3d.objects.find(o => o.name === n)", bed["name"])
+        np.testing.assert_allclose(again["center"], moved["center"], atol=1e-9)
+        assert_clean(log)

@@ -12,6 +12,7 @@ import {
   Mesh,
   MeshStandardMaterial,
   PerspectiveCamera,
+  Plane,
   Raycaster,
   Scene,
   Vector2,
@@ -436,6 +437,37 @@ async function start() {
     press = null;
   });
 
+  // dragging the selected object moves it on the floor (one undoable edit when let go); the camera stays put
+  let drag = null;
+  const dragPlane = new Plane();
+  const dragPoint = new Vector3();
+  renderer.domElement.parentElement.addEventListener('pointerdown', (e) => {
+    if (!e.isPrimary || e.button > 0 || measure.active || !selected || !layers.objects) return;
+    const hit = pickObject(e.clientX, e.clientY);
+    if (!hit || hit.info !== selected) return;
+    controls.enabled = false; // capture phase: before the orbit controls see the press
+    dragPlane.set(new Vector3(0, 1, 0), -hit.point.y);
+    drag = { id: e.pointerId, info: selected, start: hit.point.clone(), from: selected.node.position.clone(),
+      delta: new Vector3() };
+  }, { capture: true });
+  window.addEventListener('pointermove', (e) => {
+    if (!drag || e.pointerId !== drag.id) return;
+    rayAt(e.clientX, e.clientY);
+    if (!raycaster.ray.intersectPlane(dragPlane, dragPoint)) return;
+    drag.delta.set(dragPoint.x - drag.start.x, 0, dragPoint.z - drag.start.z);
+    drag.info.node.position.copy(drag.from).add(drag.delta);
+    needsRender = true;
+  });
+  window.addEventListener('pointerup', (e) => {
+    if (!drag || e.pointerId !== drag.id) return;
+    const { info, from, delta } = drag;
+    drag = null;
+    controls.enabled = true;
+    info.node.position.copy(from);
+    if (delta.lengthSq() > 1e-8) editing.move(info.name, [delta.x, 0, delta.z]);
+    needsRender = true;
+  });
+
   // ---- UI ----------------------------------------------------------------------------------
   on(IDS.overview, 'click', () => setView('overview'));
   const bPhoto = byId(IDS.photo);
@@ -531,10 +563,24 @@ async function start() {
   });
 
   window.addEventListener('keydown', (e) => {
-    if (e.altKey || e.ctrlKey || e.metaKey) return;
     const t = e.target;
     if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
     if (dialog && dialog.open) return;
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && ['z', 'Z', 'y', 'Y'].includes(e.key)) {
+      if (e.key === 'y' || e.key === 'Y' || e.shiftKey) editing.redo();
+      else editing.undo();
+      e.preventDefault();
+      return;
+    }
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (selected && (e.key === 'r' || e.key === 'R')) { // a quarter turn, back with Shift
+      editing.rotate(selected.name, e.shiftKey ? -Math.PI / 2 : Math.PI / 2);
+      return;
+    }
+    if (selected && (e.key === 'Delete' || e.key === 'Backspace')) {
+      editing.remove(selected.name);
+      return;
+    }
     if (e.key === 'o' || e.key === 'O') setView('overview');
     else if (e.key === 'p' || e.key === 'P') setView('photo');
     else if (e.key === 'm' || e.key === 'M') setMeasuring(!measure.active);
