@@ -458,15 +458,17 @@ async function start() {
     drag.info.node.position.copy(drag.from).add(drag.delta);
     needsRender = true;
   });
-  window.addEventListener('pointerup', (e) => {
+  const endDrag = (e, keep) => {
     if (!drag || e.pointerId !== drag.id) return;
     const { info, from, delta } = drag;
     drag = null;
     controls.enabled = true;
     info.node.position.copy(from);
-    if (delta.lengthSq() > 1e-8) editing.move(info.name, [delta.x, 0, delta.z]);
+    if (keep && delta.lengthSq() > 1e-8) editing.move(info.name, [delta.x, 0, delta.z]);
     needsRender = true;
-  });
+  };
+  window.addEventListener('pointerup', (e) => endDrag(e, true));
+  window.addEventListener('pointercancel', (e) => endDrag(e, false)); // a touch taken over: nothing moves
 
   // ---- UI ----------------------------------------------------------------------------------
   on(IDS.overview, 'click', () => setView('overview'));
