@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import glob
 import hashlib
 import html
@@ -157,10 +158,16 @@ def _manifest_items(manifest: Path, options: BuildOptions) -> list[BatchItem]:
     return [_row_item(manifest, number, row, options) for number, row in rows]
 
 
+@functools.cache
+def _option_types() -> tuple[dict, dict]:
+    """The build options a manifest row may set, and their types (read once, not for every row)."""
+    fields = {f.name: f for f in dataclasses.fields(BuildOptions) if f.name not in NOT_PER_PHOTO}
+    return fields, typing.get_type_hints(BuildOptions)
+
+
 def _row_item(manifest: Path, number: int, row: dict, options: BuildOptions) -> BatchItem:
     where = f"{manifest}:{number}"
-    fields = {f.name: f for f in dataclasses.fields(BuildOptions) if f.name not in NOT_PER_PHOTO}
-    types = typing.get_type_hints(BuildOptions)
+    fields, types = _option_types()
     changes: dict = {}
     photo = name = None
     for raw_key, value in row.items():

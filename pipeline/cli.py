@@ -14,6 +14,11 @@ from pathlib import Path
 from .errors import UserError
 
 
+def _also(args: argparse.Namespace) -> tuple[str, ...]:
+    """``--also`` given several times or as a comma list, each name once."""
+    return tuple(dict.fromkeys(name.strip() for value in args.also or () for name in value.split(",") if name.strip()))
+
+
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildOptions, build
 
@@ -37,8 +42,7 @@ def _build(args: argparse.Namespace) -> int:
         vlm_device=args.vlm_device,
         vlm_dtype=args.vlm_dtype,
         vlm_max_tokens=args.vlm_max_tokens,
-        also=tuple(dict.fromkeys(name.strip() for value in args.also or () for name in value.split(",")
-                                 if name.strip())),
+        also=_also(args),
     )
     result = build(args.photo, args.out, options)
     for warning in result.warnings:
@@ -66,8 +70,7 @@ def _batch(args: argparse.Namespace) -> int:
         camera_height_m=args.camera_height, depth_kind=args.depth_kind, max_pixels=args.max_pixels,
         qwen25_max_pixels=args.qwen25_max_pixels, vlm=args.vlm, vlm_model=args.vlm_model, task=args.task,
         vlm_timeout_s=args.vlm_timeout,
-        also=tuple(dict.fromkeys(name.strip() for value in args.also or () for name in value.split(",")
-                                 if name.strip())))
+        also=_also(args))
     items = find_items(args.inputs, options)
 
     def failed(record: dict) -> None:

@@ -109,12 +109,13 @@ def _load(image, path: Path, notes: list[str]) -> None:
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
     pixels = np.asarray(image)
-    rows = pixels.reshape(pixels.shape[0], -1)
-    last = rows[-1]
-    flat = np.all(rows == rows[:, :1], axis=1) & np.all(rows == last[0], axis=1)
-    missing = int(np.argmin(flat[::-1])) if not flat.all() else len(flat)
-    if missing > MAX_MISSING_ROWS * len(rows):
-        raise UserError(f"photo is truncated: {path} (its last {missing} of {len(rows)} rows are missing)")
+    height = pixels.shape[0]
+    limit = int(MAX_MISSING_ROWS * height)
+    bottom = pixels[height - min(height, limit + 1):].reshape(min(height, limit + 1), -1)  # past that: refused
+    flat = np.all(bottom == bottom[-1, 0], axis=1)[::-1]  # from the last row up: one colour, the fill's
+    missing = int(np.argmin(flat)) if not flat.all() else len(flat)
+    if missing > limit:
+        raise UserError(f"photo is truncated: {path} (at least its last {missing} of {height} rows are missing)")
     notes.append("the photo's file is cut short (its end is missing), but its pixels are all there: read as it is"
                  if missing == 0 else f"the photo's file is cut short: its last {missing} rows are missing and "
                  "filled with one colour")

@@ -441,6 +441,7 @@ def test_hostile_input(case: Case, tmp_path, capsys, monkeypatch):
         assert len(lines) == 1 and lines[0].startswith("room3d: error: "), captured.err
         assert case.words in lines[0], lines[0]
         assert not out.exists() and not (out.parent.exists() and any(out.parent.iterdir())), "something was written"
+        assert not any(work.iterdir()), "something was written in the working folder"
         return
     assert code == 0, captured.err
     target = Path(args[args.index("-o") + 1])

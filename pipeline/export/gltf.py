@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import frames
 from ..records import Scene
-from .shapes import MATERIALS, shape_mesh
+from .shapes import MATERIALS, cuboid, shape_mesh
 
 ROOM_NODE_NAMES = ("floor", "wall_back", "wall_left", "wall_right", "ceiling")
 CAMERA_NODE_NAME = "photo_camera"
@@ -250,21 +250,7 @@ class _Builder:
 
 def _unit_cube() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A -0.5..0.5 cube with flat normals: 24 vertices, 12 counter-clockwise (outward) triangles."""
-    positions, normals, indices = [], [], []
-    for axis in range(3):
-        for sign in (-1.0, 1.0):
-            normal = np.zeros(3)
-            normal[axis] = sign
-            u_axis, v_axis = (axis + 1) % 3, (axis + 2) % 3
-            base = len(positions)
-            for du, dv in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                p = np.zeros(3)
-                p[axis], p[u_axis], p[v_axis] = 0.5 * sign, 0.5 * du, 0.5 * dv
-                positions.append(p)
-                normals.append(normal)
-            quad = [base, base + 1, base + 2, base, base + 2, base + 3]
-            indices.extend(quad if sign > 0 else [quad[0], quad[2], quad[1], quad[3], quad[5], quad[4]])
-    return np.array(positions), np.array(normals), np.array(indices).reshape(-1, 3)
+    return cuboid(np.full(3, -0.5), np.full(3, 0.5))
 
 
 def _polygon(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -303,11 +303,13 @@ def _part_geometry(part: Part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Metric positions, normals and triangles of one part: flat-shaded faces."""
     low, high = np.asarray(part.low), np.asarray(part.high)
     if part.sides <= 4:
-        return _cuboid(low, high)
+        return cuboid(low, high)
     return _prism(low, high, part.sides, part.top_scale)
 
 
-def _cuboid(low: np.ndarray, high: np.ndarray):
+def cuboid(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An axis-aligned box from ``low`` to ``high``: 24 vertices with flat normals, 12 counter-clockwise (outward)
+    triangles."""
     positions, normals, triangles = [], [], []
     for axis in range(3):
         for sign in (-1.0, 1.0):

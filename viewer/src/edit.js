@@ -33,7 +33,7 @@ export function parseGlb(bytes) {
 
 /** GLB bytes of a glTF JSON and its binary buffer (chunks padded to 4 bytes as the specification asks). */
 export function writeGlb(json, bin) {
-  let text = new TextEncoder().encode(JSON.stringify(json));
+  const text = new TextEncoder().encode(JSON.stringify(json));
   const textPad = (4 - (text.length % 4)) % 4;
   const binPad = (4 - (bin.length % 4)) % 4;
   const total = 12 + 8 + text.length + textPad + (bin.length ? 8 + bin.length + binPad : 0);
@@ -52,7 +52,6 @@ export function writeGlb(json, bin) {
     view.setUint32(at + 4, CHUNK_BIN, true);
     out.set(bin, at + 8);
   }
-  text = null;
   return out;
 }
 

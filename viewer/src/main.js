@@ -689,6 +689,15 @@ async function start() {
     return true;
   }
 
+  /** Back (or forth) one edit: the state on top of `from` comes back, the current one goes onto `to`. */
+  function step(from, to) {
+    if (!from.length) return false;
+    to.push(JSON.stringify(editState));
+    restore(from.pop());
+    applyEdits();
+    return true;
+  }
+
   try {
     const saved = localStorage.getItem(storageKey);
     if (saved) {
@@ -736,20 +745,8 @@ async function start() {
       edit(() => { editState.added.push({ name, label: text, center: center.slice(), size: size.slice(), yaw, removed: false }); });
       return name;
     },
-    undo() {
-      if (!undoStack.length) return false;
-      redoStack.push(JSON.stringify(editState));
-      restore(undoStack.pop());
-      applyEdits();
-      return true;
-    },
-    redo() {
-      if (!redoStack.length) return false;
-      undoStack.push(JSON.stringify(editState));
-      restore(redoStack.pop());
-      applyEdits();
-      return true;
-    },
+    undo: () => step(undoStack, redoStack),
+    redo: () => step(redoStack, undoStack),
     get edited() {
       return JSON.stringify(editState) !== original;
     },
