@@ -214,7 +214,7 @@ def _option_value(where: str, key: str, value, kind, folder: Path):
             if text.lower() in ("0", "false", "no"):
                 return False
             raise ValueError
-        if key == "grounding":
+        if key in ("grounding", "edits"):
             return folder / text
         if key == "depth":
             return f"file:{folder / text[5:]}" if text.startswith("file:") else text
@@ -264,6 +264,8 @@ def item_key(item: BatchItem) -> str:
         options["grounding_sha256"] = _file_hash(Path(item.options.grounding))
     if item.options.depth and item.options.depth.startswith("file:"):
         options["depth_sha256"] = _file_hash(Path(item.options.depth[5:]))
+    if item.options.edits is not None:
+        options["edits_sha256"] = _file_hash(Path(item.options.edits))
     digest.update(json.dumps(options, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 

@@ -81,6 +81,10 @@ class BuildOptions:
     for an endpoint typed into its form)."""
     also: tuple[str, ...] = ()
     """Extra outputs: ``gltf`` writes ``scene.gltf`` + ``scene.bin`` (the GLB as JSON and a separate buffer)."""
+    edits: Path | None = None
+    """A person's corrections of an earlier build of this photo (``edits.json``, saved by its page; see
+    ``pipeline/edits.py``): those objects keep the boxes given, removed ones are dropped, relabelled ones solved
+    with their new label, and the others solved again around them, with that scene's camera."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,11 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
     if options.vlm and options.grounding is not None:  # before any model is loaded
         raise UserError("give either --grounding or --vlm, not both")
     check_options(options)
+    edits = None
+    if options.edits is not None:
+        from .edits import read_edits
+
+        edits = read_edits(options.edits)
     out_dir = output_folder(out_dir, options, photo_path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -151,6 +160,15 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
     camera = timed("camera", estimate_camera, photo, focal_px=options.focal_px, fov_deg=options.fov_deg,
                    camera_height_m=options.camera_height_m, pitch_deg=options.pitch_deg,
                    roll_deg=options.roll_deg, depth=depth, detections=grounding.detections)
+    fixed, extra, edit_notes = None, (), []
+    if edits is not None:
+        from .edits import edited_camera, edited_grounding
+
+        if edits.photo_sha256 and photo.sha256 and edits.photo_sha256 != photo.sha256:
+            edit_notes.append(f"the edits ({edits.source}) were made on another photo (its sha256 differs): "
+                              "check that they belong to this one")
+        camera = edited_camera(camera, edits)
+        grounding, fixed, extra = edited_grounding(grounding, edits, camera, edit_notes)
     depth_scale = None
     if depth is not None:
         from .depth import depth_for_scene, depth_scale as scale_of
@@ -168,7 +186,8 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         if depth is None and "ply" in options.also:
             depth_notes.append("no points.ply written: --also ply asked for it, but the depth map was not used "
                                "(see the depth warning)")
-    scene = timed("solve", solve, grounding, camera, depth=depth, depth_scale=depth_scale)
+    scene = timed("solve", solve, grounding, camera, depth=depth, depth_scale=depth_scale, fixed=fixed,
+                  extra=tuple(extra), refine_scale=edits is None or edits.camera is None)
     point_cloud = None
     if depth is not None:
         from .depth import scale_depth
@@ -189,6 +208,7 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()}
         | {"vlm": redact_source(options.vlm)},  # an endpoint without user:password@ or ?api_key=
         "depth": depth_record,
+        "edits": None if edits is None else edits.summary(),
     }
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +234,7 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
             write_ply(point_cloud, staging / "points.ply")
         manifest = timed("export_manifest", scene_manifest, scene, grounding, inputs, timings)
         manifest["warnings"][:0] = list(photo.notes)
-        manifest["warnings"].extend(depth_notes)
+        manifest["warnings"].extend(depth_notes + edit_notes)
         plan = timed("export_floorplan", floorplan_svg, scene, f"{photo.path.name}: floor plan",
                      manifest["room"].get("dimensions"))
         (staging / "floorplan.svg").write_text(plan, encoding="utf-8")
@@ -269,6 +289,8 @@ def check_options(options: BuildOptions) -> None:
         raise UserError("--depth is empty: give file:PATH (a depth file) or hf:MODEL (a depth model)")
     if options.grounding is not None and not str(options.grounding).strip():
         raise UserError("--grounding is empty: give the model's answer saved in a file")
+    if options.edits is not None and not str(options.edits).strip():
+        raise UserError("--edits is empty: give the edits.json saved from the scene's page")
 
 
 def output_folder(out_dir: str | Path, options: BuildOptions, photo_path: str | Path) -> Path:
@@ -296,7 +318,7 @@ def output_folder(out_dir: str | Path, options: BuildOptions, photo_path: str | 
     if absolute == Path(absolute.anchor) or absolute in (Path.cwd(), *Path.cwd().parents):
         raise UserError(f"the output folder {out_dir} is the working folder or holds it: name a new folder")
     if exists and options.force:
-        for name, path in (("photo", photo_path), ("grounding file", options.grounding),
+        for name, path in (("photo", photo_path), ("grounding file", options.grounding), ("edits file", options.edits),
                            ("depth file", str(options.depth)[5:] if str(options.depth or "").startswith("file:")
                             else None)):
             if path is not None and Path(os.path.abspath(path)).is_relative_to(absolute):

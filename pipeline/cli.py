@@ -43,6 +43,7 @@ def _build(args: argparse.Namespace) -> int:
         vlm_dtype=args.vlm_dtype,
         vlm_max_tokens=args.vlm_max_tokens,
         also=_also(args),
+        edits=args.edits,
     )
     result = build(args.photo, args.out, options)
     for warning in result.warnings:
@@ -341,6 +342,9 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--qwen25-max-pixels", type=int, default=limits.QWEN25_MAX_PIXELS,
                        help="max_pixels of the Qwen2.5-VL processor that made the grounding")
     build.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    build.add_argument("--edits", type=_path, metavar="EDITS_JSON", help="corrections of an earlier build of this "
+                       "photo (edits.json, saved by its page's Edits button): those objects keep the boxes given and "
+                       "the others are solved again around them, with that scene's camera")
     build.add_argument("--vlm", metavar="SOURCE", help="ask a vision-language model: http(s)://HOST:PORT/v1 (served "
                        "behind an OpenAI-compatible API: vLLM, SGLang, Ollama; the API key is read from "
                        "ROOM3D_API_KEY or OPENAI_API_KEY), hf:MODEL_ID_OR_FOLDER (Qwen2.5-VL / Qwen3-VL run here "

@@ -207,7 +207,7 @@ def test_boxes_that_would_interpenetrate_are_kept_apart(monkeypatch):
     x1, y1, x2, y2 = nightstand.box_xyxy_px
     grounding = Grounding((bed, dataclasses.replace(nightstand, box_xyxy_px=(x1 - 25.0, y1, x2, y2))), "pixels", "t")
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline.solve.boxes, "refine_jointly", lambda objects, *args: (objects, []))
+        patch.setattr(pipeline.solve.boxes, "refine_jointly", lambda objects, *args, **kwargs: (objects, []))
         alone = solve(grounding, camera_for(truth))
     assert _overlap_m(*alone.objects) > 3 * JOINT_OVERLAP_M, "the test needs fits that interpenetrate alone"
     scene = solve(grounding, camera_for(truth))

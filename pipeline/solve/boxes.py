@@ -57,6 +57,8 @@ DEPTH_SIZE_SPREAD = 0.3
 #: those where it sees something nearer, which hides the box; seeing through is not counted for tables, desks
 #: and chairs, which are seen through between their legs).
 SEE_THROUGH_MARGIN = 0.2
+#: Note of an object standing on one a person moved (``pipeline/edits.py``): it went along, and stays there.
+CARRIED_NOTE = "moved with what it stands on (edits)"
 #: Notes of an object the depth map shows too little of, and of one whose depth box was not kept.
 DEPTH_UNSEEN_NOTE = "the depth map shows too little of it apart from what surrounds it: placed by the 2D box"
 DEPTH_DISAGREES_NOTE = "its depth points do not fit its 2D box: placed by the 2D box"
@@ -91,7 +93,8 @@ WALL_REACH = 0.35
 
 
 def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
-          refine_scale: bool = True, depth: DepthMap | None = None, depth_scale: DepthScale | None = None) -> Scene:
+          refine_scale: bool = True, depth: DepthMap | None = None, depth_scale: DepthScale | None = None,
+          fixed: dict[int, ObjectBox] | None = None, extra: tuple[ObjectBox, ...] = ()) -> Scene:
     """Solve every usable detection into an :class:`ObjectBox` and bound the scene with a :class:`RoomShell`.
 
     ``room_yaw_rad`` defaults to the camera estimate's. When the camera height is only a prior and
@@ -100,6 +103,10 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
     :func:`layout.solve_with_layout` (the layout alone, or the 2D boxes helped by the layout). A metric ``depth``
     map adds depth agreement to the box fits, and with ``depth_scale`` its floor measures the scale (see
     :func:`solve_boxes`).
+
+    ``fixed`` (detection index -> box) are a person's corrections (``pipeline/edits.py``): those objects keep the
+    boxes given, and the others are solved around them (they may stand on them, hide behind them, and are kept
+    out of them); ``extra`` boxes (objects added out of the photo's view) are only added to the scene.
     """
     if grounding.layout is not None:
         from ..layout import solve_with_layout
@@ -108,27 +115,37 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
         if depth is not None:
             scene = dataclasses.replace(scene, warnings=(*scene.warnings, "the depth map is not used with a "
                                                          "room-layout answer (only with 2D boxes alone)"))
+        if fixed or extra:  # the layout's own placement, with the user's boxes put in as given
+            fixed = fixed or {}
+            objects = tuple(fixed.get(o.detection_index, o) for o in scene.objects)
+            placed = {o.detection_index for o in objects}
+            objects += tuple(o for i, o in fixed.items() if i not in placed) + tuple(extra)
+            scene = dataclasses.replace(scene, objects=_added_unindexed(objects))
         return scene
-    return solve_boxes(grounding, camera, room_yaw_rad, refine_scale, depth=depth, depth_scale=depth_scale)
+    return solve_boxes(grounding, camera, room_yaw_rad, refine_scale, depth=depth, depth_scale=depth_scale,
+                       fixed=fixed, extra=extra)
 
 
 def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
                 refine_scale: bool = True, size_priors: dict | None = None,
                 wall_normals: dict | None = None, depth: DepthMap | None = None,
-                depth_scale: DepthScale | None = None) -> Scene:
+                depth_scale: DepthScale | None = None, fixed: dict[int, ObjectBox] | None = None,
+                extra: tuple[ObjectBox, ...] = ()) -> Scene:
     """:func:`solve` for the 2D (and 3D) boxes alone. ``size_priors`` (detection index -> :class:`SizePrior`)
     replaces the category's prior of those detections; ``wall_normals`` (detection index -> world outward normals
     of the walls it may stand against) makes those objects turn their back to one of those walls. ``depth``
     (metric) adds each box's agreement with the observed depth to its fit, then measures each object it shows
     from its own points (:mod:`.depth_fit`); with ``depth_scale`` the map's floor also measures the camera height
     (the scale), and a depth model's map is rescaled to the height finally chosen (a sensor's, a depth file, is
-    used as measured)."""
+    used as measured). ``fixed`` and ``extra``: see :func:`solve`."""
+    fixed = fixed or {}
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
     notes: list[str] = []
     depth = _metric_depth(depth, notes)
     first_depth = None if depth_scale is not None else depth  # a map whose scale may change waits for it
     first_height = camera.height_m
-    objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, first_depth)
+    objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, first_depth,
+                                                     fixed=fixed)
     moved = False
     if refine_scale and camera.height_source == "prior":
         measured = depth is not None and depth_scale is not None and depth_scale.spread is not None
@@ -159,18 +176,24 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
                              f"m; the depth map's floor says {depth_scale.camera_height_m:.2f} m)")
     if moved or (depth is not None and depth_scale is not None):
         warm = (fits, camera.height_m / first_height)
-        objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth, warm)
+        objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, depth, warm,
+                                                         fixed=fixed)
     warnings = notes + warnings
     sides = {} if depth is None else measured_sides(depth, camera, room_yaw,
                                                     [d.box_xyxy_px for d in inputs.detections.values()])
-    objects = _back_to_walls(objects, fits, room_shell(objects, camera, room_yaw, sides), wall_normals,
-                             WALL_REACH * camera.height_m)
+    fits = {k: v for k, v in fits.items() if k not in fixed}
+    still = set(fixed) | {o.detection_index for o in objects if CARRIED_NOTE in o.notes}
+    objects = _back_to_walls(objects, fits, room_shell(objects + tuple(extra), camera, room_yaw, sides),
+                             wall_normals, WALL_REACH * camera.height_m)
     objects, overlaps = refine_jointly(objects, inputs.detections, inputs.priors, camera, room_yaw,
-                                       inputs.depth_samples, inputs.depth_rows)
+                                       inputs.depth_samples, inputs.depth_rows, frozen=still)
     if depth is not None:  # measured boxes last: what the map shows is not pushed about by the priors
-        objects = _depth_boxes(objects, inputs, camera, depth, room_yaw)
+        objects = _depth_boxes(objects, inputs, camera, depth, room_yaw, frozen=still)
     warnings += overlaps
-    objects = _within_room(objects, camera, warnings)
+    objects = _within_room(objects, camera, warnings, frozen=still)
+    solved = {o.detection_index for o in objects}
+    extra = (*(o for i, o in fixed.items() if i not in solved), *extra)  # a fixed detection the solve dropped
+    objects = _added_unindexed(objects + tuple(extra))
     room = room_shell(objects, camera, room_yaw, sides)
     guessed = guessed_room_warning(room, objects, camera)
     if guessed is not None:
@@ -279,9 +302,11 @@ def _warm_start(detections, warm) -> tuple | None:
 
 
 def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float, size_priors: dict | None = None,
-                   depth: DepthMap | None = None, warm: tuple | None = None):
+                   depth: DepthMap | None = None, warm: tuple | None = None, fixed: dict | None = None):
     """Every detection as an :class:`ObjectBox`: first all on the floor, then, for objects whose bottom edge lies
-    on a flat-topped object, also on that object's top; each keeps the better explanation."""
+    on a flat-topped object, also on that object's top; each keeps the better explanation. Those in ``fixed``
+    (detection index -> box) keep the box given, which the others see: what hides them, what they stand on."""
+    fixed = fixed or {}
     warnings: list[str] = []
     detections, box_priors = _from_3d_boxes(grounding.detections, camera, warnings)
     prior_list = [(size_priors or {}).get(d.detection_index) or priors.lookup(d.label) for d in detections]
@@ -308,8 +333,15 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                      for i, problem in enumerate(no_contact)]).reshape(-1, 4)
     chosen = _fit_both_axes(detections, prior_list, camera, base_y, room_yaw_rad, **pulls,
                             x0_axes=_warm_start(detections, warm), free_sides=free)
+    pinned = {i for i, d in enumerate(detections) if d.detection_index in fixed}
+    seen_fits = {i: chosen[i][0] for i in pinned}  # where the photo alone puts them (what stands on them)
+    for i in pinned:  # the user's box, as if it were the fit
+        box = fixed[detections[i].detection_index]
+        fit = BoxFit(np.array(box.center_m, dtype=float), np.array(box.size_m, dtype=float), box.yaw_rad, 0.0)
+        chosen[i] = (fit, (fit, fit))
     notes: list[list[str]] = [[] for _ in detections]
     opened = _hidden_sides(detections, camera, depth, notes)
+    opened[sorted(pinned)] = False
     if opened.any():  # may reach on behind what hides a side, as out of view: fitted again
         rows = [i for i in range(len(detections)) if opened[i].any()]
         refit = _fit_both_axes([detections[i] for i in rows], [prior_list[i] for i in rows], camera, base_y[rows],
@@ -318,7 +350,7 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                                open_sides=opened[rows])
         for i, fit in zip(rows, refit):
             chosen[i] = fit
-    behind = {i: j for i, j in hidden.items() if no_contact[i] is None}
+    behind = {i: j for i, j in hidden.items() if no_contact[i] is None and i not in pinned}
     if behind:  # placed by what is seen, and just behind the object that hides its bottom, never metres beyond
         rows = sorted(behind)
         target = np.array([_just_behind(detections[i], prior_list[i], chosen[behind[i]][0], camera) for i in rows])
@@ -331,27 +363,28 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     width, height = camera.intrinsics.width_px, camera.intrinsics.height_px
     # a raised fit (cost >= 0) can only win where the floor fit costs more than the head start
     may_rise = [i for i, p in enumerate(prior_list) if p.may_hang and p.support == "floor" and no_contact[i] is None
-                and i not in hidden and not cut_sides(detections[i].box_xyxy_px, width, height)[3]
+                and i not in hidden and i not in pinned and not cut_sides(detections[i].box_xyxy_px, width, height)[3]
                 and chosen[i][0].cost > RAISED_PENALTY]
     for i, (fit, elevation) in _raised(detections, prior_list, camera, room_yaw_rad, chosen, may_rise,
                                        samples, opened).items():
         chosen[i] = fit
         notes[i].append(f"its 2D box fits a {detections[i].label} raised {elevation:.1f} m off the floor (on a "
                         "wall?) far better than one standing on it: placed raised")
-    floor_boxes = [_object_box(d, p, fit) for d, p, (fit, _) in zip(detections, prior_list, chosen)]
+    floor_boxes = [_object_box(d, p, seen_fits.get(i, fit))
+                   for i, (d, p, (fit, _)) in enumerate(zip(detections, prior_list, chosen))]
 
     holders = [i for i, p in enumerate(prior_list) if p.holds_objects]
     supported, supporters = [], []
     for i, (detection, prior) in enumerate(zip(detections, prior_list)):
-        if hung[i] or no_contact[i] is not None:
+        if hung[i] or no_contact[i] is not None or i in pinned:
             continue
         candidates = [(detections[j], floor_boxes[j]) for j in holders if j != i]
         supporter = _find_supporter(detection, candidates, camera)
         if supporter is not None:
             supported.append(i)
-            supporters.append(supporter)
+            supporters.append(next(j for j in holders if floor_boxes[j] is supporter))
     if supported:
-        heights = np.array([box.center_m[1] + 0.5 * box.size_m[1] for box in supporters])
+        heights = np.array([floor_boxes[j].center_m[1] + 0.5 * floor_boxes[j].size_m[1] for j in supporters])
         on_top = _fit_both_axes([detections[i] for i in supported], [prior_list[i] for i in supported], camera,
                                 heights, room_yaw_rad, position[supported], sigma[supported],
                                 None if samples is None else samples.rows(supported), open_sides=opened[supported])
@@ -366,11 +399,18 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
             bias = SUPPORT_BIAS if prior_list[i].support == "furniture" else -SUPPORT_BIAS
             if beyond or top[0].cost - bias < chosen[i][0].cost:
                 chosen[i] = top
-                notes[i].append(f"stands on {supporter.label}")
+                notes[i].append(f"stands on {floor_boxes[supporter].label}")
+                if supporter in pinned:  # the user moved what it stands on: it goes along
+                    carried = _carried(top[0], floor_boxes[supporter], fixed[detections[supporter].detection_index])
+                    chosen[i] = (carried, (carried, carried))
+                    notes[i].append(CARRIED_NOTE)
 
     objects = []
     for row, (detection, prior, (fit, _), note, problem) in enumerate(zip(detections, prior_list, chosen, notes,
                                                                           no_contact)):
+        if row in pinned:
+            objects.append(fixed[detection.detection_index])
+            continue
         named = f"{detection.label!r} (entry {detection.detection_index})"
         if prior.support in HUNG:
             note.append(f"hung on the {prior.support}, its bottom at a typical {prior.elevation_m:.2f} m")
@@ -540,14 +580,19 @@ def _object_box(detection: Detection, prior: priors.SizePrior, fit: BoxFit, note
     )
 
 
-def _within_room(objects: tuple[ObjectBox, ...], camera: CameraEstimate, warnings: list[str]) -> tuple:
+def _within_room(objects: tuple[ObjectBox, ...], camera: CameraEstimate, warnings: list[str],
+                 frozen: set = frozenset()) -> tuple:
     """Objects placed farther than :data:`ROOM_REACH` camera heights from the camera (15 m for a camera at 1.4
     m; indoor rooms are rarely larger) moved back along their line of sight to that distance, with a warning:
-    such a placement comes from a 2D box that shows no usable floor contact, not from the room."""
+    such a placement comes from a 2D box that shows no usable floor contact, not from the room. Those ``frozen``
+    (detection indices: the user's boxes) stay."""
     origin = camera.world_from_camera[:3, 3]
     limit = ROOM_REACH * camera.height_m
     out = []
     for obj in objects:
+        if obj.detection_index in frozen:
+            out.append(obj)
+            continue
         center = np.array(obj.center_m, dtype=float)
         flat = np.array([center[0] - origin[0], 0.0, center[2] - origin[2]])
         reach = float(np.linalg.norm(flat))
@@ -563,12 +608,12 @@ def _within_room(objects: tuple[ObjectBox, ...], camera: CameraEstimate, warning
 
 
 def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: CameraEstimate, depth: DepthMap,
-                 room_yaw_rad: float) -> tuple[ObjectBox, ...]:
+                 room_yaw_rad: float, frozen: set = frozenset()) -> tuple[ObjectBox, ...]:
     """Each object the metric map shows well enough, refitted to its own depth points (:mod:`.depth_fit`): the
     points' box is the prior of a fit to the 2D box (its position within :data:`DEPTH_CENTER_SIGMA_M` plus
     :data:`DEPTH_CENTER_SIGMA_REL` of its distance plus what a hidden side leaves open, its seen extents within
     :data:`DEPTH_SIZE_SPREAD`), so the result agrees with both; a bottom edge hidden by something nearer is no
-    contact. The others keep their fit to the 2D box."""
+    contact. The others keep their fit to the 2D box, and those ``frozen`` (the user's boxes) theirs."""
     from .depth_fit import (agrees_with_2d_box, bottom_in_view, box_from_points, lowest_point_m, own_points,
                             seen_pixels, stands_on_floor)
 
@@ -583,7 +628,7 @@ def _depth_boxes(objects: tuple[ObjectBox, ...], inputs: _FitInputs, camera: Cam
     for k, obj in enumerate(objects):
         detection = inputs.detections.get(obj.detection_index)
         prior = inputs.priors.get(obj.detection_index)
-        if detection is None or prior is None:
+        if detection is None or prior is None or obj.detection_index in frozen:
             continue
         points, beyond = measured[obj.detection_index]
         notes = list(obj.notes)
@@ -651,6 +696,28 @@ def _depth_conflict(box, depth: DepthMap, camera: CameraEstimate, solid: bool, s
 
     through, unseen = depth_conflicts(box, depth, camera, seen_in)
     return unseen + (through if solid else 0.0)
+
+
+def _carried(fit: BoxFit, was: ObjectBox, now: ObjectBox) -> BoxFit:
+    """An object standing on ``was`` (a supporter as the photo shows it) carried to stand on ``now`` (where the
+    user put the supporter): the same place on its top, in proportion to its size and within its footprint,
+    turned with it."""
+    local = frames.rot_y(-was.yaw_rad) @ (fit.center_m - np.array(was.center_m))
+    half_now, half_was = 0.5 * np.array(now.size_m), 0.5 * np.array(was.size_m)
+    local[[0, 2]] = np.clip(local[[0, 2]] * half_now[[0, 2]] / half_was[[0, 2]], -half_now[[0, 2]],
+                            half_now[[0, 2]])
+    center = np.array(now.center_m) + frames.rot_y(now.yaw_rad) @ local
+    center[1] = now.center_m[1] + half_now[1] + 0.5 * fit.size_m[1]
+    return BoxFit(center, fit.size_m.copy(), frames.wrap_angle(fit.yaw_rad + now.yaw_rad - was.yaw_rad), fit.cost)
+
+
+def _added_unindexed(objects) -> tuple[ObjectBox, ...]:
+    """Objects added by the user (indexed from ``edits.ADDED_INDEX_BASE`` while solved) with detection index -1,
+    as the page writes them: they stand for no detection."""
+    from ..edits import ADDED_INDEX_BASE
+
+    return tuple(dataclasses.replace(o, detection_index=-1) if o.detection_index >= ADDED_INDEX_BASE else o
+                 for o in objects)
 
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],

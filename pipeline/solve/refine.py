@@ -81,17 +81,20 @@ def interpenetrating_pairs(objects: list[ObjectBox], room_yaw_rad: float, margin
 
 def refine_jointly(objects: tuple[ObjectBox, ...], detections: dict[int, Detection], prior_list: dict[int, object],
                    camera: CameraEstimate, room_yaw_rad: float, depth: DepthSamples | None = None,
-                   depth_rows: dict[int, int] | None = None) -> tuple[tuple[ObjectBox, ...], list[str]]:
+                   depth_rows: dict[int, int] | None = None,
+                   frozen: set = frozenset()) -> tuple[tuple[ObjectBox, ...], list[str]]:
     """Push interpenetrating boxes apart, refitting them together (see the module's docstring).
 
     ``detections`` and ``prior_list`` map detection index -> the detection and size prior each box was fitted
-    with; ``depth`` (with ``depth_rows``: detection index -> its row) adds the depth term. Returns the boxes
+    with; ``depth`` (with ``depth_rows``: detection index -> its row) adds the depth term. Boxes of ``frozen``
+    detection indices (a person's corrections) do not move: the others are pushed out of them. Returns the boxes
     (untouched when none interpenetrate) and notes for the warnings.
     """
     objects = list(objects)
     if len(objects) < 2:
         return tuple(objects), []
-    pairs = interpenetrating_pairs(objects, room_yaw_rad)
+    is_frozen = [obj.detection_index in frozen for obj in objects]
+    pairs = [(i, j) for i, j in interpenetrating_pairs(objects, room_yaw_rad) if not (is_frozen[i] and is_frozen[j])]
     if not pairs:
         return tuple(objects), []
     by_label = {}
@@ -112,19 +115,21 @@ def refine_jointly(objects: tuple[ObjectBox, ...], detections: dict[int, Detecti
             break
         done |= set(pairs)
         _refine_groups(objects, pairs, support, detections, prior_list, camera, room_yaw_rad, depth, depth_rows,
-                       warnings, left_alone)
+                       warnings, left_alone, is_frozen)
         pairs = sorted(done | {p for p in interpenetrating_pairs(objects, room_yaw_rad, -PENETRATION_SIGMA_M)
-                               if not left_alone & set(p)})
+                               if not left_alone & set(p) and not (is_frozen[p[0]] and is_frozen[p[1]])})
     pairs = sorted(done)
     moved = {}
     for i, j in pairs:
         moved.setdefault(i, []).append(objects[j].label)
         moved.setdefault(j, []).append(objects[i].label)
     for k, others in moved.items():
+        if is_frozen[k]:
+            continue
         objects[k] = dataclasses.replace(objects[k], notes=(*objects[k].notes,
                                                             "kept out of " + ", ".join(sorted(set(others)))))
     for i, j in interpenetrating_pairs(objects, room_yaw_rad, margin_m=-PENETRATION_SIGMA_M):
-        if i in left_alone:
+        if i in left_alone or (is_frozen[i] and is_frozen[j]):  # two boxes the user put there
             continue
         depth_cm = 100 * float(penetration_m(*_pair_extents(objects, i, j, room_yaw_rad)))
         warnings.append(f"{objects[i].label!r} and {objects[j].label!r} (entries {objects[i].detection_index} and "
@@ -134,7 +139,7 @@ def refine_jointly(objects: tuple[ObjectBox, ...], detections: dict[int, Detecti
 
 
 def _refine_groups(objects, pairs, support, detections, prior_list, camera, room_yaw_rad, depth, depth_rows,
-                   warnings, left_alone) -> None:
+                   warnings, left_alone, is_frozen) -> None:
     """Refit each group of objects that interact (through ``pairs`` and support links) on its own; groups larger
     than ``MAX_GROUP`` are left as fitted (their members added to ``left_alone``, with a warning)."""
     group_of = list(range(len(objects)))
@@ -152,20 +157,22 @@ def _refine_groups(objects, pairs, support, detections, prior_list, camera, room
         groups.setdefault(root(k), []).append(k)
     for members in groups.values():
         inside = [(i, j) for i, j in pairs if root(i) == root(members[0])]
-        if not inside or left_alone & set(members):
+        if not inside or left_alone & set(members) or all(is_frozen[k] for k in members):
             continue
         if len(members) > MAX_GROUP:
             warnings.append(f"{len(members)} objects overlap one another: too many to separate, left as fitted")
             left_alone.update(members)
             continue
         _refine_group(objects, members, inside, support, detections, prior_list, camera, room_yaw_rad, depth,
-                      depth_rows)
+                      depth_rows, np.array([is_frozen[k] for k in sorted(members)]))
 
 
 def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, support: np.ndarray, detections: dict,
                   prior_list: dict, camera: CameraEstimate, room_yaw_rad: float, depth: DepthSamples | None,
-                  depth_rows: dict | None) -> None:
-    """Refit the objects ``active`` (indices into ``objects``, replaced in place) with their ``pairs``."""
+                  depth_rows: dict | None, frozen: np.ndarray | None = None) -> None:
+    """Refit the objects ``active`` (indices into ``objects``, replaced in place) with their ``pairs``; those
+    ``frozen`` (bool per sorted active object) keep their boxes, as they are (turned any way: their room-frame
+    extents), and only push the others."""
     active = sorted(active)
     position = {k: n for n, k in enumerate(active)}
     detections_in = [detections[objects[k].detection_index] for k in active]
@@ -200,11 +207,16 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
         return center - 0.5 * extent, center + 0.5 * extent
 
     a, b = pair_index[:, 0], pair_index[:, 1]
+    frozen = np.zeros(count, dtype=bool) if frozen is None else np.asarray(frozen, dtype=bool)
+    still_lo, still_hi = room_frame_extents([objects[k] for k in active], room_yaw_rad)
 
     def apart(rows_a: np.ndarray, rows_b: np.ndarray, y0: np.ndarray) -> np.ndarray:
         """Penetration of each pair (/ its noise), from the two boxes' parameter rows."""
         lo_a, hi_a = boxes_room(rows_a, y0[a], swap[a])
         lo_b, hi_b = boxes_room(rows_b, y0[b], swap[b])
+        if frozen.any():
+            lo_a, hi_a = np.where(frozen[a, None], still_lo[a], lo_a), np.where(frozen[a, None], still_hi[a], hi_a)
+            lo_b, hi_b = np.where(frozen[b, None], still_lo[b], lo_b), np.where(frozen[b, None], still_hi[b], hi_b)
         return penetration_m(lo_a, hi_a, lo_b, hi_b) / PENETRATION_SIGMA_M
 
     def evaluate(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -246,6 +258,12 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
                 np.add.at(blocks, (pair_index[:, side_i], pair_index[:, side_k]), pair_blocks[:, side_i, side_k])
         normal = blocks.transpose(0, 2, 1, 3).reshape(count * 5, count * 5)
         gradient = gradient.ravel()
+        if frozen.any():  # no step for the boxes that stay
+            still = np.flatnonzero(np.repeat(frozen, 5))
+            normal[still, :] = 0.0
+            normal[:, still] = 0.0
+            normal[still, still] = 1.0
+            gradient[still] = 0.0
         diagonal = np.maximum(np.diag(normal), 1e-12)
         trial = params - np.linalg.solve(normal + damping * np.diag(diagonal), gradient).reshape(count, 5)
         own_trial, pair_trial = evaluate(trial)
@@ -262,6 +280,8 @@ def _refine_group(objects: list[ObjectBox], active: list[int], pairs: list, supp
                 break
     y0 = support_y(params)
     for n, k in enumerate(active):
+        if frozen[n]:
+            continue
         size = np.exp(params[n, 2:5])
         objects[k] = dataclasses.replace(
             objects[k], center_m=(float(params[n, 0]), float(y0[n] + 0.5 * size[1]), float(params[n, 1])),
