@@ -688,3 +688,138 @@ def test_the_mouse_moves_turns_and_removes_the_selected_object_with_undo(browser
         again = page.evaluate("n => room3d.objects.find(o => o.name === n)", bed["name"])
         np.testing.assert_allclose(again["center"], moved["center"], atol=1e-9)
         assert_clean(log)
+
+
+def _drag(page, start, end, steps: int = 10) -> None:
+    """A mouse drag from ``start`` to ``end`` (client px), in steps as a hand makes it."""
+    page.mouse.move(*start)
+    page.mouse.down()
+    for step in range(1, steps + 1):
+        page.mouse.move(start[0] + (end[0] - start[0]) * step / steps, start[1] + (end[1] - start[1]) * step / steps)
+    page.mouse.up()
+
+
+def test_handles_resize_and_turn_and_the_edits_file_builds_again(browser, tmp_path):
+    out = build_sample("bedroom_01", tmp_path / "out")
+    scene = scene_of(out)
+    bed = next(o for o in scene["objects"] if o["label"] == "bed")
+    wardrobe = next(o for o in scene["objects"] if o["label"] == "wardrobe")
+    with open_viewer(browser, out / "index.html") as (page, log):
+        assert page.evaluate("room3d.handlePoint('top')") is None  # no handles without a selection
+        page.mouse.click(*page.evaluate("n => room3d.clickPoint(n)", wardrobe["name"]))
+        assert page.evaluate("room3d.selection && room3d.selection.name") == wardrobe["name"]
+        get = "n => room3d.objects.find(o => o.name === n)"
+        before = page.evaluate(get, wardrobe["name"])
+        top = page.evaluate("room3d.handlePoint('top')")
+        _drag(page, top, [top[0], top[1] - 40])  # the top face up: taller, its bottom where it was
+        taller = page.evaluate(get, wardrobe["name"])
+        assert taller["size"][1] > before["size"][1] + 0.05
+        assert taller["center"][1] - taller["size"][1] / 2 == pytest.approx(
+            before["center"][1] - before["size"][1] / 2, abs=1e-9)
+        assert taller["size"][0] == pytest.approx(before["size"][0]) and taller["yaw"] == pytest.approx(before["yaw"])
+        side = page.evaluate("room3d.handlePoint('right')")
+        direction = np.subtract(side, page.evaluate("p => room3d.project(p)", taller["center"]))
+        direction = direction / np.linalg.norm(direction)
+        _drag(page, side, list(np.add(side, 30 * direction)))  # the right face out: the left face stays
+        wider = page.evaluate(get, wardrobe["name"])
+        assert wider["size"][0] > taller["size"][0] + 0.05
+        left_before = np.array(taller["center"]) - taller["size"][0] / 2 * np.array(
+            [math.cos(taller["yaw"]), 0, -math.sin(taller["yaw"])])
+        left_after = np.array(wider["center"]) - wider["size"][0] / 2 * np.array(
+            [math.cos(wider["yaw"]), 0, -math.sin(wider["yaw"])])
+        np.testing.assert_allclose(left_after, left_before, atol=1e-6)
+        ring = page.evaluate("room3d.handlePoint('turn')")
+        centre = page.evaluate("p => room3d.project(p)", wider["center"])
+        _drag(page, ring, [2 * centre[0] - ring[0], ring[1] + 15])  # the ring round to the other side
+        turned = page.evaluate(get, wardrobe["name"])
+        assert abs(math.remainder(turned["yaw"] - wider["yaw"], 2 * math.pi)) > 0.5
+        np.testing.assert_allclose(turned["center"], wider["center"], atol=1e-9)  # turned in place
+        for _ in range(3):
+            page.keyboard.press("Control+z")
+        np.testing.assert_allclose(page.evaluate(get, wardrobe["name"])["size"], before["size"], atol=1e-9)
+        # rename in the card, add with the button, and save edits.json
+        page.mouse.click(*page.evaluate("n => room3d.clickPoint(n)", bed["name"]))
+        page.fill("#room3d-sel-rename", "<i>king bed</i>")
+        page.press("#room3d-sel-rename", "Enter")
+        assert page.evaluate(get, bed["name"])["label"] == "<i>king bed</i>"
+        assert page.evaluate("n => room3d.move(n, [0.4, 0, 0])", bed["name"]) is True
+        page.click("#room3d-btn-add")
+        added = page.evaluate("room3d.selection && room3d.selection.name")
+        assert added and page.evaluate(get, added)["label"] == "object"
+        page.fill("#room3d-sel-rename", "ottoman")
+        page.press("#room3d-sel-rename", "Enter")
+        page.click("#room3d-sel-turn")
+        assert page.is_visible("#room3d-btn-edits")
+        with page.expect_download() as info:
+            page.click("#room3d-btn-edits")
+        assert info.value.suggested_filename == "edits.json"
+        edits_path = tmp_path / "edits.json"
+        edits_path.write_bytes(Path(info.value.path()).read_bytes())
+        assert_clean(log)
+        final = {o["name"]: o for o in page.evaluate("room3d.objects")}
+    # the saved edits solve again: the bed and the added ottoman exactly where they were put, relabelled
+    again = tmp_path / "again"
+    grounding = out.parent / "bedroom_01.grounding.json"
+    assert main(["build", str(SAMPLES / "bedroom_01" / "photo.png"), "-o", str(again), "--grounding", str(grounding),
+                 "--edits", str(edits_path)]) == 0
+    rebuilt = scene_of(again)
+    king = next(o for o in rebuilt["objects"] if o["label"] == "<i>king bed</i>")
+    np.testing.assert_allclose(king["center"], final[bed["name"]]["center"], atol=1e-9)
+    np.testing.assert_allclose(king["center"], np.add(bed["center"], [0.4, 0, 0]), atol=1e-6)
+    ottoman = next(o for o in rebuilt["objects"] if o["label"] == "ottoman")
+    np.testing.assert_allclose(ottoman["center"], final[added]["center"], atol=1e-9)
+    assert ottoman["yaw"] == pytest.approx(final[added]["yaw"], abs=1e-9) and ottoman["detection_index"] == -1
+    assert rebuilt["inputs"]["edits"]["fixed"] == 1 and rebuilt["inputs"]["edits"]["added"] == 1
+    # ... and its page, edited again, keeps both as the user's
+    with open_viewer(browser, again / "index.html") as (page, log):
+        kept = page.evaluate("room3d.exportEdits()")
+        labels = sorted(o.get("label") for o in kept["objects"])
+        assert labels == ["<i>king bed</i>", "ottoman"] and kept["camera"] == rebuilt["camera"]
+        assert_clean(log)
+
+
+SNAP_JS = """
+import { snapBox, resizedByFace, snappedYaw, supportUnder, isResting } from './viewer/src/snap.js';
+const walls = [{ name: 'back', plane: [0, 0, 1, 4] }, { name: 'left', plane: [1, 0, 0, 3] }];
+const stand = { name: 'nightstand', center: [-1, 0.3, -3], size: [0.5, 0.6, 0.4], yaw: 0 };
+const lamp = { center: [-1.02, 1.0, -2.98], size: [0.3, 0.4, 0.3], yaw: 0.2 };
+const out = {
+  onTop: snapBox(lamp, [stand], walls, true),
+  onFloor: snapBox({ ...lamp, center: [0, 1.0, -1] }, [stand], walls, true),
+  hung: snapBox({ ...lamp, center: [0, 1.5, -1] }, [stand], walls, false),
+  corner: snapBox({ center: [-2.6, 0.5, -3.6], size: [0.6, 1.0, 0.6], yaw: 0 }, [], walls, true),
+  far: snapBox({ center: [0, 0.5, -2], size: [0.6, 1.0, 0.6], yaw: 0 }, [], walls, true),
+  grown: resizedByFace({ center: [0, 0.5, 0], size: [1, 1, 1], yaw: Math.PI / 2 }, 0, 1, 0.4),
+  shrunk: resizedByFace({ center: [0, 0.5, 0], size: [1, 1, 1], yaw: 0 }, 1, 1, -5),
+  yawNear: snappedYaw(0.3 + Math.PI / 2 + 0.05, 0.3),
+  yawFar: snappedYaw(0.3 + 0.5, 0.3),
+  tall: supportUnder(lamp, [{ ...stand, center: [-1, 1.2, -3], size: [0.5, 2.4, 0.4] }]),
+  resting: [isResting(lamp, [stand]), isResting({ ...lamp, center: [0, 0.7, 0] }, [stand]),
+    isResting({ ...lamp, center: [0, 1.5, 0] }, [stand])],
+};
+console.log(JSON.stringify(out));
+"""
+
+
+def test_snapping_rules(node_ready):
+    import subprocess
+
+    done = subprocess.run(["node", "--input-type=module", "-e", SNAP_JS], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["onTop"]["on"] == "nightstand" and out["onTop"]["center"][1] == pytest.approx(0.6 + 0.2)
+    assert out["onFloor"]["on"] is None and out["onFloor"]["center"][1] == pytest.approx(0.2)
+    assert out["hung"]["center"][1] == pytest.approx(1.5)  # a hung box keeps its height
+    # within reach of two walls: it touches both (the back wall at z = -4, the left one at x = -3)
+    assert sorted(out["corner"]["walls"]) == ["back", "left"]
+    np.testing.assert_allclose(out["corner"]["center"], [-2.7, 0.5, -3.7], atol=1e-9)
+    assert out["far"]["walls"] == [] and out["far"]["center"] == [0, 0.5, -2]
+    # the +x face of a box turned a quarter grows towards world -z; the -x face stays
+    np.testing.assert_allclose(out["grown"]["size"], [1.4, 1, 1])
+    np.testing.assert_allclose(out["grown"]["center"], [0, 0.5, -0.2], atol=1e-9)
+    np.testing.assert_allclose(out["shrunk"]["size"], [1, 0.05, 1])
+    assert out["shrunk"]["center"][1] == pytest.approx(0.025)  # shrunk down to its bottom
+    assert out["yawNear"] == pytest.approx(0.3 + math.pi / 2) and out["yawFar"] == pytest.approx(0.8)
+    assert out["tall"]["name"] is None  # a 2.4 m top holds nothing
+    assert out["resting"] == [True, True, False]

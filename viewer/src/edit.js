@@ -229,3 +229,40 @@ export function editedSceneJson(meta, state) {
   delete out.relations; // computed from the solved scene: no longer true of the edited one
   return out;
 }
+
+/**
+ * edits.json for `room3d build PHOTO --edits edits.json` (pipeline/edits.py): every object the user changed or
+ * placed (boxes kept as given), removed and relabelled detections, added objects, with the scene's camera.
+ * `original` is the edit state as the page opened (the solved scene). Objects an earlier edits file fixed or added
+ * (size_source "user") stay fixed.
+ */
+export function editsJson(meta, state, original) {
+  const objects = [];
+  const metaObjects = (meta && Array.isArray(meta.objects)) ? meta.objects : [];
+  const same = (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
+  state.objects.forEach((entry, i) => {
+    const was = original.objects[i];
+    const obj = metaObjects[entry.index] || {};
+    const index = Number.isInteger(obj.detection_index) && obj.detection_index >= 0 ? obj.detection_index : null;
+    if (entry.removed) {
+      if (index !== null) objects.push({ detection_index: index, remove: true });
+      return;
+    }
+    const moved = !was || !same(entry.center, was.center) || !same(entry.size, was.size) || Math.abs(entry.yaw - was.yaw) > 1e-9;
+    const relabeled = !was || entry.label !== was.label;
+    if (moved || obj.size_source === 'user' || index === null) {
+      const box = { label: entry.label, center: entry.center.slice(), size: entry.size.slice(), yaw: entry.yaw };
+      objects.push(index === null ? box : { detection_index: index, ...box });
+    } else if (relabeled) objects.push({ detection_index: index, label: entry.label });
+  });
+  for (const entry of state.added) {
+    if (!entry.removed) objects.push({ label: entry.label, center: entry.center.slice(), size: entry.size.slice(), yaw: entry.yaw });
+  }
+  return {
+    room3d: 'edits',
+    version: 1,
+    photo_sha256: (meta && meta.inputs && meta.inputs.photo_sha256) || null,
+    camera: (meta && meta.camera) || null,
+    objects,
+  };
+}

@@ -2,6 +2,7 @@
 // Works from file:// with no network access (everything is inline in the page).
 import {
   BoxGeometry,
+  CircleGeometry,
   DirectionalLight,
   DoubleSide,
   EdgesGeometry,
@@ -10,11 +11,14 @@ import {
   LineBasicMaterial,
   LineSegments,
   Mesh,
+  MeshBasicMaterial,
   MeshStandardMaterial,
   PerspectiveCamera,
   Plane,
   Raycaster,
   Scene,
+  SphereGeometry,
+  TorusGeometry,
   Vector2,
   Vector3,
   WebGLRenderer,
@@ -27,7 +31,8 @@ import { sceneCode } from './codegen.js';
 import { declutter } from './declutter.js';
 import { dimensionLines, showDimensions } from './dimensions.js';
 import { dressScene, showShapes } from './dress.js';
-import { editedGlb, editedSceneJson } from './edit.js';
+import { editedGlb, editedSceneJson, editsJson } from './edit.js';
+import { isResting, resizedByFace, snapBox, snappedYaw } from './snap.js';
 import { Measure } from './measure.js';
 import { fovFromScene, readGlb, readSceneJson } from './payload.js';
 import { applyPhotoProjection, photoCamera, photoFov, photoPose, photoRect } from './photo.js';
@@ -365,6 +370,9 @@ async function start() {
     showSelection(selected, selected ? records.get(selected.name) || null : null);
     markListSelection(selected ? selected.name : null);
     if (selected && focus) focusObject(selected);
+    const rename = byId(IDS.selRename);
+    if (rename && selected) rename.value = selected.label;
+    placeHandles();
     needsRender = true;
   }
 
@@ -409,6 +417,7 @@ async function start() {
     document.body.classList.toggle('measuring', onOff);
     const b = byId(IDS.measure);
     if (b) b.setAttribute('aria-pressed', String(onOff));
+    placeHandles();
     needsRender = true;
   }
 
@@ -437,38 +446,135 @@ async function start() {
     press = null;
   });
 
-  // dragging the selected object moves it on the floor (one undoable edit when let go); the camera stays put
+  // ---- editing with the mouse: drag the selected object to move it (it snaps to the floor, to the tops of
+  // others and to walls; Alt: no snapping), a face's dot to resize it, the ring to turn it; one undoable edit each
+  const walls = (meta.room && Array.isArray(meta.room.walls)) ? meta.room.walls : [];
+  const roomYaw = (meta.camera && Number.isFinite(meta.camera.room_yaw_rad)) ? meta.camera.room_yaw_rad : 0;
+  const handleGroup = new Group();
+  handleGroup.name = 'edit-handles';
+  handleGroup.visible = false;
+  scene.add(handleGroup);
+  const handleMaterial = (color) => new MeshBasicMaterial({ color, depthTest: false, transparent: true, opacity: 0.9 });
+  const handles = [
+    ...[[0, 1], [0, -1], [1, 1], [2, 1], [2, -1]].map(([axis, sign]) => {
+      const mesh = new Mesh(new SphereGeometry(1, 16, 12), handleMaterial('#2563eb'));
+      mesh.userData = { handle: 'face', axis, sign };
+      return mesh;
+    }),
+    ...[new TorusGeometry(1, 0.28, 8, 32), new CircleGeometry(1, 32)].map((geometry, k) => { // a ring, and a disc
+      const mesh = new Mesh(geometry, handleMaterial('#ea580c')); //                        to grab it by its middle
+      if (k === 1) Object.assign(mesh.material, { opacity: 0.25, side: DoubleSide });
+      mesh.userData = { handle: 'turn' };
+      return mesh;
+    }),
+  ];
+  for (const h of handles) {
+    h.renderOrder = 10;
+    handleGroup.add(h);
+  }
+  const HANDLE_NAMES = { '0,1': 'right', '0,-1': 'left', '1,1': 'top', '2,1': 'front', '2,-1': 'back' };
+  /** Local point of each handle on a box (the ring: on the floor in front of it, a turntable). */
+  function handleLocal(h, size) {
+    if (h.userData.handle === 'turn') return [0, -size[1] / 2 + 0.02, size[2] / 2 + 0.22];
+    const p = [0, 0, 0];
+    p[h.userData.axis] = (h.userData.sign * size[h.userData.axis]) / 2;
+    return p;
+  }
+  function placeHandles(box = null) {
+    const entry = selected ? entryOf(selected.name) : null;
+    handleGroup.visible = !!(entry && layers.objects && !measure.active);
+    if (!handleGroup.visible) return;
+    const b = box || entry;
+    const r = Math.min(0.07, 0.03 + 0.02 * Math.max(...b.size));
+    const c = Math.cos(b.yaw);
+    const sn = Math.sin(b.yaw);
+    for (const h of handles) {
+      const [x, y, z] = handleLocal(h, b.size);
+      h.position.set(b.center[0] + c * x + sn * z, b.center[1] + y, b.center[2] - sn * x + c * z);
+      h.scale.setScalar(h.userData.handle === 'turn' ? 1.6 * r : r);
+      if (h.userData.handle === 'turn') h.rotation.set(Math.PI / 2, 0, 0);
+    }
+    needsRender = true;
+  }
+  function pickHandle(x, y) {
+    if (!handleGroup.visible) return null;
+    rayAt(x, y);
+    const hit = raycaster.intersectObjects(handles, false)[0];
+    return hit ? hit.object : null;
+  }
+  /** The boxes other than `name` (not removed): what a moved box may stand on. */
+  const othersOf = (name) => editState.objects.concat(editState.added).filter((e) => !e.removed && e.name !== name);
+  function preview(info, box) {
+    info.node.position.fromArray(box.center);
+    info.node.quaternion.setFromAxisAngle(UP, box.yaw);
+    info.node.scale.fromArray(box.size);
+    placeHandles(box);
+  }
+
   let drag = null;
   const dragPlane = new Plane();
   const dragPoint = new Vector3();
   renderer.domElement.parentElement.addEventListener('pointerdown', (e) => {
     if (!e.isPrimary || e.button > 0 || measure.active || !selected || !layers.objects) return;
-    const hit = pickObject(e.clientX, e.clientY);
-    if (!hit || hit.info !== selected) return;
+    const entry = entryOf(selected.name);
+    if (!entry) return;
+    const handle = pickHandle(e.clientX, e.clientY);
+    let start = null;
+    if (handle) {
+      start = handle.position.clone();
+      if (handle.userData.handle === 'face' && handle.userData.axis === 1) { // the top: up and down, facing us
+        const toward = new Vector3().subVectors(camera.position, start).setY(0);
+        if (toward.lengthSq() < 1e-9) toward.set(0, 0, 1);
+        dragPlane.setFromNormalAndCoplanarPoint(toward.normalize(), start);
+      } else dragPlane.set(new Vector3(0, 1, 0), -start.y);
+    } else {
+      const hit = pickObject(e.clientX, e.clientY);
+      if (!hit || hit.info !== selected) return;
+      start = hit.point.clone();
+      dragPlane.set(new Vector3(0, 1, 0), -start.y);
+    }
     controls.enabled = false; // capture phase: before the orbit controls see the press
-    dragPlane.set(new Vector3(0, 1, 0), -hit.point.y);
-    drag = { id: e.pointerId, info: selected, start: hit.point.clone(), from: selected.node.position.clone(),
-      delta: new Vector3() };
+    const box = { center: entry.center.slice(), size: entry.size.slice(), yaw: entry.yaw };
+    drag = { id: e.pointerId, info: selected, handle, start, box, result: null,
+      resting: isResting(box, othersOf(entry.name)) };
   }, { capture: true });
   window.addEventListener('pointermove', (e) => {
     if (!drag || e.pointerId !== drag.id) return;
     rayAt(e.clientX, e.clientY);
     if (!raycaster.ray.intersectPlane(dragPlane, dragPoint)) return;
-    drag.delta.set(dragPoint.x - drag.start.x, 0, dragPoint.z - drag.start.z);
-    drag.info.node.position.copy(drag.from).add(drag.delta);
+    const { box, handle } = drag;
+    const others = othersOf(drag.info.name);
+    let result;
+    if (!handle) { // move along the floor
+      const center = [box.center[0] + dragPoint.x - drag.start.x, box.center[1], box.center[2] + dragPoint.z - drag.start.z];
+      result = { ...box, center };
+      if (!e.altKey) result.center = snapBox(result, others, walls, drag.resting).center;
+    } else if (handle.userData.handle === 'turn') {
+      const yaw = Math.atan2(dragPoint.x - box.center[0], dragPoint.z - box.center[2]);
+      result = { ...box, yaw: e.altKey ? yaw : snappedYaw(yaw, roomYaw) };
+    } else { // a face: out or in along its normal
+      const { axis, sign } = handle.userData;
+      const local = [0, 0, 0];
+      local[axis] = sign;
+      const normal = new Vector3(local[0], local[1], local[2]).applyAxisAngle(UP, box.yaw);
+      const amount = new Vector3().subVectors(dragPoint, drag.start).dot(normal);
+      result = resizedByFace(box, axis, sign, amount);
+    }
+    drag.result = result;
+    preview(drag.info, result);
     needsRender = true;
   });
   const endDrag = (e, keep) => {
     if (!drag || e.pointerId !== drag.id) return;
-    const { info, from, delta } = drag;
+    const { info, box, result } = drag;
     drag = null;
     controls.enabled = true;
-    info.node.position.copy(from);
-    if (keep && delta.lengthSq() > 1e-8) editing.move(info.name, [delta.x, 0, delta.z]);
+    preview(info, box);
+    if (keep && result) editing.place(info.name, result);
     needsRender = true;
   };
   window.addEventListener('pointerup', (e) => endDrag(e, true));
-  window.addEventListener('pointercancel', (e) => endDrag(e, false)); // a touch taken over: nothing moves
+  window.addEventListener('pointercancel', (e) => endDrag(e, false)); // a touch taken over: nothing changes
 
   // ---- UI ----------------------------------------------------------------------------------
   on(IDS.overview, 'click', () => setView('overview'));
@@ -503,7 +609,10 @@ async function start() {
     } else if (name === 'grid' && dressed.grid) dressed.grid.visible = layers.room && layers.grid;
     else if (name === 'labels') for (const item of labelItems) item.label.visible = layers.labels;
     else if (name === 'points') points.visible = layers.points;
-    else if (name === 'objects') for (const info of dressed.objects) info.node.visible = layers.objects;
+    else if (name === 'objects') {
+      for (const info of dressed.objects) info.node.visible = layers.objects && !info.node.userData.removed;
+      placeHandles();
+    }
     else if (name === 'dimensions') showDimensions(dimensions, layers.dimensions);
     else if (name === 'shapes') {
       showShapes(dressed.objects, layers.shapes, selected);
@@ -537,6 +646,37 @@ async function start() {
     downloadBytes(new TextEncoder().encode(`${JSON.stringify(data, null, 1)}\n`), 'application/json', 'scene.json');
   });
   if (bJson && !hasMeta) bJson.disabled = true;
+  on(IDS.edits, 'click', () => downloadBytes(
+    new TextEncoder().encode(`${JSON.stringify(editing.exportEdits(), null, 1)}\n`), 'application/json', 'edits.json'));
+  on(IDS.add, 'click', () => { // a half-metre box on the floor where the middle of the view meets it
+    const r = renderer.domElement.getBoundingClientRect();
+    rayAt(r.left + r.width / 2, r.top + r.height / 2);
+    const at = new Vector3();
+    if (!raycaster.ray.intersectPlane(new Plane(new Vector3(0, 1, 0), 0), at)) at.set(0, 0, 0);
+    const name = editing.add('object', [at.x, 0.25, at.z], [0.5, 0.5, 0.5], roomYaw);
+    if (name) {
+      select(byName.get(name));
+      const field = byId(IDS.selRename);
+      if (field) {
+        field.focus();
+        field.select();
+      }
+    }
+  });
+  const renameField = byId(IDS.selRename);
+  if (renameField) {
+    renameField.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && selected) {
+        editing.rename(selected.name, renameField.value);
+        renameField.blur();
+      } else if (e.key === 'Escape') {
+        renameField.value = selected ? selected.label : '';
+        renameField.blur();
+      }
+    });
+  }
+  on(IDS.selTurn, 'click', () => selected && editing.rotate(selected.name, Math.PI / 2));
+  on(IDS.selDelete, 'click', () => selected && editing.remove(selected.name));
 
   let code = null;
   const getCode = () => {
@@ -661,9 +801,12 @@ async function start() {
       labelItems[info.index].label.visible = !entry.removed && layers.labels;
     }
     if (selected && selected.node.userData.removed) select(null);
+    placeHandles();
     const edited = JSON.stringify(editState) !== original;
     const badge = byId('room3d-edited');
     if (badge) badge.hidden = !edited;
+    const editsButton = byId(IDS.edits);
+    if (editsButton) editsButton.hidden = !edited;
     try {
       if (edited) localStorage.setItem(storageKey, JSON.stringify(editState));
       else localStorage.removeItem(storageKey);
@@ -719,6 +862,19 @@ async function start() {
       if (!entry || typeof radians !== 'number' || !Number.isFinite(radians)) return false;
       return edit(() => { entry.yaw = Math.atan2(Math.sin(entry.yaw + radians), Math.cos(entry.yaw + radians)); });
     },
+    /** One edit that sets the box (centre, size, yaw) of `name`: what a mouse drag leaves. */
+    place(name, box) {
+      const entry = entryOf(name);
+      if (!entry || !box || !isVector(box.center, 3) || !isVector(box.size, 3) || !box.size.every((v) => v > 0 && v < 100)
+          || typeof box.yaw !== 'number' || !Number.isFinite(box.yaw)) return false;
+      const same = JSON.stringify([entry.center, entry.size, entry.yaw]) === JSON.stringify([box.center, box.size, box.yaw]);
+      if (same) return false;
+      return edit(() => {
+        entry.center = box.center.slice();
+        entry.size = box.size.slice();
+        entry.yaw = Math.atan2(Math.sin(box.yaw), Math.cos(box.yaw));
+      });
+    },
     resize(name, size) {
       const entry = entryOf(name);
       if (!entry || !isVector(size, 3) || !size.every((v) => v > 0 && v < 100)) return false;
@@ -752,6 +908,7 @@ async function start() {
     },
     exportGLB: () => editedGlb(glbBytes, editState).buffer,
     exportJSON: () => editedSceneJson(meta, editState),
+    exportEdits: () => editsJson(meta, editState, JSON.parse(original)),
   };
 
   fillObjectList(dressed.objects, {
@@ -814,6 +971,16 @@ async function start() {
     },
     exportGLB: editing.exportGLB,
     exportJSON: editing.exportJSON,
+    /** edits.json for `room3d build PHOTO --edits edits.json` (what the Edits button saves). */
+    exportEdits: editing.exportEdits,
+    place: editing.place,
+    /** Client px of a handle of the selected object: right, left, top, front, back (faces) or turn; or null. */
+    handlePoint(which) {
+      placeHandles();
+      const h = handles.find((m) => (m.userData.handle === 'turn' ? 'turn' : HANDLE_NAMES[`${m.userData.axis},${m.userData.sign}`]) === which);
+      if (!h || !handleGroup.visible) return null;
+      return project(h.position.toArray());
+    },
     hasPhotoCamera: !!photo,
     hasPhoto: !!photoImg,
     pointCount: points ? points.geometry.getAttribute('position').count : 0,

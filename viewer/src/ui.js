@@ -39,6 +39,11 @@ export const IDS = {
   showDimensions: 'room3d-show-dimensions',
   showShapes: 'room3d-show-shapes',
   showPointsLabel: 'room3d-show-points-label',
+  add: 'room3d-btn-add',
+  edits: 'room3d-btn-edits',
+  selRename: 'room3d-sel-rename',
+  selTurn: 'room3d-sel-turn',
+  selDelete: 'room3d-sel-delete',
 };
 
 function el(tag, className, text) {
