@@ -782,7 +782,7 @@ SNAP_JS = """
 import { snapBox, resizedByFace, snappedYaw, supportUnder, isResting } from './viewer/src/snap.js';
 const walls = [{ name: 'back', plane: [0, 0, 1, 4] }, { name: 'left', plane: [1, 0, 0, 3] }];
 const stand = { name: 'nightstand', center: [-1, 0.3, -3], size: [0.5, 0.6, 0.4], yaw: 0 };
-const lamp = { center: [-1.02, 1.0, -2.98], size: [0.3, 0.4, 0.3], yaw: 0.2 };
+const lamp = { center: [-1.02, 0.85, -2.98], size: [0.3, 0.4, 0.3], yaw: 0.2 };
 const out = {
   onTop: snapBox(lamp, [stand], walls, true),
   onFloor: snapBox({ ...lamp, center: [0, 1.0, -1] }, [stand], walls, true),
