@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-LABELS = ["chair", "table", "lamp", "plant", "box", "stool", "cabinet", "shelf", "vase", "basket"]
+#: Labels of the synthetic objects: every one a category with a furniture shape (pipeline/export/shapes.py).
+LABELS = ["chair", "table", "lamp", "plant", "stool", "cabinet", "shelf", "armchair", "nightstand", "side table"]
 
 
 def synthetic_grounding(count: int, width: int, height: int) -> list[dict]:
@@ -55,21 +56,22 @@ def build_pages(workdir: Path, objects: int) -> dict[str, Path]:
     grounding.write_text(json.dumps(synthetic_grounding(objects, width, height)))
     assert main(["build", str(sample / "photo.png"), "-o", str(workdir / "many"), "--grounding", str(grounding),
                  "--grounding-format", "pixels"]) == 0
-    pages[f"{objects} boxes"] = workdir / "many" / "index.html"
+    pages[f"{objects} objects"] = workdir / "many" / "index.html"
     return pages
 
 
-def time_page(browser, path: Path, runs: int) -> tuple[list[float], int]:
+def time_page(browser, path: Path, runs: int) -> tuple[list[float], int, int]:
     from tests.viewer_tools import viewer_page
 
-    times, count = [], 0
+    times, count, shaped = [], 0, 0
     for _ in range(runs):
         with viewer_page(browser, path) as (page, log):
             times.append(page.evaluate("window.room3dReadyMs"))
             count = page.evaluate("room3d.objectCount")
+            shaped = page.evaluate("room3d.shapeCount")
             if not log.clean:
                 raise SystemExit(f"{path}: console errors {log.console}")
-    return times, count
+    return times, count, shaped
 
 
 def main(argv=None) -> int:
@@ -82,13 +84,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         pages = build_pages(Path(tmp), args.objects)
         print(f"headless Chromium, SwiftShader (CPU) WebGL, 1280x800; {args.runs} runs per page")
-        print(f"{'page':<14}{'objects':>8}{'size KiB':>10}{'median ms':>11}{'min ms':>8}{'max ms':>8}")
+        print(f"{'page':<14}{'objects':>8}{'shaped':>8}{'size KiB':>10}{'median ms':>11}{'min ms':>8}{'max ms':>8}")
         started = time.perf_counter()
         with chromium() as browser:
             time_page(browser, pages["living_01"], 1)  # warm-up (browser start, disk cache)
             for name, path in pages.items():
-                times, count = time_page(browser, path, args.runs)
-                print(f"{name:<14}{count:>8}{path.stat().st_size / 1024:>10.0f}{statistics.median(times):>11.0f}"
+                times, count, shaped = time_page(browser, path, args.runs)
+                print(f"{name:<14}{count:>8}{shaped:>8}{path.stat().st_size / 1024:>10.0f}"
+                      f"{statistics.median(times):>11.0f}"
                       f"{min(times):>8.0f}{max(times):>8.0f}")
         print(f"(wall {time.perf_counter() - started:.1f} s)")
     return 0
