@@ -142,3 +142,33 @@ def test_depth_arrays_of_any_shape_and_values_are_read_or_refused_in_one_line(tm
         return
     assert depth.values.shape == (48, 64)
     assert np.all(np.isfinite(depth.values[depth.valid])) and np.all(depth.values[depth.valid] > 0)
+
+
+edit_entries = st.fixed_dictionaries({}, optional={
+    "detection_index": st.one_of(st.integers(-3, 10**7), numbers, st.none()), "label": labels,
+    "center": boxes, "size": boxes, "yaw": numbers, "remove": st.one_of(st.booleans(), numbers)})
+camera_blocks = st.one_of(json_values, st.fixed_dictionaries({}, optional={
+    "fx": numbers, "fy": numbers, "cx": numbers, "cy": numbers, "width": numbers, "height": numbers,
+    "world_from_camera": st.one_of(boxes, st.just(np.eye(4).tolist()), st.just([[1, 0, 0, 0], [0, 1, 0, 1.4],
+                                                                                [0, 0, 1, 0], [0, 0, 0, 1]]))}))
+edit_files = st.fixed_dictionaries({}, optional={"version": st.one_of(st.just(1), numbers), "camera": camera_blocks,
+                                                 "objects": st.one_of(st.lists(edit_entries, max_size=6), json_values),
+                                                 "photo_sha256": json_values})
+
+
+@FUZZ
+@given(st.one_of(edit_files, json_values))
+def test_edits_files_are_read_soundly_or_refused_in_one_line(data):
+    from pipeline.edits import MAX_CENTER_M, MAX_SIZE_M, parse_edits
+
+    try:
+        edits = parse_edits(data, "edits.json")
+    except UserError as error:
+        assert str(error) and "\n" not in str(error)
+        return
+    for box in edits.boxes:
+        assert all(math.isfinite(v) and abs(v) <= MAX_CENTER_M for v in box.center_m)
+        assert all(0 < v <= MAX_SIZE_M for v in box.size_m) and math.isfinite(box.yaw_rad)
+        assert box.detection_index is None or box.detection_index >= 0
+    assert all(isinstance(label, str) and len(label) <= MAX_LABEL_CHARS for _, label in edits.relabeled)
+    assert edits.boxes or edits.removed or edits.relabeled or not (data.get("objects") or [])
