@@ -356,7 +356,7 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_upload_bytes:
                 raise _TooLarge
-            form = await Request(request.scope, receive).form(max_files=2, max_fields=8,
+            form = await Request(request.scope, receive).form(max_files=3, max_fields=8,
                                                               max_part_size=MAX_FIELD_BYTES)
             job_id = await run_in_threadpool(_accept, form)
             started = True
@@ -392,6 +392,20 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
                 from .grounding import decode_answer
 
                 grounding_text = decode_answer(data, "the grounding file")
+        edits_text = None
+        edits_file = form.get("edits")
+        if isinstance(edits_file, UploadFile) and edits_file.filename:
+            from .edits import MAX_EDITS_BYTES, parse_edits
+
+            data = edits_file.file.read(MAX_EDITS_BYTES + 1)
+            if len(data) > MAX_EDITS_BYTES:
+                raise UserError(f"edits file too large: the limit is {MAX_EDITS_BYTES / 1e6:g} MB")
+            try:
+                parsed = json.loads(data.decode("utf-8-sig"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                raise UserError("the edits file is not JSON: save it with the page's Edits button") from None
+            parse_edits(parsed, "the edits file")  # refused here, in one line, before anything is stored
+            edits_text = json.dumps(parsed)
         fields = {key: form.get(key) for key in ("format", "vlm", "vlm_model", "task")}
         if any(value is not None and not isinstance(value, str) for value in fields.values()):
             raise UserError("unexpected file in a text field")
@@ -415,8 +429,11 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
         try:
             # the server's API key goes only to an endpoint its owner named (--vlm-endpoint), never to one typed here
             key_env = DEFAULT_API_KEY_ENV if vlm is not None and normalise_endpoint(vlm) in trusted else None
+            if edits_text is not None:
+                (folder / "input").mkdir(parents=True, exist_ok=True)
+                (folder / "input" / "edits.json").write_text(edits_text, encoding="utf-8")
             return _store_and_start(job_id, folder, photo, photo_format, thumbnail, grounding, grounding_text,
-                                    BuildOptions(grounding_format=grounding_format, vlm=vlm, vlm_model=vlm_model,
+                                    BuildOptions(edits=folder / "input" / "edits.json" if edits_text else None,grounding_format=grounding_format, vlm=vlm, vlm_model=vlm_model,
                                                  task=task, also=("gltf",), vlm_api_key_env=key_env))
         except Exception:  # nothing half-stored stays behind
             shutil.rmtree(folder, ignore_errors=True)

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, SAMPLES, require
@@ -328,6 +329,31 @@ def test_failed_build_shows_its_one_line_error(server):
     assert page.status_code == 200 and "Build failed" in page.text and "Traceback" not in page.text
     bad_endpoint = _upload(base, vlm="file:///etc/passwd", vlm_model="m")
     assert bad_endpoint.status_code == 400 and "http:// or https://" in bad_endpoint.text
+
+
+def test_an_upload_with_edits_solves_again_around_them(server, tmp_path):
+    import httpx
+
+    base, _ = server
+    first = _wait(base, _job_id(_upload(base, grounding=SAMPLE / "grounding.qwen3.json")))
+    assert first["state"] == "done"
+    first_id = first["id"]
+    scene = httpx.get(f"{base}/jobs/{first_id}/files/scene.json", timeout=10).json()
+    bed = next(o for o in scene["objects"] if o["label"] == "bed")
+    moved = [bed["center"][0] + 0.3, bed["center"][1], bed["center"][2]]
+    edits = {"camera": scene["camera"], "objects": [
+        {"detection_index": bed["detection_index"], "center": moved, "size": bed["size"], "yaw": bed["yaw"]}]}
+    files = {"photo": ("room.png", (SAMPLE / "photo.png").read_bytes(), "image/png"),
+             "grounding": ("grounding.qwen3.json", (SAMPLE / "grounding.qwen3.json").read_bytes(), "application/json"),
+             "edits": ("edits.json", json.dumps(edits).encode(), "application/json")}
+    again = _wait(base, _job_id(httpx.post(base + "/jobs", files=files, timeout=30)))
+    assert again["state"] == "done", again
+    rebuilt = httpx.get(f"{base}/jobs/{again['id']}/files/scene.json", timeout=10).json()
+    np.testing.assert_allclose(next(o for o in rebuilt["objects"] if o["label"] == "bed")["center"], moved, atol=1e-9)
+    assert rebuilt["inputs"]["edits"]["fixed"] == 1
+    files["edits"] = ("edits.json", b'{"objects": [{"detection_index": "x", "remove": true}]}', "application/json")
+    refused = httpx.post(base + "/jobs", files=files, timeout=30)
+    assert refused.status_code == 400 and "detection_index" in refused.text and "Traceback" not in refused.text
 
 
 def test_gallery_escapes_model_labels(server, browser):
