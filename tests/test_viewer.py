@@ -635,26 +635,31 @@ def test_editing_in_the_page_moves_the_bed_and_exports_a_clean_scene(browser, tm
     np.testing.assert_allclose(np.mean(moved["corners"], axis=0), moved["center"], atol=1e-9)
     assert edited["edited"] is True and "relations" not in edited
     # Blender imports the edited file with the bed where it was moved
+    np.testing.assert_allclose(blender_center(path, "bed", tmp_path), np.add(bed["center"], [0.5, 0, 0]), atol=0.02)
+
+
+def blender_center(glb: Path, label: str, tmp_path: Path) -> np.ndarray:
+    """Where Blender's glTF importer puts the (first) mesh object labelled ``label``: its box's centre, world."""
     import shutil
     import subprocess
 
-    from pipeline import frames
     from tests.conftest import require
 
     require(shutil.which("blender") is not None, "blender (apt-get install blender)")
-    report_path = tmp_path / "blender.json"
+    report_path = tmp_path / f"blender-{glb.stem}.json"
     check = Path(__file__).resolve().parent / "blender_check.py"
     proc = subprocess.run(["blender", "-b", "--factory-startup", "--python-exit-code", "1", "--python", str(check),
-                           "--", str(path), str(report_path)], capture_output=True, text=True, timeout=300)
+                           "--", str(glb), str(report_path)], capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     imported = [o for o in json.loads(report_path.read_text())["objects"]
-                if o["custom_properties"].get("label") == "bed" and o["type"] == "MESH"]
+                if o["custom_properties"].get("label") == label and o["type"] == "MESH"]
     assert imported
-    corners = frames.world_from_blender(np.array(imported[0]["bound_box_world"]))
-    np.testing.assert_allclose(corners.mean(axis=0), np.add(bed["center"], [0.5, 0, 0]), atol=0.02)
+    return frames.world_from_blender(np.array(imported[0]["bound_box_world"])).mean(axis=0)
 
 
-def test_the_mouse_moves_turns_and_removes_the_selected_object_with_undo(browser, tmp_path):
+def test_the_mouse_moves_turns_and_removes_the_selected_object_with_undo(browser, tmp_path, node_ready):
+    from tests.viewer_tools import validate_glb
+
     out = build_sample("bedroom_01", tmp_path / "out")
     scene = scene_of(out)
     bed = next(o for o in scene["objects"] if o["label"] == "bed")
@@ -687,7 +692,14 @@ def test_the_mouse_moves_turns_and_removes_the_selected_object_with_undo(browser
         page.keyboard.press("Control+Shift+z")  # redo the move
         again = page.evaluate("n => room3d.objects.find(o => o.name === n)", bed["name"])
         np.testing.assert_allclose(again["center"], moved["center"], atol=1e-9)
+        with page.expect_download() as info:  # the GLB button saves the scene as the mouse left it
+            page.click("#room3d-btn-glb")
+        glb = tmp_path / "mouse-edited.glb"
+        glb.write_bytes(Path(info.value.path()).read_bytes())
         assert_clean(log)
+    report = validate_glb(glb)
+    assert report["issues"]["numErrors"] == 0 and report["issues"]["numWarnings"] == 0, report["issues"]["messages"]
+    np.testing.assert_allclose(blender_center(glb, "bed", tmp_path), moved["center"], atol=0.02)
 
 
 def _drag(page, start, end, steps: int = 10) -> None:
