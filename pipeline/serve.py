@@ -433,8 +433,9 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
                 (folder / "input").mkdir(parents=True, exist_ok=True)
                 (folder / "input" / "edits.json").write_text(edits_text, encoding="utf-8")
             return _store_and_start(job_id, folder, photo, photo_format, thumbnail, grounding, grounding_text,
-                                    BuildOptions(edits=folder / "input" / "edits.json" if edits_text else None,grounding_format=grounding_format, vlm=vlm, vlm_model=vlm_model,
-                                                 task=task, also=("gltf",), vlm_api_key_env=key_env))
+                                    BuildOptions(grounding_format=grounding_format, vlm=vlm, vlm_model=vlm_model,
+                                                 task=task, also=("gltf",), vlm_api_key_env=key_env,
+                                                 edits=folder / "input" / "edits.json" if edits_text else None))
         except Exception:  # nothing half-stored stays behind
             shutil.rmtree(folder, ignore_errors=True)
             raise
