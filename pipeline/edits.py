@@ -70,11 +70,14 @@ class Edits:
     photo_sha256: str | None = None
 
     def summary(self) -> dict:
-        """For scene.json's ``inputs.edits``."""
+        """For scene.json's ``inputs.edits``: counts, and the removed and relabelled detections (the scene itself no
+        longer shows them as edits, so that its page can carry them into the next edits file)."""
         return {"source": self.source,
                 "fixed": sum(b.detection_index is not None for b in self.boxes),
                 "added": sum(b.detection_index is None for b in self.boxes),
                 "removed": len(self.removed), "relabeled": len(self.relabeled),
+                "removed_detections": sorted(self.removed),
+                "relabeled_detections": [[index, label] for index, label in self.relabeled],
                 "camera": "from the edits" if self.camera is not None else "estimated"}
 
 

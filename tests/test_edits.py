@@ -133,8 +133,10 @@ def test_removed_relabeled_and_added_objects(first, tmp_path):
     assert chair["detection_index"] == -1 and "added by the user (edits)" in chair["notes"]
     np.testing.assert_allclose(chair["center"], added["center"], atol=EXACT_M)
     np.testing.assert_allclose(chair["size"], added["size"], atol=EXACT_M)
-    assert scene["inputs"]["edits"] | {"source": None} == {"source": None, "fixed": 0, "added": 1, "removed": 1,
-                                                           "relabeled": 1, "camera": "from the edits"}
+    assert scene["inputs"]["edits"] | {"source": None} == {
+        "source": None, "fixed": 0, "added": 1, "removed": 1, "relabeled": 1, "camera": "from the edits",
+        "removed_detections": [plant["detection_index"]],
+        "relabeled_detections": [[wardrobe["detection_index"], "bookshelf"]]}
 
 
 def test_an_added_object_out_of_view_is_added_too(first, tmp_path):

@@ -761,6 +761,9 @@ def test_handles_resize_and_turn_and_the_edits_file_builds_again(browser, tmp_pa
         page.fill("#room3d-sel-rename", "ottoman")
         page.press("#room3d-sel-rename", "Enter")
         page.click("#room3d-sel-turn")
+        plant = next(o for o in scene["objects"] if o["label"] == "plant")
+        assert page.evaluate("n => room3d.remove(n)", plant["name"]) is True
+        assert page.evaluate("n => room3d.rename(n, 'closet')", wardrobe["name"]) is True  # a new label alone
         assert page.is_visible("#room3d-btn-edits")
         with page.expect_download() as info:
             page.click("#room3d-btn-edits")
@@ -782,11 +785,16 @@ def test_handles_resize_and_turn_and_the_edits_file_builds_again(browser, tmp_pa
     np.testing.assert_allclose(ottoman["center"], final[added]["center"], atol=1e-9)
     assert ottoman["yaw"] == pytest.approx(final[added]["yaw"], abs=1e-9) and ottoman["detection_index"] == -1
     assert rebuilt["inputs"]["edits"]["fixed"] == 1 and rebuilt["inputs"]["edits"]["added"] == 1
-    # ... and its page, edited again, keeps both as the user's
+    assert "plant" not in [o["label"] for o in rebuilt["objects"]]
+    closet = next(o for o in rebuilt["objects"] if o["detection_index"] == wardrobe["detection_index"])
+    assert closet["label"] == "closet" and closet["size_source"] != "user"  # solved again with its new label
+    # ... and its page, edited again, carries every edit on: both boxes, the removal and the new label
     with open_viewer(browser, again / "index.html") as (page, log):
         kept = page.evaluate("room3d.exportEdits()")
-        labels = sorted(o.get("label") for o in kept["objects"])
-        assert labels == ["<i>king bed</i>", "ottoman"] and kept["camera"] == rebuilt["camera"]
+        boxes = sorted(o["label"] for o in kept["objects"] if "center" in o)
+        assert boxes == ["<i>king bed</i>", "ottoman"] and kept["camera"] == rebuilt["camera"]
+        assert {"detection_index": plant["detection_index"], "remove": True} in kept["objects"]
+        assert {"detection_index": wardrobe["detection_index"], "label": "closet"} in kept["objects"]
         assert_clean(log)
 
 

@@ -239,6 +239,11 @@ export function editedSceneJson(meta, state) {
 export function editsJson(meta, state, original) {
   const objects = [];
   const metaObjects = (meta && Array.isArray(meta.objects)) ? meta.objects : [];
+  // what an earlier edits file removed or relabelled (the scene no longer shows it as an edit) carries over
+  const earlier = (meta && meta.inputs && meta.inputs.edits) || {};
+  const removedBefore = Array.isArray(earlier.removed_detections) ? earlier.removed_detections : [];
+  const relabeledBefore = new Set((Array.isArray(earlier.relabeled_detections) ? earlier.relabeled_detections : [])
+    .map((pair) => Array.isArray(pair) ? pair[0] : null));
   const same = (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
   state.objects.forEach((entry, i) => {
     const was = original.objects[i];
@@ -249,7 +254,7 @@ export function editsJson(meta, state, original) {
       return;
     }
     const moved = !was || !same(entry.center, was.center) || !same(entry.size, was.size) || Math.abs(entry.yaw - was.yaw) > 1e-9;
-    const relabeled = !was || entry.label !== was.label;
+    const relabeled = !was || entry.label !== was.label || relabeledBefore.has(index);
     if (moved || obj.size_source === 'user' || index === null) {
       const box = { label: entry.label, center: entry.center.slice(), size: entry.size.slice(), yaw: entry.yaw };
       objects.push(index === null ? box : { detection_index: index, ...box });
@@ -257,6 +262,11 @@ export function editsJson(meta, state, original) {
   });
   for (const entry of state.added) {
     if (!entry.removed) objects.push({ label: entry.label, center: entry.center.slice(), size: entry.size.slice(), yaw: entry.yaw });
+  }
+  for (const index of removedBefore) {
+    if (Number.isInteger(index) && index >= 0 && !objects.some((o) => o.detection_index === index)) {
+      objects.push({ detection_index: index, remove: true });
+    }
   }
   return {
     room3d: 'edits',
