@@ -7,6 +7,7 @@ shell. One job per module:
 - :mod:`.fit`: one box fitted to its 2D box, size prior and depth (batched Levenberg-Marquardt);
 - :mod:`.depth_fit`: an object's own 3D points in a metric depth map, and the box they show;
 - :mod:`.refine`: interpenetrating boxes refitted together;
+- :mod:`.corrections`: a person's corrections (what stands on a moved box goes along);
 - :mod:`.room`: the room shell around it all.
 """
 

@@ -24,6 +24,7 @@ from .. import frames, priors
 from ..camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M
 from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
 from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms, open_sides, side_note
+from .corrections import CARRIED_NOTE, added_unindexed, carried_along
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from .refine import refine_jointly
 from .room import ROOM_REACH, guessed_room_warning, measured_sides, room_shell
@@ -57,8 +58,6 @@ DEPTH_SIZE_SPREAD = 0.3
 #: those where it sees something nearer, which hides the box; seeing through is not counted for tables, desks
 #: and chairs, which are seen through between their legs).
 SEE_THROUGH_MARGIN = 0.2
-#: Note of an object standing on one a person moved (``pipeline/edits.py``): it went along, and stays there.
-CARRIED_NOTE = "moved with what it stands on (edits)"
 #: Notes of an object the depth map shows too little of, and of one whose depth box was not kept.
 DEPTH_UNSEEN_NOTE = "the depth map shows too little of it apart from what surrounds it: placed by the 2D box"
 DEPTH_DISAGREES_NOTE = "its depth points do not fit its 2D box: placed by the 2D box"
@@ -120,7 +119,7 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
             objects = tuple(fixed.get(o.detection_index, o) for o in scene.objects)
             placed = {o.detection_index for o in objects}
             objects += tuple(o for i, o in fixed.items() if i not in placed) + tuple(extra)
-            scene = dataclasses.replace(scene, objects=_added_unindexed(objects))
+            scene = dataclasses.replace(scene, objects=added_unindexed(objects))
         return scene
     return solve_boxes(grounding, camera, room_yaw_rad, refine_scale, depth=depth, depth_scale=depth_scale,
                        fixed=fixed, extra=extra)
@@ -193,7 +192,7 @@ def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: floa
     objects = _within_room(objects, camera, warnings, frozen=still)
     solved = {o.detection_index for o in objects}
     extra = (*(o for i, o in fixed.items() if i not in solved), *extra)  # a fixed detection the solve dropped
-    objects = _added_unindexed(objects + tuple(extra))
+    objects = added_unindexed(objects + tuple(extra))
     room = room_shell(objects, camera, room_yaw, sides)
     guessed = guessed_room_warning(room, objects, camera)
     if guessed is not None:
@@ -401,7 +400,8 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
                 chosen[i] = top
                 notes[i].append(f"stands on {floor_boxes[supporter].label}")
                 if supporter in pinned:  # the user moved what it stands on: it goes along
-                    carried = _carried(top[0], floor_boxes[supporter], fixed[detections[supporter].detection_index])
+                    moved_to = fixed[detections[supporter].detection_index]
+                    carried = carried_along(top[0], floor_boxes[supporter], moved_to)
                     chosen[i] = (carried, (carried, carried))
                     notes[i].append(CARRIED_NOTE)
 
@@ -696,28 +696,6 @@ def _depth_conflict(box, depth: DepthMap, camera: CameraEstimate, solid: bool, s
 
     through, unseen = depth_conflicts(box, depth, camera, seen_in)
     return unseen + (through if solid else 0.0)
-
-
-def _carried(fit: BoxFit, was: ObjectBox, now: ObjectBox) -> BoxFit:
-    """An object standing on ``was`` (a supporter as the photo shows it) carried to stand on ``now`` (where the
-    user put the supporter): the same place on its top, in proportion to its size and within its footprint,
-    turned with it."""
-    local = frames.rot_y(-was.yaw_rad) @ (fit.center_m - np.array(was.center_m))
-    half_now, half_was = 0.5 * np.array(now.size_m), 0.5 * np.array(was.size_m)
-    local[[0, 2]] = np.clip(local[[0, 2]] * half_now[[0, 2]] / half_was[[0, 2]], -half_now[[0, 2]],
-                            half_now[[0, 2]])
-    center = np.array(now.center_m) + frames.rot_y(now.yaw_rad) @ local
-    center[1] = now.center_m[1] + half_now[1] + 0.5 * fit.size_m[1]
-    return BoxFit(center, fit.size_m.copy(), frames.wrap_angle(fit.yaw_rad + now.yaw_rad - was.yaw_rad), fit.cost)
-
-
-def _added_unindexed(objects) -> tuple[ObjectBox, ...]:
-    """Objects added by the user (indexed from ``edits.ADDED_INDEX_BASE`` while solved) with detection index -1,
-    as the page writes them: they stand for no detection."""
-    from ..edits import ADDED_INDEX_BASE
-
-    return tuple(dataclasses.replace(o, detection_index=-1) if o.detection_index >= ADDED_INDEX_BASE else o
-                 for o in objects)
 
 
 def _find_supporter(detection: Detection, candidates: list[tuple[Detection, ObjectBox]],
