@@ -101,8 +101,8 @@ def main(argv=None) -> int:
         notes: list[str] = []
         camera_again = edited_camera(camera, edits)
         edited, fixed, extra = edited_grounding(grounding, edits, camera_again, notes)
-        again = scene_manifest(solve(edited, camera_again, depth=depth, depth_scale=scale, fixed=fixed,
-                                     extra=tuple(extra), refine_scale=False), edited, {}, {})
+        again = scene_manifest(solve(edited, camera, depth=depth, depth_scale=scale, fixed=fixed,
+                                     extra=tuple(extra), pinned_camera=camera_again), edited, {}, {})
         _, after = score_realdev_case(case.name, truth, again)
         others = [i for i, s in enumerate(before) if i != worst.index]
         row = (before[worst.index].iou, after[worst.index].iou, statistics.mean(before[i].iou for i in others),

@@ -160,15 +160,16 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
     camera = timed("camera", estimate_camera, photo, focal_px=options.focal_px, fov_deg=options.fov_deg,
                    camera_height_m=options.camera_height_m, pitch_deg=options.pitch_deg,
                    roll_deg=options.roll_deg, depth=depth, detections=grounding.detections)
-    fixed, extra, edit_notes = None, (), []
+    fixed, extra, edit_notes, pinned = None, (), [], None
     if edits is not None:
         from .edits import edited_camera, edited_grounding
 
         if edits.photo_sha256 and photo.sha256 and edits.photo_sha256 != photo.sha256:
             edit_notes.append(f"the edits ({edits.source}) were made on another photo (its sha256 differs): "
                               "check that they belong to this one")
-        camera = edited_camera(camera, edits)
-        grounding, fixed, extra = edited_grounding(grounding, edits, camera, edit_notes)
+        if edits.camera is not None:
+            pinned = edited_camera(camera, edits)
+        grounding, fixed, extra = edited_grounding(grounding, edits, pinned or camera, edit_notes)
     depth_scale = None
     if depth is not None:
         from .depth import depth_for_scene, depth_scale as scale_of
@@ -187,7 +188,7 @@ def build(photo_path: str | Path, out_dir: str | Path, options: BuildOptions = B
             depth_notes.append("no points.ply written: --also ply asked for it, but the depth map was not used "
                                "(see the depth warning)")
     scene = timed("solve", solve, grounding, camera, depth=depth, depth_scale=depth_scale, fixed=fixed,
-                  extra=tuple(extra), refine_scale=edits is None or edits.camera is None)
+                  extra=tuple(extra), pinned_camera=pinned)
     point_cloud = None
     if depth is not None:
         from .depth import scale_depth

@@ -24,7 +24,7 @@ from .. import frames, priors
 from ..camera.intrinsics import DEFAULT_CAMERA_HEIGHT_M
 from ..records import CameraEstimate, DepthMap, DepthScale, Detection, Grounding, ObjectBox, RoomShell, Scene
 from .contacts import HIDDEN_NOTE, UNPLACED_NOTE, bottom_is_free, hidden_bottoms, open_sides, side_note
-from .corrections import CARRIED_NOTE, added_unindexed, carried_along
+from .corrections import CARRIED_NOTE, added_unindexed, carried_along, covers_bottom
 from .fit import MAX_DISTANCE_M, BoxFit, DepthSamples, cut_sides, depth_samples, faces_camera, fit_boxes
 from .refine import refine_jointly
 from .room import ROOM_REACH, guessed_room_warning, measured_sides, room_shell
@@ -93,7 +93,8 @@ WALL_REACH = 0.35
 
 def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
           refine_scale: bool = True, depth: DepthMap | None = None, depth_scale: DepthScale | None = None,
-          fixed: dict[int, ObjectBox] | None = None, extra: tuple[ObjectBox, ...] = ()) -> Scene:
+          fixed: dict[int, ObjectBox] | None = None, extra: tuple[ObjectBox, ...] = (),
+          pinned_camera: CameraEstimate | None = None) -> Scene:
     """Solve every usable detection into an :class:`ObjectBox` and bound the scene with a :class:`RoomShell`.
 
     ``room_yaw_rad`` defaults to the camera estimate's. When the camera height is only a prior and
@@ -106,10 +107,15 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
     ``fixed`` (detection index -> box) are a person's corrections (``pipeline/edits.py``): those objects keep the
     boxes given, and the others are solved around them (they may stand on them, hide behind them, and are kept
     out of them); ``extra`` boxes (objects added out of the photo's view) are only added to the scene.
+    ``pinned_camera`` is the camera of the scene those boxes were made in: the scene ends with it (no scale
+    search), after a first pass at ``camera`` as a build without corrections makes it, so that what the user left
+    alone is solved as it was.
     """
     if grounding.layout is not None:
         from ..layout import solve_with_layout
 
+        if pinned_camera is not None:
+            camera, refine_scale = pinned_camera, False
         scene = solve_with_layout(grounding, camera, room_yaw_rad, refine_scale)
         if depth is not None:
             scene = dataclasses.replace(scene, warnings=(*scene.warnings, "the depth map is not used with a "
@@ -122,31 +128,34 @@ def solve(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | No
             scene = dataclasses.replace(scene, objects=added_unindexed(objects))
         return scene
     return solve_boxes(grounding, camera, room_yaw_rad, refine_scale, depth=depth, depth_scale=depth_scale,
-                       fixed=fixed, extra=extra)
+                       fixed=fixed, extra=extra, pinned_camera=pinned_camera)
 
 
 def solve_boxes(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: float | None = None,
                 refine_scale: bool = True, size_priors: dict | None = None,
                 wall_normals: dict | None = None, depth: DepthMap | None = None,
                 depth_scale: DepthScale | None = None, fixed: dict[int, ObjectBox] | None = None,
-                extra: tuple[ObjectBox, ...] = ()) -> Scene:
+                extra: tuple[ObjectBox, ...] = (), pinned_camera: CameraEstimate | None = None) -> Scene:
     """:func:`solve` for the 2D (and 3D) boxes alone. ``size_priors`` (detection index -> :class:`SizePrior`)
     replaces the category's prior of those detections; ``wall_normals`` (detection index -> world outward normals
     of the walls it may stand against) makes those objects turn their back to one of those walls. ``depth``
     (metric) adds each box's agreement with the observed depth to its fit, then measures each object it shows
     from its own points (:mod:`.depth_fit`); with ``depth_scale`` the map's floor also measures the camera height
     (the scale), and a depth model's map is rescaled to the height finally chosen (a sensor's, a depth file, is
-    used as measured). ``fixed`` and ``extra``: see :func:`solve`."""
+    used as measured). ``fixed``, ``extra`` and ``pinned_camera``: see :func:`solve`."""
     fixed = fixed or {}
+    same_frame = pinned_camera is None or _same_camera(pinned_camera, camera)
     room_yaw = camera.room_yaw_rad if room_yaw_rad is None else room_yaw_rad
     notes: list[str] = []
     depth = _metric_depth(depth, notes)
     first_depth = None if depth_scale is not None else depth  # a map whose scale may change waits for it
     first_height = camera.height_m
     objects, fits, warnings, inputs = _solve_objects(grounding, camera, room_yaw, size_priors, first_depth,
-                                                     fixed=fixed)
+                                                     fixed=fixed if same_frame else {})
     moved = False
-    if refine_scale and camera.height_source == "prior":
+    if pinned_camera is not None:  # the edited scene's camera, reached as the first build reached it
+        camera, moved = pinned_camera, not same_frame
+    elif refine_scale and camera.height_source == "prior":
         measured = depth is not None and depth_scale is not None and depth_scale.spread is not None
         height = refine_camera_height(
             objects, grounding, camera, size_priors,
@@ -258,6 +267,14 @@ def refine_camera_height(objects, grounding: Grounding, camera: CameraEstimate,
     return math.exp(log_h0 + x1 + float(np.clip(offset, x0 - x1, x2 - x1)))
 
 
+def _same_camera(a: CameraEstimate, b: CameraEstimate) -> bool:
+    """Whether two cameras put the scene in one frame: the same pose, intrinsics and room heading (a height within
+    the scale search's own threshold)."""
+    return abs(math.log(a.height_m / b.height_m)) <= 1e-4 and a.intrinsics == b.intrinsics and \
+        np.allclose(a.world_from_camera[:3, :3], b.world_from_camera[:3, :3], atol=1e-9) and \
+        abs(a.room_yaw_rad - b.room_yaw_rad) <= 1e-9
+
+
 def with_camera_height(camera: CameraEstimate, height_m: float, source: str) -> CameraEstimate:
     """The same camera at another height above the floor."""
     world_from_camera = camera.world_from_camera.copy()
@@ -328,11 +345,13 @@ def _solve_objects(grounding: Grounding, camera: CameraEstimate, room_yaw_rad: f
     hidden = hidden_bottoms([d.box_xyxy_px for d in detections],
                             [not h and p.support == "floor" for h, p in zip(hung, prior_list)],
                             camera.intrinsics.height_px)
+    pinned = {i for i, d in enumerate(detections) if d.detection_index in fixed}
+    hidden = {i: j for i, j in hidden.items()  # a box the user placed hides only what its outline covers
+              if j not in pinned or covers_bottom(fixed[detections[j].detection_index], detections[i], camera)}
     free = np.array([[False, False, False, problem is not None or i in hidden]
                      for i, problem in enumerate(no_contact)]).reshape(-1, 4)
     chosen = _fit_both_axes(detections, prior_list, camera, base_y, room_yaw_rad, **pulls,
                             x0_axes=_warm_start(detections, warm), free_sides=free)
-    pinned = {i for i, d in enumerate(detections) if d.detection_index in fixed}
     seen_fits = {i: chosen[i][0] for i in pinned}  # where the photo alone puts them (what stands on them)
     for i in pinned:  # the user's box, as if it were the fit
         box = fixed[detections[i].detection_index]

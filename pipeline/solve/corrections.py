@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 
 from .. import frames
-from ..records import ObjectBox
+from ..records import CameraEstimate, Detection, ObjectBox
 from .fit import BoxFit
 
 #: Note of an object standing on one a person moved: it went along, and stays there.
@@ -26,6 +26,17 @@ def carried_along(fit: BoxFit, was: ObjectBox, now: ObjectBox) -> BoxFit:
     center = np.array(now.center_m) + frames.rot_y(now.yaw_rad) @ local
     center[1] = now.center_m[1] + half_now[1] + 0.5 * fit.size_m[1]
     return BoxFit(center, fit.size_m.copy(), frames.wrap_angle(fit.yaw_rad + now.yaw_rad - was.yaw_rad), fit.cost)
+
+
+def covers_bottom(box: ObjectBox, detection: Detection, camera: CameraEstimate) -> bool:
+    """Whether a box (where the user put it) covers, in the photo, the middle of a detection's bottom edge: what it
+    must do to hide that detection's floor contact. A box partly behind the camera covers it (it fills the view)."""
+    uv, z = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera, box.corners_m)
+    if (z <= 0.05).any():
+        return True
+    x1, _, x2, y2 = detection.box_xyxy_px
+    u, v = 0.5 * (x1 + x2), y2
+    return bool(uv[:, 0].min() <= u <= uv[:, 0].max() and uv[:, 1].min() <= v <= uv[:, 1].max())
 
 
 def added_unindexed(objects) -> tuple[ObjectBox, ...]:
