@@ -281,4 +281,5 @@ def test_on_real_photos_edits_that_change_nothing_change_nothing(with_depth):
                                      pinned_camera=pinned), edited, {}, {})
         assert len(again["objects"]) == len(first["objects"]), case.name
         for a, b in zip(first["objects"], again["objects"]):
-            assert b["center"] == a["center"] and b["size"] == a["size"] and b["yaw"] == a["yaw"], (case.name, a["name"])
+            same = b["center"] == a["center"] and b["size"] == a["size"] and b["yaw"] == a["yaw"]
+            assert same, (case.name, a["name"])
