@@ -283,3 +283,21 @@ def test_on_real_photos_edits_that_change_nothing_change_nothing(with_depth):
         for a, b in zip(first["objects"], again["objects"]):
             same = b["center"] == a["center"] and b["size"] == a["size"] and b["yaw"] == a["yaw"]
             assert same, (case.name, a["name"])
+
+
+def test_a_placed_box_hides_only_the_bottoms_its_outline_covers():
+    from pipeline.records import Detection
+    from pipeline.solve.corrections import covers_bottom
+    from tests.synthetic import bedroom
+    from tests.test_solve import camera_for
+
+    truth = bedroom()
+    camera = camera_for(truth)
+    ahead = ObjectBox("box", "box", 0, (0.0, 0.4, -2.5), (1.0, 0.8, 0.6), 0.0)
+    uv, _ = frames.project_world_points(camera.intrinsics.k_matrix, camera.world_from_camera, ahead.corners_m)
+    (u1, v1), (u2, v2) = uv.min(axis=0), uv.max(axis=0)
+    below = Detection("bin", (u1 + 5, v1 - 40, u2 - 5, 0.5 * (v1 + v2)), 1)  # its bottom edge inside the outline
+    beside = Detection("bin", (u2 + 10, v1, u2 + 60, 0.5 * (v1 + v2)), 2)
+    assert covers_bottom(ahead, below, camera) and not covers_bottom(ahead, beside, camera)
+    behind_camera = ObjectBox("box", "box", 0, (0.0, 0.4, 1.0), (1.0, 0.8, 3.0), 0.0)  # reaches past the camera
+    assert covers_bottom(behind_camera, beside, camera)
