@@ -54,6 +54,10 @@ def _build(args: argparse.Namespace) -> int:
     room = room_line(result.manifest["room"].get("dimensions") or {})
     if room:
         print(room)
+    edits = result.manifest["inputs"].get("edits")
+    if edits:
+        print(f"edits: {edits['fixed']} kept as given, {edits['added']} added, {edits['removed']} removed, "
+              f"{edits['relabeled']} relabelled; camera {edits['camera']}; the others solved again around them")
     print(f"page: {(result.out_dir / 'index.html').resolve()}")
     return 0
 

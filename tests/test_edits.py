@@ -229,6 +229,13 @@ def test_the_command_line_refuses_a_broken_edits_file_in_one_line(tmp_path):
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith("room3d: error:") and done.stderr.count("\n") == 1, done.stderr
         assert not out.exists()
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"objects": [{"detection_index": 0, "label": "sofa bed"}]}))
+    done = subprocess.run([sys.executable, "-m", "pipeline", "build", str(SAMPLE / "photo.png"), "-o",
+                           str(tmp_path / "good"), "--grounding", str(SAMPLE / "grounding.qwen3.json"), "--edits",
+                           str(good)], capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "edits: 0 kept as given, 0 added, 0 removed, 1 relabelled; camera estimated" in done.stdout
     missing = subprocess.run([sys.executable, "-m", "pipeline", "build", str(SAMPLE / "photo.png"), "-o",
                               str(tmp_path / "o"), "--edits", str(tmp_path / "none.json")],
                              capture_output=True, text=True, timeout=120, cwd=ROOT)
