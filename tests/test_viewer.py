@@ -799,7 +799,7 @@ def test_handles_resize_and_turn_and_the_edits_file_builds_again(browser, tmp_pa
 
 
 SNAP_JS = """
-import { snapBox, resizedByFace, snappedYaw, supportUnder, isResting } from './viewer/src/snap.js';
+import { snapBox, resizedByFace, resizedToFace, snappedYaw, supportUnder, isResting } from './viewer/src/snap.js';
 const walls = [{ name: 'back', plane: [0, 0, 1, 4] }, { name: 'left', plane: [1, 0, 0, 3] }];
 const stand = { name: 'nightstand', center: [-1, 0.3, -3], size: [0.5, 0.6, 0.4], yaw: 0 };
 const lamp = { center: [-1.02, 0.85, -2.98], size: [0.3, 0.4, 0.3], yaw: 0.2 };
@@ -811,6 +811,11 @@ const out = {
   far: snapBox({ center: [0, 0.5, -2], size: [0.6, 1.0, 0.6], yaw: 0 }, [], walls, true),
   grown: resizedByFace({ center: [0, 0.5, 0], size: [1, 1, 1], yaw: Math.PI / 2 }, 0, 1, 0.4),
   shrunk: resizedByFace({ center: [0, 0.5, 0], size: [1, 1, 1], yaw: 0 }, 1, 1, -5),
+  toWall: resizedToFace({ center: [-2, 0.5, 0], size: [1, 1, 1], yaw: 0 }, 0, -1, 0.42, walls),
+  toWallTurned: resizedToFace({ center: [-2, 0.5, 0], size: [1, 1, 1], yaw: Math.PI / 2 }, 2, -1, 0.45, walls),
+  shortOfWall: resizedToFace({ center: [-2, 0.5, 0], size: [1, 1, 1], yaw: 0 }, 0, -1, 0.3, walls),
+  aslant: resizedToFace({ center: [-2, 0.5, 0], size: [1, 1, 1], yaw: 0.5 }, 0, -1, 0.42, walls),
+  toFloor: resizedToFace({ center: [0, 0.6, 0], size: [1, 1, 1], yaw: 0 }, 1, -1, 0.02, walls),
   yawNear: snappedYaw(0.3 + Math.PI / 2 + 0.05, 0.3),
   yawFar: snappedYaw(0.3 + 0.5, 0.3),
   tall: supportUnder(lamp, [{ ...stand, center: [-1, 1.2, -3], size: [0.5, 2.4, 0.4] }]),
@@ -838,6 +843,19 @@ def test_snapping_rules(node_ready):
     # the +x face of a box turned a quarter grows towards world -z; the -x face stays
     np.testing.assert_allclose(out["grown"]["size"], [1.4, 1, 1])
     np.testing.assert_allclose(out["grown"]["center"], [0, 0.5, -0.2], atol=1e-9)
+    # a dragged face within 12 cm of a wall it faces lands on it (also when the box is turned), not one short of it
+    # or one it meets aslant; the bottom lands on the floor
+    assert out["toWall"]["to"] == "left"
+    np.testing.assert_allclose(out["toWall"]["box"]["size"], [1.5, 1, 1])
+    np.testing.assert_allclose(out["toWall"]["box"]["center"], [-2.25, 0.5, 0], atol=1e-9)
+    assert out["toWallTurned"]["to"] == "left"  # its -z face looks towards world -x
+    np.testing.assert_allclose(out["toWallTurned"]["box"]["size"], [1, 1, 1.5], atol=1e-9)
+    np.testing.assert_allclose(out["toWallTurned"]["box"]["center"], [-2.25, 0.5, 0], atol=1e-9)
+    assert out["shortOfWall"]["to"] is None and out["shortOfWall"]["box"]["size"] == pytest.approx([1.3, 1, 1])
+    assert out["aslant"]["to"] is None
+    assert out["toFloor"]["to"] == "floor"
+    np.testing.assert_allclose(out["toFloor"]["box"]["size"], [1, 1.1, 1], atol=1e-9)
+    assert out["toFloor"]["box"]["center"][1] == pytest.approx(0.55)
     np.testing.assert_allclose(out["shrunk"]["size"], [1, 0.05, 1])
     assert out["shrunk"]["center"][1] == pytest.approx(0.025)  # shrunk down to its bottom
     assert out["yawNear"] == pytest.approx(0.3 + math.pi / 2) and out["yawFar"] == pytest.approx(0.8)

@@ -32,7 +32,7 @@ import { declutter } from './declutter.js';
 import { dimensionLines, showDimensions } from './dimensions.js';
 import { dressScene, showShapes } from './dress.js';
 import { editedGlb, editedSceneJson, editsJson } from './edit.js';
-import { isResting, resizedByFace, snapBox, snappedYaw } from './snap.js';
+import { isResting, resizedByFace, resizedToFace, snapBox, snappedYaw } from './snap.js';
 import { Measure } from './measure.js';
 import { fovFromScene, readGlb, readSceneJson } from './payload.js';
 import { applyPhotoProjection, photoCamera, photoFov, photoPose, photoRect } from './photo.js';
@@ -447,7 +447,8 @@ async function start() {
   });
 
   // ---- editing with the mouse: drag the selected object to move it (it snaps to the floor, to the tops of
-  // others and to walls; Alt: no snapping), a face's dot to resize it, the ring to turn it; one undoable edit each
+  // others and to walls; Alt: no snapping), a face's dot to resize it (the face lands on a wall or the floor within
+  // reach), the ring to turn it; one undoable edit each
   const walls = (meta.room && Array.isArray(meta.room.walls)) ? meta.room.walls : [];
   const roomYaw = (meta.camera && Number.isFinite(meta.camera.room_yaw_rad)) ? meta.camera.room_yaw_rad : 0;
   const handleGroup = new Group();
@@ -558,7 +559,7 @@ async function start() {
       local[axis] = sign;
       const normal = new Vector3(local[0], local[1], local[2]).applyAxisAngle(UP, box.yaw);
       const amount = new Vector3().subVectors(dragPoint, drag.start).dot(normal);
-      result = resizedByFace(box, axis, sign, amount);
+      result = e.altKey ? resizedByFace(box, axis, sign, amount) : resizedToFace(box, axis, sign, amount, walls).box;
     }
     drag.result = result;
     preview(drag.info, result);

@@ -3,7 +3,8 @@
 //
 // - snapBox: a box moved by the user stands on the floor or on the top of the object under it, and a side that
 //   comes within reach of a wall touches it;
-// - resizedByFace: a face dragged out or in, the opposite face staying where it was;
+// - resizedByFace: a face dragged out or in, the opposite face staying where it was; resizedToFace: the same, the
+//   face landing on a wall (or the bottom on the floor) it comes within reach of;
 // - snappedYaw: a turn close to one of the room's axes lands on it.
 
 import { boxCorners } from './edit.js';
@@ -16,6 +17,8 @@ export const FOOTPRINT_SLACK_M = 0.05;
 export const HIGHEST_SUPPORT_M = 2.2;
 /** Smallest box extent a resize leaves (metres). */
 export const MIN_SIZE_M = 0.05;
+/** A dragged face lands on a wall only when it faces the wall within this (cosine of 15 degrees). */
+export const FACE_ALIGN_COS = Math.cos((15 * Math.PI) / 180);
 /** A turn within this of one of the room's axes (radians, 4 degrees) lands on it. */
 export const YAW_SNAP_RAD = (4 * Math.PI) / 180;
 
@@ -100,6 +103,32 @@ export function resizedByFace(box, axis, sign, amount) {
   const center = [box.center[0] + c * local[0] + s * local[2], box.center[1] + local[1],
     box.center[2] - s * local[0] + c * local[2]];
   return { ...box, center, size };
+}
+
+/**
+ * resizedByFace, the moved face landing on the nearest wall it faces (within FACE_ALIGN_COS) and comes within
+ * SNAP_REACH_M of, or, for the bottom face, on the floor: { box, to } (`to`: that wall's name, 'floor', or null).
+ */
+export function resizedToFace(box, axis, sign, amount, walls) {
+  const moved = resizedByFace(box, axis, sign, amount);
+  const local = [0, 0, 0];
+  local[axis] = sign;
+  const c = Math.cos(box.yaw);
+  const s = Math.sin(box.yaw);
+  const normal = [c * local[0] + s * local[2], local[1], -s * local[0] + c * local[2]]; // the face's, in the room
+  const corners = boxCorners(moved.center, moved.size, moved.yaw);
+  const planes = [...(walls || []), { name: 'floor', plane: [0, 1, 0, 0] }];
+  let best = null;
+  for (const wall of planes) {
+    const [nx, ny, nz, d] = wall.plane || [];
+    if (![nx, ny, nz, d].every(Number.isFinite)) continue;
+    const facing = nx * normal[0] + ny * normal[1] + nz * normal[2]; // -1: the face looks straight at it
+    if (facing > -FACE_ALIGN_COS) continue;
+    const gap = Math.min(...corners.map((p) => nx * p[0] + ny * p[1] + nz * p[2] + d));
+    if (Math.abs(gap) <= SNAP_REACH_M && (!best || Math.abs(gap) < Math.abs(best.gap))) best = { gap, facing, wall };
+  }
+  if (!best) return { box: moved, to: null };
+  return { box: resizedByFace(box, axis, sign, amount - best.gap / best.facing), to: best.wall.name || 'wall' };
 }
 
 /** `yaw` wrapped to (-pi, pi], landing on a room axis (`roomYaw` + k pi/2) within YAW_SNAP_RAD. */
