@@ -57,14 +57,8 @@ def main(argv=None) -> int:
     parser.add_argument("--depth", action="store_true", help="give each case its sensor depth (depth.png)")
     args = parser.parse_args(argv)
     from pipeline import frames
-    from pipeline.camera import estimate_camera
-    from pipeline.depth import depth_for_scene, depth_scale, load_depth
-    from pipeline.edits import edited_camera, edited_grounding, parse_edits
-    from pipeline.evaluate import _read_truth, find_cases, score_realdev_case
-    from pipeline.export.manifest import scene_manifest
-    from pipeline.grounding import read_grounding
-    from pipeline.photo import load_photo
-    from pipeline.solve import solve
+    from pipeline.edits import parse_edits
+    from pipeline.evaluate import _read_truth, case_inputs, find_cases, score_realdev_case, solve_inputs
 
     if not args.realdev.is_dir():
         raise SystemExit(f"no realdev at {args.realdev}")
@@ -76,16 +70,9 @@ def main(argv=None) -> int:
     print(f"{'case':<22}{'fixed':<14}{'IoU before':>11}{'after':>7}{'others before':>15}{'after':>7}{'n':>4}")
     for case in cases:
         truth = _read_truth(case)
-        photo = load_photo(case / "photo.jpg")
-        grounding = read_grounding(case / "grounding.qwen3.json", photo.width_px, photo.height_px)
-        depth = scale = None
-        if args.depth:
-            depth = load_depth(f"file:{case / 'depth.png'}", photo)
-        camera = estimate_camera(photo, depth=depth, detections=grounding.detections)
-        if depth is not None:
-            depth, record = depth_for_scene(depth, camera)
-            scale = depth_scale(record)
-        first = scene_manifest(solve(grounding, camera, depth=depth, depth_scale=scale), grounding, {}, {})
+        inputs = case_inputs(case / "photo.jpg", case / "grounding.qwen3.json", {},
+                             case / "depth.png" if args.depth else None)
+        first = solve_inputs(inputs)
         _, before = score_realdev_case(case.name, truth, first)
         placed = [s for s in before if s.predicted]
         if len(placed) < 2:
@@ -98,11 +85,7 @@ def main(argv=None) -> int:
         center, size, yaw = upright_box(true_world)
         edits = parse_edits({"camera": first["camera"], "objects": [
             {"detection_index": worst.index, "center": center, "size": size, "yaw": yaw}]}, "bench")
-        notes: list[str] = []
-        camera_again = edited_camera(camera, edits)
-        edited, fixed, extra = edited_grounding(grounding, edits, camera_again, notes)
-        again = scene_manifest(solve(edited, camera, depth=depth, depth_scale=scale, fixed=fixed,
-                                     extra=tuple(extra), pinned_camera=camera_again), edited, {}, {})
+        again = solve_inputs(inputs, edits)
         _, after = score_realdev_case(case.name, truth, again)
         others = [i for i, s in enumerate(before) if i != worst.index]
         row = (before[worst.index].iou, after[worst.index].iou, statistics.mean(before[i].iou for i in others),

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import frames
 from .errors import UserError
-from .records import DepthMap, Grounding, Photo
+from .records import CameraEstimate, DepthMap, DepthScale, Grounding, Photo
 
 GIVEN_CHOICES = ("none", "k", "camera")
 #: Kinds of case folders :func:`find_cases` recognises.
@@ -153,34 +153,72 @@ def score_scene(name: str, truth: dict, solved: dict) -> tuple[CameraScore, list
     return camera, objects
 
 
-def solve_case(photo_path: Path, grounding_path: Path, flags: dict, depth_path: Path | None = None,
-               crop: float | None = None) -> dict:
-    """Run the pipeline in memory on one photo as ``room3d build`` does; returns the ``scene.json`` dict (nothing
-    is written). ``flags`` are :func:`~pipeline.camera.estimate_camera`'s (``focal_px``, ``pitch_deg``, ...);
+@dataclass(frozen=True)
+class CaseInputs:
+    """What the solve of one case starts from, as ``room3d build`` makes it: the grounding, the estimated camera
+    and the depth map as the scene uses it (None without one) with the scale its floor measures."""
+
+    photo: Photo
+    grounding: Grounding
+    camera: CameraEstimate
+    depth: DepthMap | None
+    depth_scale: DepthScale | None
+
+
+def case_inputs(photo_path: Path, grounding_path: Path, flags: dict, depth_path: Path | None = None,
+                crop: float | None = None) -> CaseInputs:
+    """Read one photo, its grounding and depth and estimate its camera as ``room3d build`` does (nothing is
+    written). ``flags`` are :func:`~pipeline.camera.estimate_camera`'s (``focal_px``, ``pitch_deg``, ...);
     ``depth_path`` is a metric depth file (as ``--depth file:``), given to the camera and to the solver. ``crop``:
-    solve the centred crop of this fraction of each side instead (photo, boxes and depth cropped alike), as a user's
-    crop of the photo would be: the same camera, its principal point still near the centre, a narrower view."""
+    the centred crop of this fraction of each side instead (photo, boxes and depth cropped alike), as a user's crop
+    of the photo would be: the same camera, its principal point still near the centre, a narrower view."""
     from .camera import estimate_camera
-    from .export.manifest import scene_manifest
     from .grounding import read_grounding
     from .photo import load_photo
-    from .solve import solve
 
     photo = load_photo(photo_path)
     grounding = read_grounding(grounding_path, photo.width_px, photo.height_px)
     depth = scale = None
     if depth_path is not None:
-        from .depth import depth_for_scene, depth_scale, load_depth
+        from .depth import load_depth
 
         depth = load_depth(f"file:{depth_path}", photo)
     if crop is not None:
         photo, grounding, depth = crop_centre(photo, grounding, depth, crop)
     camera = estimate_camera(photo, depth=depth, detections=grounding.detections, **flags)
     if depth is not None:
+        from .depth import depth_for_scene, depth_scale
+
         depth, record = depth_for_scene(depth, camera)
         scale = depth_scale(record)
-    scene = solve(grounding, camera, depth=depth, depth_scale=scale)
-    return scene_manifest(scene, grounding, {"photo": str(photo_path)}, {})
+    return CaseInputs(photo, grounding, camera, depth, scale)
+
+
+def solve_case(photo_path: Path, grounding_path: Path, flags: dict, depth_path: Path | None = None,
+               crop: float | None = None) -> dict:
+    """Run the pipeline in memory on one photo as ``room3d build`` does; returns the ``scene.json`` dict (nothing
+    is written). The arguments are :func:`case_inputs`'s."""
+    return solve_inputs(case_inputs(photo_path, grounding_path, flags, depth_path, crop),
+                        inputs={"photo": str(photo_path)})
+
+
+def solve_inputs(case: CaseInputs, edits=None, notes: list[str] | None = None, inputs: dict | None = None) -> dict:
+    """The ``scene.json`` dict of a case solved as ``room3d build`` solves it; with ``edits`` (an
+    :class:`~pipeline.edits.Edits`) as ``room3d build --edits`` does, ``notes`` getting what the edits could not do
+    as asked. ``inputs``: the manifest's ``inputs`` block."""
+    from .export.manifest import scene_manifest
+    from .solve import solve
+
+    grounding, fixed, extra, pinned = case.grounding, None, (), None
+    if edits is not None:
+        from .edits import edited_camera, edited_grounding
+
+        pinned = None if edits.camera is None else edited_camera(case.camera, edits)
+        grounding, fixed, extra = edited_grounding(grounding, edits, pinned or case.camera,
+                                                   [] if notes is None else notes)
+    scene = solve(grounding, case.camera, depth=case.depth, depth_scale=case.depth_scale, fixed=fixed,
+                  extra=tuple(extra), pinned_camera=pinned)
+    return scene_manifest(scene, grounding, inputs or {}, {})
 
 
 def crop_centre(photo: Photo, grounding: Grounding, depth: DepthMap | None,
@@ -522,7 +560,7 @@ def realdev_flags(truth: dict, given: str) -> dict:
 def solve_realdev_case(case: Path, given: str = "none", depth_name: str | None = None,
                        crop: float | None = None, truth: dict | None = None) -> dict:
     """Run the pipeline in memory on a realdev case (``photo.jpg``, ``grounding.qwen3.json``; ``depth_name``,
-    e.g. ``depth.png``, the sensor's depth; ``crop``, see :func:`solve_case`; ``truth``: its ``truth.json``
+    e.g. ``depth.png``, the sensor's depth; ``crop``, see :func:`case_inputs`; ``truth``: its ``truth.json``
     when already read); returns the ``scene.json`` dict."""
     flags = realdev_flags(_read_truth(case) if truth is None else truth, given)
     return solve_case(case / "photo.jpg", case / "grounding.qwen3.json", flags,
@@ -531,7 +569,7 @@ def solve_realdev_case(case: Path, given: str = "none", depth_name: str | None =
 
 def evaluate_realdev(cases: list[Path], given: str = "none", depth_name: str | None = None,
                      crop: float | None = None) -> tuple[list[RealdevCameraScore], list[RealdevObjectScore]]:
-    """Solve and score every realdev case once (``crop``: its centred crop, :func:`solve_case`). A crop keeps the
+    """Solve and score every realdev case once (``crop``: its centred crop, :func:`case_inputs`). A crop keeps the
     camera's rotation and focal in pixels, so the scores compare as they are."""
     cameras, objects = [], []
     for case in cases:

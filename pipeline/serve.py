@@ -376,6 +376,16 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
                 await form.close()
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
+    def read_upload(field, limit_bytes: int, what: str) -> bytes | None:
+        """The bytes of an optional uploaded file (None when the form has none), refused in one line past
+        ``limit_bytes``; at most one byte more than that is read."""
+        if not isinstance(field, UploadFile) or not field.filename:
+            return None
+        data = field.file.read(limit_bytes + 1)
+        if len(data) > limit_bytes:
+            raise UserError(f"{what} file too large: the limit is {limit_bytes / 1e6:g} MB")
+        return data
+
     def _accept(form) -> str:
         """Check the form, store the inputs and start the build; returns the job id. Runs in a worker thread."""
         photo = form.get("photo")
@@ -384,22 +394,16 @@ def create_app(data_dir: str | Path, max_jobs: int = 2, max_upload_bytes: int = 
         photo_format, thumbnail = _check_photo(photo.file)
         grounding_text = None
         grounding = form.get("grounding")
-        if isinstance(grounding, UploadFile) and grounding.filename:
-            data = grounding.file.read(MAX_GROUNDING_BYTES + 1)
-            if len(data) > MAX_GROUNDING_BYTES:
-                raise UserError(f"grounding file too large: the limit is {MAX_GROUNDING_BYTES / 1e6:g} MB")
-            if data:
-                from .grounding import decode_answer
+        data = read_upload(grounding, MAX_GROUNDING_BYTES, "grounding")
+        if data:
+            from .grounding import decode_answer
 
-                grounding_text = decode_answer(data, "the grounding file")
+            grounding_text = decode_answer(data, "the grounding file")
         edits_text = None
-        edits_file = form.get("edits")
-        if isinstance(edits_file, UploadFile) and edits_file.filename:
-            from .edits import MAX_EDITS_BYTES, parse_edits
+        from .edits import MAX_EDITS_BYTES, parse_edits
 
-            data = edits_file.file.read(MAX_EDITS_BYTES + 1)
-            if len(data) > MAX_EDITS_BYTES:
-                raise UserError(f"edits file too large: the limit is {MAX_EDITS_BYTES / 1e6:g} MB")
+        data = read_upload(form.get("edits"), MAX_EDITS_BYTES, "edits")
+        if data is not None:
             try:
                 parsed = json.loads(data.decode("utf-8-sig"))
             except (UnicodeDecodeError, ValueError, RecursionError):

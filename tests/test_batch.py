@@ -166,12 +166,17 @@ def test_globs_names_and_a_hostile_name_in_the_gallery(tmp_path):
     assert "script-src 'none'" in gallery
 
 
+def start_batch(folder: Path, out: Path, jobs: int) -> subprocess.Popen:
+    """``room3d batch FOLDER -o OUT -j JOBS`` started in a session of its own (so that a test can kill it)."""
+    command = [sys.executable, "-m", "pipeline", "batch", str(folder), "-o", str(out), "-j", str(jobs)]
+    return subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def test_a_killed_batch_loses_nothing_it_finished(tmp_path):
     folder = photo_folder(tmp_path, broken=False)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "pipeline", "batch", str(folder), "-o", str(out), "-j", "1"]
-    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start_batch(folder, out, jobs=1)
     deadline = time.monotonic() + 120
 
     def one_finished() -> bool:
@@ -232,9 +237,7 @@ def test_workers_do_not_outlive_a_killed_batch(tmp_path):
     require(Path("/proc/self/stat").is_file(), "Linux /proc")
     folder = photo_folder(tmp_path, broken=False)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "pipeline", "batch", str(folder), "-o", str(out), "-j", "2"]
-    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start_batch(folder, out, jobs=2)
     deadline = time.monotonic() + 120
     while len(session_processes(process.pid)) < 3:  # the batch, its forkserver and a worker
         assert process.poll() is None and time.monotonic() < deadline, "no worker started"

@@ -259,33 +259,17 @@ def test_on_real_photos_edits_that_change_nothing_change_nothing(with_depth):
     """On the real photos (``../shared/realdev``, only read) an edits file with the scene's camera and no change
     solves every object exactly as the build did: the second solve reaches the edited scene's camera as the first
     build did (its scale search and warm start), so what the user left alone stays where it was."""
-    from pipeline.camera import estimate_camera
-    from pipeline.depth import depth_for_scene, depth_scale, load_depth
-    from pipeline.edits import edited_camera, edited_grounding
-    from pipeline.export.manifest import scene_manifest
-    from pipeline.grounding import read_grounding
-    from pipeline.photo import load_photo
-    from pipeline.solve import solve
+    from pipeline.evaluate import case_inputs, solve_inputs
     from tests.conftest import require
 
     require(REALDEV.is_dir(), f"the real-photo dev set at {REALDEV}")
     cases = sorted(p for p in REALDEV.iterdir() if (p / "photo.jpg").is_file())
     for case in cases[:: 1 if not with_depth else 3]:
-        photo = load_photo(case / "photo.jpg")
-        grounding = read_grounding(case / "grounding.qwen3.json", photo.width_px, photo.height_px)
-        depth = scale = None
-        if with_depth:
-            depth = load_depth(f"file:{case / 'depth.png'}", photo)
-        camera = estimate_camera(photo, depth=depth, detections=grounding.detections)
-        if depth is not None:
-            depth, record = depth_for_scene(depth, camera)
-            scale = depth_scale(record)
-        first = scene_manifest(solve(grounding, camera, depth=depth, depth_scale=scale), grounding, {}, {})
+        inputs = case_inputs(case / "photo.jpg", case / "grounding.qwen3.json", {},
+                             case / "depth.png" if with_depth else None)
+        first = solve_inputs(inputs)
         edits = parse_edits(json.loads(json.dumps({"camera": first["camera"], "objects": []})), "edits.json")
-        pinned = edited_camera(camera, edits)
-        edited, fixed, extra = edited_grounding(grounding, edits, pinned, [])
-        again = scene_manifest(solve(edited, camera, depth=depth, depth_scale=scale, fixed=fixed, extra=tuple(extra),
-                                     pinned_camera=pinned), edited, {}, {})
+        again = solve_inputs(inputs, edits)
         assert len(again["objects"]) == len(first["objects"]), case.name
         for a, b in zip(first["objects"], again["objects"]):
             same = b["center"] == a["center"] and b["size"] == a["size"] and b["yaw"] == a["yaw"]
